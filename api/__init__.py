@@ -1,0 +1,1 @@
+"""The web shell: the Flask app, one flask-restx namespace per reference service group."""

@@ -1,0 +1,62 @@
+"""The Flask app factory: `/api/` with one namespace per reference service group."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Flask
+from flask_restx import Api
+from sqlalchemy.orm import sessionmaker
+from werkzeug.routing import IntegerConverter
+
+from api.auth import check_token
+from api.context import close_db_session
+from api.errors import register_error_handlers
+from api.namespaces import NAMESPACES
+from scale.db import make_engine, make_sessions
+from scale.settings import Settings
+
+
+def _authenticated(resource_method):
+    """Every resource call passes the token check first (see `api.auth`)."""
+
+    @wraps(resource_method)
+    def wrapper(*args, **kwargs):
+        check_token()
+        return resource_method(*args, **kwargs)
+
+    return wrapper
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in our routes: ids are INTEGER columns, so a larger number names nothing
+    (404) instead of reaching PostgreSQL and overflowing."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> Flask:
+    """The web app for `settings`. Tests pass `sessions` bound to their own transaction."""
+    app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False)
+    if sessions is None:
+        sessions = make_sessions(make_engine(settings.database_url))
+    app.extensions["scale.settings"] = settings
+    app.extensions["scale.sessions"] = sessions
+
+    blueprint = Blueprint("api", __name__, url_prefix="/api")
+    api = Api(blueprint, version="1.0", title="Scale API", doc="/docs",
+              description="Scale: job types, recipes, the queue, ingest and products",
+              decorators=[_authenticated],
+              authorizations={"token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                        "description": "Token <token>"}},
+              security="token")
+    register_error_handlers(api)
+    for namespace, path in NAMESPACES:
+        api.add_namespace(namespace, path=path)
+    app.register_blueprint(blueprint)
+    app.teardown_appcontext(close_db_session)
+    return app

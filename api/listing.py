@@ -1,0 +1,62 @@
+"""List responses: the reference's `count`/`next`/`previous`/`results` envelope over
+`scale.listing`, and the Swagger description of the shared list arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_restx import Namespace
+from sqlalchemy import Select
+
+from api.context import db_session
+from scale.listing import ListSpec, Page, paginate, parse_list_args
+
+
+def _page_url(page: int) -> str:
+    args = request.args.copy()
+    args.setlist("page", [str(page)])
+    return request.base_url + "?" + "&".join(
+        f"{key}={value}" for key in args for value in args.getlist(key))
+
+
+def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], dict]) -> dict:
+    """Run the request's list arguments against `stmt` and wrap one page of results."""
+    query = parse_list_args(request.args.to_dict(flat=False), spec)
+    page: Page = paginate(db_session(), stmt, query, spec)
+    return {
+        "count": page.count,
+        "next": _page_url(page.page + 1) if page.has_next else None,
+        "previous": _page_url(page.page - 1) if page.has_previous else None,
+        "results": [serialize(item) for item in page.results],
+    }
+
+
+def list_params(spec: ListSpec) -> dict[str, dict]:
+    """Swagger parameters for a list endpoint built from its `ListSpec`."""
+    params: dict[str, dict] = {
+        "page": {"description": "Page of results, from 1", "type": "integer", "in": "query"},
+        "page_size": {"description": "Results per page, 1-1000 (default 100)", "type": "integer",
+                      "in": "query"},
+        "order": {"description": "Field to sort by; repeat to multi-sort, '-' reverses, "
+                                 f"'__' nests. One of: {', '.join(sorted(spec.orders))}",
+                  "type": "array", "items": {"type": "string"}, "collectionFormat": "multi",
+                  "in": "query"},
+    }
+    if spec.time_column is not None:
+        for name in ("started", "ended"):
+            params[name] = {"description": f"{name} of the time range: ISO-8601 datetime "
+                                           "(2015-01-01T00:00:00Z) or duration (PT3H0M0S)",
+                            "type": "string", "in": "query"}
+    for name, flt in spec.filters.items():
+        item: dict[str, Any] = {"type": "string"}
+        if flt.choices:
+            item["enum"] = list(flt.choices)
+        params[name] = {"description": f"Filter by {name}; repeat for several values",
+                        "type": "array", "items": item, "collectionFormat": "multi", "in": "query"}
+    return params
+
+
+def document_list(ns: Namespace, spec: ListSpec) -> Callable:
+    return ns.doc(params=list_params(spec))

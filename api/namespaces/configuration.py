@@ -1,0 +1,83 @@
+"""Import/Export services: `/api/configuration/`."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request
+from flask_restx import Namespace, Resource
+
+from api.body import json_object
+from api.context import db_session
+from scale.definitions import configuration
+
+ns = Namespace("configuration", description="Export and import recipe types, job types and errors")
+
+IMPORT_BODY = ns.schema_model("ConfigurationImport", configuration.IMPORT_SCHEMA)
+EXPORT_PARAMS = {
+    "include": {"description": "Sections to export; repeatable",
+                "type": "array", "collectionFormat": "multi",
+                "items": {"type": "string", "enum": list(configuration.EXPORT_SECTIONS)}},
+    **{name: {"description": f"Only records with this {name}; repeatable", "type": "array",
+              "collectionFormat": "multi", "items": {"type": kind}}
+       for name, kind in (("recipe_type_id", "integer"), ("recipe_type_name", "string"),
+                          ("job_type_id", "integer"), ("job_type_name", "string"),
+                          ("job_type_category", "string"), ("error_id", "integer"),
+                          ("error_name", "string"))},
+}
+
+
+def _export() -> dict:
+    selection = configuration.selection_from_args(request.args.to_dict(flat=False))
+    return configuration.export_configuration(db_session(), selection)
+
+
+
+
+@ns.route("/")
+class Configuration(Resource):
+    @ns.doc(params=EXPORT_PARAMS)
+    def get(self):
+        """Export recipe types, job types and errors (SYSTEM errors and system job types left out)."""
+        return _export()
+
+    @ns.expect(IMPORT_BODY)
+    def post(self):
+        """Import a configuration: all or nothing. Returns warnings."""
+        session = db_session()
+        warnings = configuration.import_configuration(session, json_object())
+        session.commit()
+        return {"warnings": warnings}
+
+
+@ns.route("/validation/")
+class ConfigurationValidation(Resource):
+    @ns.expect(IMPORT_BODY)
+    def post(self):
+        """Check an import without changing anything. Returns warnings."""
+        return {"warnings": configuration.validate_configuration(db_session(), json_object())}
+
+
+@ns.route("/download/")
+class ConfigurationDownload(Resource):
+    @ns.doc(params=EXPORT_PARAMS)
+    def get(self):
+        """The export as a file attachment (for a browser's Save As)."""
+        return Response(json.dumps(_export(), indent=2), mimetype="application/json",
+                        headers={"Content-Disposition": 'attachment; filename="configuration.json"'})
+
+
+@ns.route("/upload/")
+class ConfigurationUpload(Resource):
+    @ns.doc(consumes=["multipart/form-data"],
+            params={"import": {"in": "formData", "type": "file",
+                               "description": "An exported configuration file"}})
+    def post(self):
+        """Import an uploaded file: a multipart `import` field, or the raw file as the body
+        with an `X-File-Name` header."""
+        upload = request.files.get("import")
+        session = db_session()
+        warnings = configuration.import_file(
+            session, upload.read() if upload is not None else request.get_data())
+        session.commit()
+        return {"warnings": warnings}

@@ -1,0 +1,133 @@
+"""Job types services: `/api/job-types/`.
+
+`GET /` lists summaries; `POST /` creates (201, details, `Location`); `POST /validation/`
+checks a create body without writing (`{"warnings": [...]}`, or the 400 the create would
+give); `GET`/`PATCH /{id}/` give and edit details. `GET /status/` pages through every job
+type with its job counts by status in `started`..`ended` (default the past 3 hours, RUNNING
+jobs always counted); `GET /running/` lists types with RUNNING jobs, longest running first;
+`GET /system-failures/` lists (job type, SYSTEM error) pairs of FAILED jobs, latest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import request, url_for
+from flask_restx import Namespace, Resource
+
+from api.body import json_object
+from api.context import db_session
+from api.listing import document_list, list_response
+from api.serialize import job_types as serialize
+from scale.definitions import job_types
+from scale.listing import parse_list_args
+
+ns = Namespace("job-types", description="Job types: versioned algorithms with a typed interface")
+
+K = TypeVar("K", bound=Hashable)
+
+JOB_TYPE_BODY = ns.schema_model("JobTypeCreate", job_types.CREATE_SCHEMA)
+JOB_TYPE_EDIT = ns.schema_model("JobTypeEdit", job_types.EDIT_SCHEMA)
+
+
+@ns.route("/")
+class JobTypeList(Resource):
+    @document_list(ns, job_types.JOB_TYPE_LIST)
+    def get(self):
+        """List job types."""
+        return list_response(job_types.list_job_types_statement(), job_types.JOB_TYPE_LIST,
+                             serialize.job_type_summary)
+
+    @ns.expect(JOB_TYPE_BODY)
+    @ns.response(201, "Created")
+    @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is written")
+    def post(self):
+        """Create a job type with its interface, error mapping and trigger rule."""
+        session = db_session()
+        job_type = job_types.create_job_type(session, json_object())
+        session.commit()
+        location = url_for("api.job-types_job_type_detail", job_type_id=job_type.id)
+        details = job_types.describe_job_type(session, job_type)
+        return serialize.job_type_details(details), 201, {"Location": location}
+
+
+@ns.route("/validation/")
+class JobTypeValidation(Resource):
+    @ns.expect(JOB_TYPE_BODY)
+    @ns.response(400, "A field is invalid: `message` and `field` name it")
+    def post(self):
+        """Validate a new job type without saving it."""
+        warnings = job_types.validate_job_type(db_session(), json_object())
+        return serialize.validation_result(warnings)
+
+
+@ns.route("/<int:job_type_id>/")
+@ns.response(404, "No job type has this id")
+class JobTypeDetail(Resource):
+    def get(self, job_type_id: int):
+        """Details of one job type, with its errors, trigger rule and recent job counts."""
+        session = db_session()
+        job_type = job_types.get_job_type(session, job_type_id)
+        return serialize.job_type_details(job_types.describe_job_type(session, job_type))
+
+    @ns.expect(JOB_TYPE_EDIT)
+    @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is changed")
+    def patch(self, job_type_id: int):
+        """Edit a job type; a changed interface makes a new revision."""
+        session = db_session()
+        job_type = job_types.edit_job_type(session, job_type_id, json_object())
+        session.commit()
+        return serialize.job_type_details(job_types.describe_job_type(session, job_type))
+
+
+@ns.route("/status/")
+class JobTypeStatus(Resource):
+    @document_list(ns, job_types.JOB_TYPE_STATUS_RANGE)
+    def get(self):
+        """Every job type with counts of its jobs by status in the time range."""
+        session = db_session()
+        window = parse_list_args(request.args.to_dict(flat=False), job_types.JOB_TYPE_STATUS_RANGE)
+        counts = job_types.job_counts(session, started=window.started, ended=window.ended,
+                                      include_running=True)
+        return list_response(job_types.job_type_status_statement(), job_types.JOB_TYPE_STATUS_LIST,
+                             lambda job_type: serialize.job_type_status(job_type,
+                                                                        counts.get(job_type.id, [])))
+
+
+@ns.route("/running/")
+class JobTypeRunning(Resource):
+    @document_list(ns, job_types.JOB_TYPE_RUNNING_LIST)
+    def get(self):
+        """Job types with running jobs, the one running longest first."""
+        session = db_session()
+        running = _numbers(lambda: job_types.running_counts(session))
+        return list_response(job_types.running_job_types_statement(),
+                             job_types.JOB_TYPE_RUNNING_LIST,
+                             lambda job_type: serialize.job_type_running(job_type,
+                                                                         *running(job_type.id)))
+
+
+@ns.route("/system-failures/")
+class JobTypeSystemFailures(Resource):
+    @document_list(ns, job_types.JOB_TYPE_FAILURE_LIST)
+    def get(self):
+        """Job types whose jobs failed with SYSTEM errors, by error, latest first."""
+        session = db_session()
+        failures = _numbers(lambda: job_types.system_failures(session))
+        return list_response(job_types.system_failures_statement(),
+                             job_types.JOB_TYPE_FAILURE_LIST,
+                             lambda job: serialize.job_type_failure(
+                                 job, failures((job.job_type_id, job.error_id))))
+
+
+def _numbers(fetch: Callable[[], dict[K, Any]]) -> Callable[[K], Any]:
+    """A lookup into `fetch()`, read before the page. A page row it lacks started after that
+    read (the page is a separate query), so one miss reads the numbers again."""
+    numbers = fetch()
+
+    def lookup(key: K) -> Any:
+        if key not in numbers:
+            numbers.update(fetch())
+        return numbers[key]
+
+    return lookup

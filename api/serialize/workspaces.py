@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from scale.timeutil import to_iso
+
+
+def workspace_base(workspace) -> dict[str, Any]:
+    return {"id": workspace.id, "name": workspace.name}
+
+
+def workspace_summary(workspace) -> dict[str, Any]:
+    return {
+        "id": workspace.id, "name": workspace.name, "title": workspace.title,
+        "description": workspace.description, "base_url": workspace.base_url,
+        "is_active": workspace.is_active, "used_size": workspace.used_size,
+        "total_size": workspace.total_size, "created": to_iso(workspace.created),
+        "archived": to_iso(workspace.archived), "last_modified": to_iso(workspace.last_modified),
+    }
+
+
+def workspace_detail(workspace) -> dict[str, Any]:
+    return {**workspace_summary(workspace), "json_config": workspace.json_config}

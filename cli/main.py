@@ -1,0 +1,93 @@
+"""`scale` entry points. Each reads `Settings` from the environment once and passes them on."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from scale.errors import ScaleError
+from scale.settings import Settings
+
+HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+                           default=Path(".scale"), show_default=True,
+                           help="Directory of the embedded default (SQLite database, admin token).")
+
+
+def load_settings(home: Path) -> Settings:
+    try:
+        return Settings.from_env(os.environ, home=home)
+    except ScaleError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group()
+def main() -> None:
+    """Scale: automated processing on a cluster."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@HOME_OPTION
+def db_upgrade(home: Path) -> None:
+    """Migrate the database to the newest schema."""
+    from scale import migrate
+
+    settings = load_settings(home)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    click.echo(f"database at head: {migrate.current(settings.database_url)}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@HOME_OPTION
+def token_create(name: str, home: Path) -> None:
+    """Make an API token called NAME and print it (it cannot be shown again)."""
+    from scale import tokens
+    from scale.db import make_engine, make_sessions
+
+    settings = load_settings(home)
+    sessions = make_sessions(make_engine(settings.database_url))
+    try:
+        with sessions.begin() as session:
+            click.echo(tokens.create_token(session, name))
+    except ScaleError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def web(home: Path, port: int, host: str) -> None:
+    """Serve the API and web UI (the Procfile's `web`)."""
+    from cli.serve import serve_web
+
+    serve_web(load_settings(home), host=host, port=port)
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def up(home: Path, port: int, host: str) -> None:
+    """Run every Scale process in the foreground on the embedded default, until SIGINT/SIGTERM."""
+    from cli.up import run_up
+
+    sys.exit(run_up(load_settings(home), host=host, port=port))
+
+
+if __name__ == "__main__":
+    main()

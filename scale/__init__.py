@@ -1,0 +1,1 @@
+"""Scale: the domain. Models, specifications and services; no web or task framework."""

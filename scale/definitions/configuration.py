@@ -1,0 +1,220 @@
+"""Import/Export: recipe types, job types and errors as one portable document
+(Import/Export Specification 1.0).
+
+Export leaves out SYSTEM errors and system job types, which every Scale has. Import is all
+or nothing: records are created or, when one with the same name (and version) exists, edited,
+through the same services as the API; the first invalid record raises and the caller's
+transaction is rolled back. Validation runs the very same import inside a savepoint that is
+always rolled back, so it cannot disagree with a real import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scale.definitions import errors, job_types, recipe_types
+from scale.definitions.fields import body_schema
+from scale.errors import ValidationError
+from scale.listing import QueryArgs, parse_int, parse_text
+from scale.models.errors import Error, ErrorCategory
+from scale.models.job_types import JobType
+from scale.models.recipes import RecipeType
+from scale.specs import import_export
+from scale.specs._schema import refuse_nul, validate
+
+EXPORT_SECTIONS = ("recipe_types", "job_types", "errors")
+
+JOB_TYPE_EXPORT_FIELDS = (
+    "name", "version", "title", "description", "category", "author_name", "author_url",
+    "is_system", "is_long_running", "is_operational", "icon_code", "uses_docker",
+    "docker_privileged", "docker_image", "priority", "timeout", "max_scheduled", "max_tries",
+    "cpus_required", "mem_required", "disk_out_const_required", "disk_out_mult_required",
+    "interface", "error_mapping",
+)
+RECIPE_TYPE_EXPORT_FIELDS = ("name", "version", "title", "description", "definition")
+ERROR_EXPORT_FIELDS = ("name", "title", "description", "category")
+
+
+@dataclass(frozen=True)
+class ExportSelection:
+    """Which records to export: the `include` sections, each narrowed by its filters."""
+
+    include: Sequence[str] = EXPORT_SECTIONS
+    recipe_type_ids: Sequence[int] = ()
+    recipe_type_names: Sequence[str] = ()
+    job_type_ids: Sequence[int] = ()
+    job_type_names: Sequence[str] = ()
+    job_type_categories: Sequence[str] = ()
+    error_ids: Sequence[int] = ()
+    error_names: Sequence[str] = ()
+
+
+def selection_from_args(args: QueryArgs) -> ExportSelection:
+    """The export's query arguments (reference, Export): all repeatable."""
+    def ints(name: str) -> tuple[int, ...]:
+        return tuple(parse_int(v, field=name) for v in args.get(name) or ())
+
+    def texts(name: str) -> tuple[str, ...]:
+        return tuple(parse_text(v, field=name) for v in args.get(name) or ())
+
+    return ExportSelection(
+        include=texts("include") or EXPORT_SECTIONS,
+        recipe_type_ids=ints("recipe_type_id"), recipe_type_names=texts("recipe_type_name"),
+        job_type_ids=ints("job_type_id"), job_type_names=texts("job_type_name"),
+        job_type_categories=texts("job_type_category"),
+        error_ids=ints("error_id"), error_names=texts("error_name"),
+    )
+
+
+IMPORT_SCHEMA = body_schema({"import": {"type": "object"}}, required=("import",))
+
+
+def _rule_record(rule) -> dict[str, Any] | None:
+    if rule is None or rule.archived is not None:
+        return None
+    return {"type": rule.type, "name": rule.name, "is_active": rule.is_active,
+            "configuration": rule.configuration}
+
+
+def _record(model, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in names}
+
+
+def export_configuration(session: Session, selection: ExportSelection) -> dict[str, Any]:
+    """The configuration document for `selection`, records ordered by name and version."""
+    for section in selection.include:
+        if section not in EXPORT_SECTIONS:
+            raise ValidationError("include", f"{section!r} is not one of {', '.join(EXPORT_SECTIONS)}")
+    doc: dict[str, Any] = {"version": "1.0"}
+    if "recipe_types" in selection.include:
+        stmt = (select(RecipeType).where(RecipeType.archived.is_(None))
+                .options(selectinload(RecipeType.trigger_rule)))
+        if selection.recipe_type_ids:
+            stmt = stmt.where(RecipeType.id.in_(selection.recipe_type_ids))
+        if selection.recipe_type_names:
+            stmt = stmt.where(RecipeType.name.in_(selection.recipe_type_names))
+        doc["recipe_types"] = [
+            {**_record(rt, RECIPE_TYPE_EXPORT_FIELDS), "trigger_rule": _rule_record(rt.trigger_rule)}
+            for rt in session.scalars(stmt.order_by(RecipeType.name, RecipeType.version))]
+    if "job_types" in selection.include:
+        stmt = (select(JobType).where(JobType.is_system.is_(False), JobType.archived.is_(None))
+                .options(selectinload(JobType.trigger_rule)))
+        if selection.job_type_ids:
+            stmt = stmt.where(JobType.id.in_(selection.job_type_ids))
+        if selection.job_type_names:
+            stmt = stmt.where(JobType.name.in_(selection.job_type_names))
+        if selection.job_type_categories:
+            stmt = stmt.where(JobType.category.in_(selection.job_type_categories))
+        doc["job_types"] = [
+            {**_record(jt, JOB_TYPE_EXPORT_FIELDS), "trigger_rule": _rule_record(jt.trigger_rule)}
+            for jt in session.scalars(stmt.order_by(JobType.name, JobType.version))]
+    if "errors" in selection.include:
+        stmt = select(Error).where(Error.category != ErrorCategory.SYSTEM)
+        if selection.error_ids:
+            stmt = stmt.where(Error.id.in_(selection.error_ids))
+        if selection.error_names:
+            stmt = stmt.where(Error.name.in_(selection.error_names))
+        doc["errors"] = [_record(e, ERROR_EXPORT_FIELDS) for e in session.scalars(stmt.order_by(Error.name))]
+    return doc
+
+
+def import_configuration(session: Session, body: Any) -> list[dict[str, str]]:
+    """Import `body["import"]`: errors, then job types, then recipe types (which may use the
+    job types just imported). Each record is created, or edited when its name (and version)
+    exists. Returns the warnings; raises ValidationError naming `import.<record>.<field>` for the
+    first invalid record. Flushes, never commits: the caller's rollback undoes a partial import."""
+    validate(body, IMPORT_SCHEMA)
+    try:
+        config = import_export.parse(body["import"])
+        warnings: list[dict[str, str]] = []
+        for index, record in enumerate(config.errors):
+            _import_record(f"errors[{index}]", _import_error, session, record, warnings)
+        for index, record in enumerate(config.job_types):
+            _import_record(f"job_types[{index}]", _import_job_type, session, record, warnings)
+        for index, record in enumerate(config.recipe_types):
+            _import_record(f"recipe_types[{index}]", _import_recipe_type, session, record, warnings)
+    except ValidationError as error:
+        raise error.within("import") from None
+    return warnings
+
+
+def import_file(session: Session, raw: bytes) -> list[dict[str, str]]:
+    """Import an uploaded export file (the bytes of a configuration document)."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationError("import", "the uploaded file is not JSON") from None
+    refuse_nul(document, ("import",))
+    return import_configuration(session, {"import": document})
+
+
+def validate_configuration(session: Session, body: Any) -> list[dict[str, str]]:
+    """The import of `body`, inside a savepoint that is always rolled back: same checks, same
+    warnings, nothing written."""
+    savepoint = session.begin_nested()
+    try:
+        return import_configuration(session, body)
+    finally:
+        savepoint.rollback()
+
+
+def _import_record(where: str, importer: Callable[[Session, Any, list[dict[str, str]]], None],
+                   session: Session, record: Any, warnings: list[dict[str, str]]) -> None:
+    try:
+        importer(session, record, warnings)
+    except ValidationError as error:
+        raise error.within(where) from None
+
+
+def _import_error(session: Session, record: import_export.ErrorRecord,
+                  warnings: list[dict[str, str]]) -> None:
+    existing = errors.errors_by_name(session, {record.name}).get(record.name)
+    attributes = dict(record.attributes)
+    if attributes.get("category") == ErrorCategory.SYSTEM or (
+            existing is not None and existing.category == ErrorCategory.SYSTEM):
+        warnings.append({"id": "system_error",
+                         "details": f"System error {record.name} is built in and was not imported"})
+        return
+    if existing is None:
+        errors.create_error(session, record.to_dict())
+    else:
+        errors.edit_error(session, existing.id, attributes)
+
+
+def _import_job_type(session: Session, record: import_export.JobTypeRecord,
+                     warnings: list[dict[str, str]]) -> None:
+    body = {k: v for k, v in record.to_dict().items() if v is not None or k == "trigger_rule"}
+    stmt = select(JobType).where(JobType.name == record.name, JobType.version == record.version)
+    existing = session.scalar(stmt)
+    if existing is None:
+        if body["trigger_rule"] is None:
+            del body["trigger_rule"]
+        warnings.extend({"id": w.id, "details": w.details}
+                        for w in job_types.validate_job_type(session, body))
+        job_types.create_job_type(session, body)
+    elif existing.is_system:
+        raise ValidationError("name", f"{record.name} {record.version} is a system job type")
+    else:
+        del body["name"], body["version"]
+        job_types.edit_job_type(session, existing.id, body)
+
+
+def _import_recipe_type(session: Session, record: import_export.RecipeTypeRecord,
+                        warnings: list[dict[str, str]]) -> None:
+    body = {k: v for k, v in record.to_dict().items() if v is not None or k == "trigger_rule"}
+    stmt = select(RecipeType).where(RecipeType.name == record.name,
+                                    RecipeType.version == record.version)
+    existing = session.scalar(stmt)
+    if existing is None:
+        if body["trigger_rule"] is None:
+            del body["trigger_rule"]
+        warnings.extend(recipe_types.validate_recipe_type(session, body))
+        recipe_types.create_recipe_type(session, body)
+    else:
+        del body["name"], body["version"]
+        recipe_types.edit_recipe_type(session, existing.id, body)

@@ -1,0 +1,34 @@
+"""Errors: the causes a failed job or execution is marked with (reference "Error Services")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scale.db import Base
+from scale.models.types import created_column, last_modified_column
+
+
+class ErrorCategory(StrEnum):
+    """SYSTEM errors are Scale's own (seeded); users create ALGORITHM and DATA errors."""
+
+    SYSTEM = "SYSTEM"
+    ALGORITHM = "ALGORITHM"
+    DATA = "DATA"
+
+
+class Error(Base):
+    """A named cause of failure; job types map their exit codes to these by `name`."""
+
+    __tablename__ = "error"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    title: Mapped[str | None] = mapped_column(String(50))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(50), default=ErrorCategory.SYSTEM, index=True)
+    created: Mapped[dt.datetime] = created_column()
+    last_modified: Mapped[dt.datetime] = last_modified_column()

@@ -1,0 +1,123 @@
+"""Shared fixtures: real PostgreSQL + PostGIS and SQLite, each migrated to head once per
+session; every test runs inside a transaction that is rolled back.
+
+API tests run once per backend (`backend` is parametrised). The PostgreSQL server is
+`SCALE_TEST_PG` (default postgresql+psycopg://postgres@127.0.0.1:5432), as `bin/test` starts it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from scale import migrate, tokens
+from scale.db import make_engine
+from scale.settings import Settings
+
+PG_SERVER = os.environ.get("SCALE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+BACKENDS = ("postgresql", "sqlite")
+
+
+def recreate_pg_database(name: str) -> str:
+    """Drop and create database `name` on the test server; return its URL."""
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{PG_SERVER}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    # One database per test run, so that concurrent runs on one server never collide.
+    name = f"scale_test_{os.getpid()}"
+    url = recreate_pg_database(name)
+    migrate.upgrade(url)
+    yield url
+    drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'scale.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("pg_url" if backend == "postgresql" else "sqlite_url")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker:
+    """What the app and the services get in tests: sessions inside the test's transaction."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def db(sessions: sessionmaker) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return replace(Settings.embedded(tmp_path), database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, sessions: sessionmaker):
+    from api.app import create_app
+
+    app = create_app(settings, sessions=sessions)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token(sessions: sessionmaker) -> dict[str, str]:
+    """Headers that carry a valid API token."""
+    with sessions.begin() as session:
+        value = tokens.create_token(session, "test")
+    return {"Authorization": f"Token {value}"}

@@ -1,0 +1,104 @@
+"""`scale up`: the embedded default in the foreground, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(method: str, url: str, body: dict | None = None, token: str | None = None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def responding(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def start_up(home: Path, port: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--home", str(home),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[int, str]:
+    process.send_signal(sig)
+    out, _ = process.communicate(timeout=30)
+    return process.returncode, out
+
+
+def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):
+    home, port = tmp_path / "home", free_port()
+    base = f"http://127.0.0.1:{port}/api"
+    process = start_up(home, port)
+    try:
+        wait_until(lambda: responding(f"{base}/errors/"), what="the API to answer", timeout=60)
+        token = (home / "admin-token").read_text().strip()
+        assert (home / "admin-token").stat().st_mode & 0o077 == 0
+
+        status, _ = request("POST", f"{base}/workspaces/", {"name": "x", "json_config": {}})
+        assert status == 401
+        status, created = request("POST", f"{base}/workspaces/", {
+            "name": "products", "json_config": {"version": "1.0", "broker": {
+                "type": "host", "host_path": str(tmp_path / "products")}}}, token)
+        assert status == 201, created
+        assert responding(f"{base}/docs")
+        assert responding(f"{base}/swagger.json")
+    finally:
+        code, out = stop(process)
+    assert code == 0, out
+    assert "stopped" in out
+
+    # A second start keeps the data and the admin token.
+    process = start_up(home, port)
+    try:
+        wait_until(lambda: responding(f"{base}/errors/"), what="the API to answer again", timeout=60)
+        status, listing = request("GET", f"{base}/workspaces/?name=products")
+        assert status == 200 and listing["count"] == 1
+        assert (home / "admin-token").read_text().strip() == token
+    finally:
+        code, out = stop(process, signal.SIGINT)
+    assert code == 0, out
+
+
+def test_token_create_prints_a_usable_token_once(tmp_path: Path):
+    home = tmp_path / "home"
+    subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade", "--home", str(home)],
+                   check=True, capture_output=True)
+    made = subprocess.run([sys.executable, "-m", "cli.main", "token", "create", "ci", "--home", str(home)],
+                          capture_output=True, text=True)
+    assert made.returncode == 0 and len(made.stdout.strip()) > 30
+    again = subprocess.run([sys.executable, "-m", "cli.main", "token", "create", "ci", "--home", str(home)],
+                           capture_output=True, text=True)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
