@@ -86,12 +86,14 @@ def inputs_from(items: Sequence[Mapping[str, Any]], *, field: str = "input_data"
     for index, item in enumerate(items):
         if item["type"] == "property" and "media_types" in item:
             raise ValidationError(f"{field}[{index}].media_types", "a property input has no media_types")
-        specs.append(InputSpec(
-            name=item["name"],
-            type=item["type"],
-            required=item.get("required", True),
-            media_types=tuple(item.get("media_types", ())),
-        ))
+        specs.append(
+            InputSpec(
+                name=item["name"],
+                type=item["type"],
+                required=item.get("required", True),
+                media_types=tuple(item.get("media_types", ())),
+            )
+        )
     return tuple(specs)
 
 
@@ -107,12 +109,14 @@ def data_inputs_from(items: Sequence[Mapping[str, Any]], *, field: str = "input_
             raise ValidationError(f"{field}[{index}].name", f"{item['name']!r} is given twice")
         seen.add(item["name"])
         file_ids = item.get("file_ids")
-        entries.append(DataInput(
-            name=item["name"],
-            value=item.get("value"),
-            file_id=int(item["file_id"]) if "file_id" in item else None,
-            file_ids=tuple(int(i) for i in file_ids) if file_ids is not None else None,
-        ))
+        entries.append(
+            DataInput(
+                name=item["name"],
+                value=item.get("value"),
+                file_id=int(item["file_id"]) if "file_id" in item else None,
+                file_ids=tuple(int(i) for i in file_ids) if file_ids is not None else None,
+            )
+        )
     return tuple(entries)
 
 

@@ -87,7 +87,11 @@ SCHEMA: dict[str, Any] = {
         },
         "recipe_types": {
             "type": "array",
-            "items": {"type": "object", "required": ["name", "version", "definition"], "properties": RECIPE_TYPE_FIELDS},
+            "items": {
+                "type": "object",
+                "required": ["name", "version", "definition"],
+                "properties": RECIPE_TYPE_FIELDS,
+            },
         },
     },
 }
@@ -166,9 +170,7 @@ def parse(doc: object) -> ImportConfiguration:
     """Validate an import/export configuration document; raises ValidationError naming the field."""
     version = validate_document(doc, {CURRENT_VERSION: SCHEMA}, CURRENT_VERSION)
     assert isinstance(doc, dict)
-    errors = tuple(
-        ErrorRecord(item["name"], _attributes(item, ERROR_FIELDS)) for item in doc.get("errors", [])
-    )
+    errors = tuple(ErrorRecord(item["name"], _attributes(item, ERROR_FIELDS)) for item in doc.get("errors", []))
     job_types = tuple(_job_type(item, f"job_types[{i}]") for i, item in enumerate(doc.get("job_types", [])))
     recipe_types = tuple(_recipe_type(item, f"recipe_types[{i}]") for i, item in enumerate(doc.get("recipe_types", [])))
     _check_unique("errors", [record.name for record in errors])
@@ -184,7 +186,9 @@ def _job_type(item: Mapping[str, Any], field: str) -> JobTypeRecord:
         name=item["name"],
         version=item["version"],
         interface=_within(f"{field}.interface", job_interface.parse, item["interface"]),
-        error_mapping=_within(f"{field}.error_mapping", error_interface.parse, mapping) if mapping is not None else None,
+        error_mapping=_within(f"{field}.error_mapping", error_interface.parse, mapping)
+        if mapping is not None
+        else None,
         trigger_rule=_within(f"{field}.trigger_rule", parse_rule, rule) if rule is not None else None,
         attributes=_attributes(item, JOB_TYPE_FIELDS),
     )

@@ -211,7 +211,9 @@ def check_job_types(definition: RecipeDefinition, lookup: Callable[[str, str], J
                 fed[target.name] = output.required
         for spec in interface.inputs:
             if spec.required and spec.name not in fed:
-                raise ValidationError(f"jobs[{i}]", f"required input {spec.name!r} of job {job.name!r} is not connected")
+                raise ValidationError(
+                    f"jobs[{i}]", f"required input {spec.name!r} of job {job.name!r} is not connected"
+                )
             if spec.required and not fed[spec.name]:
                 raise ValidationError(
                     f"jobs[{i}]", f"required input {spec.name!r} of job {job.name!r} is fed by an optional source"
@@ -223,7 +225,9 @@ def _job(item: dict[str, Any]) -> RecipeJob:
         name=item["name"],
         job_type_name=item["job_type"]["name"],
         job_type_version=item["job_type"]["version"],
-        recipe_inputs=tuple(RecipeInputConnection(c["recipe_input"], c["job_input"]) for c in item.get("recipe_inputs", [])),
+        recipe_inputs=tuple(
+            RecipeInputConnection(c["recipe_input"], c["job_input"]) for c in item.get("recipe_inputs", [])
+        ),
         dependencies=tuple(
             Dependency(d["name"], tuple(Connection(c["output"], c["input"]) for c in d.get("connections", [])))
             for d in item.get("dependencies", [])
@@ -285,7 +289,7 @@ def _cycle(start: str, remaining: dict[str, set[str]]) -> list[str]:
     while True:
         step = min(remaining[path[-1]])
         if step in path:
-            return path[path.index(step):]
+            return path[path.index(step) :]
         path.append(step)
 
 

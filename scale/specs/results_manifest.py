@@ -193,7 +193,9 @@ def parse(doc: object) -> ResultsManifest:
             raise ValidationError(f"output_data[{index}].name", f"output {entry.name!r} is given twice")
     return ResultsManifest(
         outputs=outputs,
-        parse_results=tuple(_parse_result(item, f"parse_results[{i}]") for i, item in enumerate(doc.get("parse_results", []))),
+        parse_results=tuple(
+            _parse_result(item, f"parse_results[{i}]") for i, item in enumerate(doc.get("parse_results", []))
+        ),
         info=doc.get("info"),
         errors=doc.get("errors"),
     )
@@ -209,7 +211,11 @@ def _upgrade_1_0(doc: dict[str, Any]) -> dict[str, Any]:
             outputs.append({"name": item["name"], "file": {"path": item["path"]}})
         else:
             outputs.append({"name": item["name"], "files": [{"path": path} for path in item["paths"]]})
-    upgraded: dict[str, Any] = {"version": CURRENT_VERSION, "output_data": outputs, "parse_results": doc.get("parse_results", [])}
+    upgraded: dict[str, Any] = {
+        "version": CURRENT_VERSION,
+        "output_data": outputs,
+        "parse_results": doc.get("parse_results", []),
+    }
     for key in ("info", "errors"):
         if key in doc:
             upgraded[key] = doc[key]

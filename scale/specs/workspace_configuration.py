@@ -90,4 +90,6 @@ def parse(doc: object) -> WorkspaceConfiguration:
     if broker["type"] == "nfs":
         host, path = parse_nfs_mount(broker["mount"], field="broker.mount")
         return WorkspaceConfiguration(NfsBroker(broker["mount"], host, path), version)
-    return WorkspaceConfiguration(HostBroker(check_absolute_path(broker["host_path"], field="broker.host_path")), version)
+    return WorkspaceConfiguration(
+        HostBroker(check_absolute_path(broker["host_path"], field="broker.host_path")), version
+    )

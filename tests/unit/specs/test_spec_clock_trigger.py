@@ -8,11 +8,7 @@ from scale.errors import ValidationError
 from scale.specs import clock_trigger
 
 # Reference, "Clock Triggers".
-EXAMPLE = {
-    "version": "1.0",
-    "event_type": "MY_METRICS",
-    "schedule": "PT1H0M0S"
-}
+EXAMPLE = {"version": "1.0", "event_type": "MY_METRICS", "schedule": "PT1H0M0S"}
 
 
 def test_reference_example():
@@ -27,19 +23,22 @@ def test_version_defaults_and_minute_schedules():
     assert config.period == dt.timedelta(minutes=5)
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({**EXAMPLE, "version": "2"}, "version"),
-    ({"schedule": "PT1H"}, "event_type"),
-    ({"event_type": "E"}, "schedule"),
-    ({"event_type": "", "schedule": "PT1H"}, "event_type"),
-    ({"event_type": "E", "schedule": "hourly"}, "schedule"),
-    ({"event_type": "E", "schedule": "P1D"}, "schedule"),
-    ({"event_type": "E", "schedule": "P1DT1H"}, "schedule"),
-    ({"event_type": "E", "schedule": "PT30S"}, "schedule"),
-    ({"event_type": "E", "schedule": "PT0H0M0S"}, "schedule"),
-    ({"event_type": "E", "schedule": 3600}, "schedule"),
-    ({**EXAMPLE, "name": "x"}, "name"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({**EXAMPLE, "version": "2"}, "version"),
+        ({"schedule": "PT1H"}, "event_type"),
+        ({"event_type": "E"}, "schedule"),
+        ({"event_type": "", "schedule": "PT1H"}, "event_type"),
+        ({"event_type": "E", "schedule": "hourly"}, "schedule"),
+        ({"event_type": "E", "schedule": "P1D"}, "schedule"),
+        ({"event_type": "E", "schedule": "P1DT1H"}, "schedule"),
+        ({"event_type": "E", "schedule": "PT30S"}, "schedule"),
+        ({"event_type": "E", "schedule": "PT0H0M0S"}, "schedule"),
+        ({"event_type": "E", "schedule": 3600}, "schedule"),
+        ({**EXAMPLE, "name": "x"}, "name"),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         clock_trigger.parse(doc)

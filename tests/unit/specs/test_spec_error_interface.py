@@ -6,12 +6,7 @@ from scale.errors import ValidationError
 from scale.specs import error_interface
 
 # Reference, "Errors Interface".
-EXAMPLE = {
-    "version": "1.0",
-    "exit_codes": {
-        "1": "unknown"
-    }
-}
+EXAMPLE = {"version": "1.0", "exit_codes": {"1": "unknown"}}
 
 
 def test_reference_example():
@@ -38,16 +33,19 @@ def test_parsed_interfaces_compare_and_hash():
     assert hash(error_interface.parse(EXAMPLE)) == hash(error_interface.parse(EXAMPLE))
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"version": "2.0", "exit_codes": {}}, "version"),
-    ({}, "exit_codes"),
-    ({"exit_codes": []}, "exit_codes"),
-    ({"exit_codes": {"1": 5}}, "exit_codes.1"),
-    ({"exit_codes": {"1": ""}}, "exit_codes.1"),
-    ({"exit_codes": {"one": "unknown"}}, "exit_codes.one"),
-    ({"exit_codes": {"1": "a", "01": "b"}}, "exit_codes.01"),
-    ({"exit_codes": {}, "codes": {}}, "codes"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"version": "2.0", "exit_codes": {}}, "version"),
+        ({}, "exit_codes"),
+        ({"exit_codes": []}, "exit_codes"),
+        ({"exit_codes": {"1": 5}}, "exit_codes.1"),
+        ({"exit_codes": {"1": ""}}, "exit_codes.1"),
+        ({"exit_codes": {"one": "unknown"}}, "exit_codes.one"),
+        ({"exit_codes": {"1": "a", "01": "b"}}, "exit_codes.01"),
+        ({"exit_codes": {}, "codes": {}}, "codes"),
+    ],
+)
 def test_invalid_documents_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         error_interface.parse(doc)

@@ -10,14 +10,7 @@ from scale.specs import import_export
 # Reference, "Import/Export" example (the reference omits the comma after "interface": {...}).
 EXAMPLE = {
     "version": "1.0",
-    "errors": [
-        {
-            "name": "my-error",
-            "title": "My Error",
-            "description": "My error description.",
-            "category": "DATA"
-        }
-    ],
+    "errors": [{"name": "my-error", "title": "My Error", "description": "My error description.", "category": "DATA"}],
     "job_types": [
         {
             "name": "my-job",
@@ -42,47 +35,22 @@ EXAMPLE = {
                 "version": "1.0",
                 "command": "my-cmd",
                 "command_arguments": "${input_file} ${job_output_dir}",
-                "input_data": [
-                    {
-                        "media_types": [
-                            "image/png"
-                        ],
-                        "required": True,
-                        "type": "file",
-                        "name": "input_file"
-                    }
-                ],
+                "input_data": [{"media_types": ["image/png"], "required": True, "type": "file", "name": "input_file"}],
                 "output_data": [
-                    {
-                        "media_type": "image/jpg",
-                        "required": True,
-                        "type": "file",
-                        "name": "my-output-file"
-                    }
+                    {"media_type": "image/jpg", "required": True, "type": "file", "name": "my-output-file"}
                 ],
-                "shared_resources": []
+                "shared_resources": [],
             },
-            "error_mapping": {
-                "version": "1.0",
-                "exit_codes": {
-                    "1": "my-error"
-                }
-            },
+            "error_mapping": {"version": "1.0", "exit_codes": {"1": "my-error"}},
             "trigger_rule": {
                 "type": "PARSE",
                 "name": "my-rule",
                 "configuration": {
                     "version": "1.0",
-                    "data": {
-                        "workspace_name": "products",
-                        "input_data_name": "input_file"
-                    },
-                    "condition": {
-                        "media_type": "image/png",
-                        "data_types": []
-                    }
-                }
-            }
+                    "data": {"workspace_name": "products", "input_data_name": "input_file"},
+                    "condition": {"media_type": "image/png", "data_types": []},
+                },
+            },
         }
     ],
     "recipe_types": [
@@ -93,35 +61,20 @@ EXAMPLE = {
             "description": "My recipe description.",
             "definition": {
                 "version": "1.0",
-                "input_data": [
-                    {
-                        "media_types": [
-                            "image/png"
-                        ],
-                        "required": True,
-                        "type": "file",
-                        "name": "input_file"
-                    }
-                ],
-                "jobs": []
+                "input_data": [{"media_types": ["image/png"], "required": True, "type": "file", "name": "input_file"}],
+                "jobs": [],
             },
             "trigger_rule": {
                 "type": "PARSE",
                 "name": "my-rule",
                 "configuration": {
                     "version": "1.0",
-                    "data": {
-                        "workspace_name": "products",
-                        "input_data_name": "input_file"
-                    },
-                    "condition": {
-                        "media_type": "image/png",
-                        "data_types": []
-                    }
-                }
-            }
+                    "data": {"workspace_name": "products", "input_data_name": "input_file"},
+                    "condition": {"media_type": "image/png", "data_types": []},
+                },
+            },
         }
-    ]
+    ],
 }
 
 
@@ -147,10 +100,22 @@ def test_empty_configuration_defaults():
 
 
 def test_read_only_export_fields_are_ignored_and_nulls_mean_none():
-    doc = {"job_types": [{
-        "name": "j", "version": "1", "id": 4, "is_system": False, "uses_docker": True, "revision_num": 2,
-        "interface": {"command": "c", "command_arguments": ""}, "error_mapping": None, "trigger_rule": None,
-    }], "errors": [{"name": "e", "id": 1, "created": "2015-03-11T00:00:00Z"}]}
+    doc = {
+        "job_types": [
+            {
+                "name": "j",
+                "version": "1",
+                "id": 4,
+                "is_system": False,
+                "uses_docker": True,
+                "revision_num": 2,
+                "interface": {"command": "c", "command_arguments": ""},
+                "error_mapping": None,
+                "trigger_rule": None,
+            }
+        ],
+        "errors": [{"name": "e", "id": 1, "created": "2015-03-11T00:00:00Z"}],
+    }
     config = import_export.parse(doc)
     assert config.job_types[0].attributes == ()
     assert config.job_types[0].error_mapping is None
@@ -169,25 +134,44 @@ def changed(path, value):
     return doc
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    (changed(["version"], "2.0"), "version"),
-    (changed(["extra"], []), "extra"),
-    (changed(["errors", 0, "category"], "USER"), "errors[0].category"),
-    (changed(["errors", 0, "name"], KeyError), "errors[0].name"),
-    (changed(["job_types", 0, "interface"], KeyError), "job_types[0].interface"),
-    (changed(["job_types", 0, "priority"], "high"), "job_types[0].priority"),
-    (changed(["job_types", 0, "cpus_required"], -1), "job_types[0].cpus_required"),
-    (changed(["job_types", 0, "interface", "command_arguments"], "${nope}"), "job_types[0].interface.command_arguments"),
-    (changed(["job_types", 0, "interface", "input_data", 0, "type"], "blob"), "job_types[0].interface.input_data[0].type"),
-    (changed(["job_types", 0, "error_mapping", "exit_codes"], {"x": "e"}), "job_types[0].error_mapping.exit_codes.x"),
-    (changed(["job_types", 0, "trigger_rule", "type"], "SOMETIMES"), "job_types[0].trigger_rule.type"),
-    (changed(["job_types", 0, "trigger_rule", "configuration", "data"], {}),
-     "job_types[0].trigger_rule.configuration.data.input_data_name"),
-    (changed(["recipe_types", 0, "definition", "jobs"], [{"name": "a"}]), "recipe_types[0].definition.jobs[0].job_type"),
-    (changed(["recipe_types", 0, "definition"], KeyError), "recipe_types[0].definition"),
-    (changed(["recipe_types", 0, "trigger_rule", "configuration", "version"], "7"),
-     "recipe_types[0].trigger_rule.configuration.version"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        (changed(["version"], "2.0"), "version"),
+        (changed(["extra"], []), "extra"),
+        (changed(["errors", 0, "category"], "USER"), "errors[0].category"),
+        (changed(["errors", 0, "name"], KeyError), "errors[0].name"),
+        (changed(["job_types", 0, "interface"], KeyError), "job_types[0].interface"),
+        (changed(["job_types", 0, "priority"], "high"), "job_types[0].priority"),
+        (changed(["job_types", 0, "cpus_required"], -1), "job_types[0].cpus_required"),
+        (
+            changed(["job_types", 0, "interface", "command_arguments"], "${nope}"),
+            "job_types[0].interface.command_arguments",
+        ),
+        (
+            changed(["job_types", 0, "interface", "input_data", 0, "type"], "blob"),
+            "job_types[0].interface.input_data[0].type",
+        ),
+        (
+            changed(["job_types", 0, "error_mapping", "exit_codes"], {"x": "e"}),
+            "job_types[0].error_mapping.exit_codes.x",
+        ),
+        (changed(["job_types", 0, "trigger_rule", "type"], "SOMETIMES"), "job_types[0].trigger_rule.type"),
+        (
+            changed(["job_types", 0, "trigger_rule", "configuration", "data"], {}),
+            "job_types[0].trigger_rule.configuration.data.input_data_name",
+        ),
+        (
+            changed(["recipe_types", 0, "definition", "jobs"], [{"name": "a"}]),
+            "recipe_types[0].definition.jobs[0].job_type",
+        ),
+        (changed(["recipe_types", 0, "definition"], KeyError), "recipe_types[0].definition"),
+        (
+            changed(["recipe_types", 0, "trigger_rule", "configuration", "version"], "7"),
+            "recipe_types[0].trigger_rule.configuration.version",
+        ),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         import_export.parse(doc)
@@ -205,9 +189,14 @@ def test_field_path_points_at_the_right_job_type():
     assert caught.value.field == "job_types[1].interface.command_arguments"
 
 
-@pytest.mark.parametrize(("section", "field"), [
-    ("errors", "errors[1]"), ("job_types", "job_types[1]"), ("recipe_types", "recipe_types[1]"),
-])
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("errors", "errors[1]"),
+        ("job_types", "job_types[1]"),
+        ("recipe_types", "recipe_types[1]"),
+    ],
+)
 def test_duplicates_are_refused(section, field):
     doc = copy.deepcopy(EXAMPLE)
     doc[section].append(copy.deepcopy(doc[section][0]))

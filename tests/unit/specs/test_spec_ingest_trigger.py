@@ -8,17 +8,8 @@ from scale.specs import ingest_trigger
 # Reference, "Ingest Triggers".
 EXAMPLE = {
     "version": "1.0",
-    "condition": {
-        "media_type": "text/plain",
-        "data_types": [
-            "foo",
-            "bar"
-        ]
-    },
-    "data": {
-        "input_data_name": "my_file",
-        "workspace_name": "my_workspace"
-    }
+    "condition": {"media_type": "text/plain", "data_types": ["foo", "bar"]},
+    "data": {"input_data_name": "my_file", "workspace_name": "my_workspace"},
 }
 
 
@@ -40,17 +31,20 @@ def test_condition_defaults_match_every_file():
     assert config.matches("anything/at-all", [])
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({**EXAMPLE, "version": "1.1"}, "version"),
-    ({"condition": {}}, "data"),
-    ({"data": {"workspace_name": "w"}}, "data.input_data_name"),
-    ({"data": {"input_data_name": "f"}}, "data.workspace_name"),
-    ({"data": {"input_data_name": "", "workspace_name": "w"}}, "data.input_data_name"),
-    ({**EXAMPLE, "condition": {"media_type": 1}}, "condition.media_type"),
-    ({**EXAMPLE, "condition": {"data_types": "foo"}}, "condition.data_types"),
-    ({**EXAMPLE, "condition": {"mediatype": "x"}}, "condition.mediatype"),
-    ({**EXAMPLE, "extra": {}}, "extra"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({**EXAMPLE, "version": "1.1"}, "version"),
+        ({"condition": {}}, "data"),
+        ({"data": {"workspace_name": "w"}}, "data.input_data_name"),
+        ({"data": {"input_data_name": "f"}}, "data.workspace_name"),
+        ({"data": {"input_data_name": "", "workspace_name": "w"}}, "data.input_data_name"),
+        ({**EXAMPLE, "condition": {"media_type": 1}}, "condition.media_type"),
+        ({**EXAMPLE, "condition": {"data_types": "foo"}}, "condition.data_types"),
+        ({**EXAMPLE, "condition": {"mediatype": "x"}}, "condition.mediatype"),
+        ({**EXAMPLE, "extra": {}}, "extra"),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         ingest_trigger.parse(doc)

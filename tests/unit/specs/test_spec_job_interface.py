@@ -14,28 +14,10 @@ MAKE_GEOTIFF = {
     "command": "python make_geotiff.py",
     "command_arguments": "${image} ${georeference_data} ${job_output_dir}",
     "input_data": [
-        {
-            "name": "image",
-            "type": "file",
-            "media_types": [
-                "image/png"
-            ]
-        },
-        {
-            "name": "georeference_data",
-            "type": "file",
-            "media_types": [
-                "text/csv"
-            ]
-        }
+        {"name": "image", "type": "file", "media_types": ["image/png"]},
+        {"name": "georeference_data", "type": "file", "media_types": ["text/csv"]},
     ],
-    "output_data": [
-        {
-            "name": "geo_image",
-            "type": "file",
-            "media_type": "image/tiff"
-        }
-    ]
+    "output_data": [{"name": "geo_image", "type": "file", "media_type": "image/tiff"}],
 }
 
 # Reference, job type creation: an interface with shared_resources.
@@ -43,25 +25,21 @@ CREATE_EXAMPLE = {
     "version": "1.0",
     "command": "test_cmd",
     "command_arguments": "test_arg",
-    "input_data": [
-        {
-            "media_types": ["image/png"],
-            "type": "file",
-            "name": "input_file"
-        }
-    ],
+    "input_data": [{"media_types": ["image/png"], "type": "file", "name": "input_file"}],
     "output_data": [],
-    "shared_resources": []
+    "shared_resources": [],
 }
 
 
 def interface(command_arguments, *inputs, outputs=()):
-    return job_interface.parse({
-        "command": "run",
-        "command_arguments": command_arguments,
-        "input_data": list(inputs),
-        "output_data": list(outputs),
-    })
+    return job_interface.parse(
+        {
+            "command": "run",
+            "command_arguments": command_arguments,
+            "input_data": list(inputs),
+            "output_data": list(outputs),
+        }
+    )
 
 
 def rejected(doc):
@@ -81,7 +59,10 @@ def test_reference_example_parses_with_defaults_applied():
     assert parsed.get_output("geo_image").media_type == "image/tiff"
     assert parsed.get_input("geo_image") is None
     assert parsed.to_dict()["input_data"][0] == {
-        "name": "image", "type": "file", "required": True, "media_types": ["image/png"]
+        "name": "image",
+        "type": "file",
+        "required": True,
+        "media_types": ["image/png"],
     }
     assert parsed.to_dict()["output_data"][0]["required"] is True
 
@@ -93,14 +74,19 @@ def test_create_example_with_shared_resources_parses():
 def test_missing_version_and_lists_default():
     parsed = job_interface.parse({"command": "run", "command_arguments": ""})
     assert parsed.to_dict() == {
-        "version": "1.0", "command": "run", "command_arguments": "",
-        "input_data": [], "output_data": [], "shared_resources": [],
+        "version": "1.0",
+        "command": "run",
+        "command_arguments": "",
+        "input_data": [],
+        "output_data": [],
+        "shared_resources": [],
     }
 
 
 def test_defaults_for_each_input_type():
-    parsed = interface("", {"name": "p", "type": "property"}, {"name": "f", "type": "files"},
-                       outputs=[{"name": "o", "type": "files"}])
+    parsed = interface(
+        "", {"name": "p", "type": "property"}, {"name": "f", "type": "files"}, outputs=[{"name": "o", "type": "files"}]
+    )
     assert parsed.to_dict()["input_data"] == [
         {"name": "p", "type": "property", "required": True},
         {"name": "f", "type": "files", "required": True, "media_types": []},
@@ -119,39 +105,41 @@ def with_(**changes):
     return doc
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    (with_(version="2.0"), "version"),
-    ({"command_arguments": ""}, "command"),
-    ({"command": "run"}, "command_arguments"),
-    (with_(command=""), "command"),
-    (with_(bogus=1), "bogus"),
-    (with_(input_data=[{"name": "x", "type": "blob"}]), "input_data[0].type"),
-    (with_(input_data=[{"name": "x"}]), "input_data[0].type"),
-    (with_(input_data=[{"type": "file"}]), "input_data[0].name"),
-    (with_(input_data=[{"name": "bad/name", "type": "file"}]), "input_data[0].name"),
-    (with_(input_data=[{"name": "x" * 256, "type": "file"}]), "input_data[0].name"),
-    (with_(input_data=[{"name": "x", "type": "file", "required": "yes"}]), "input_data[0].required"),
-    (with_(input_data=[{"name": "x", "type": "file", "media_types": "image/png"}]), "input_data[0].media_types"),
-    (with_(input_data=[{"name": "x", "type": "property", "media_types": []}]), "input_data[0].media_types"),
-    (with_(output_data=[{"name": "o", "type": "property"}]), "output_data[0].type"),
-    (with_(output_data=[{"name": "o", "type": "file", "media_types": []}]), "output_data[0].media_types"),
-    (with_(output_data=[{"name": "image", "type": "file"}]), "output_data[0].name"),
-    (with_(command_arguments="${image} ${image2}"), "command_arguments"),
-    (with_(command_arguments="${geo_image}"), "command_arguments"),
-    (with_(command_arguments="${}"), "command_arguments"),
-    (with_(command_arguments="${image"), "command_arguments"),
-    (with_(command_arguments="${:image}"), "command_arguments"),
-    (with_(command_arguments="x${-f:image}"), "command_arguments"),
-    (with_(command_arguments=["${image}"]), "command_arguments"),
-    (with_(shared_resources=[{"type": "db"}]), "shared_resources[0].name"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        (with_(version="2.0"), "version"),
+        ({"command_arguments": ""}, "command"),
+        ({"command": "run"}, "command_arguments"),
+        (with_(command=""), "command"),
+        (with_(bogus=1), "bogus"),
+        (with_(input_data=[{"name": "x", "type": "blob"}]), "input_data[0].type"),
+        (with_(input_data=[{"name": "x"}]), "input_data[0].type"),
+        (with_(input_data=[{"type": "file"}]), "input_data[0].name"),
+        (with_(input_data=[{"name": "bad/name", "type": "file"}]), "input_data[0].name"),
+        (with_(input_data=[{"name": "x" * 256, "type": "file"}]), "input_data[0].name"),
+        (with_(input_data=[{"name": "x", "type": "file", "required": "yes"}]), "input_data[0].required"),
+        (with_(input_data=[{"name": "x", "type": "file", "media_types": "image/png"}]), "input_data[0].media_types"),
+        (with_(input_data=[{"name": "x", "type": "property", "media_types": []}]), "input_data[0].media_types"),
+        (with_(output_data=[{"name": "o", "type": "property"}]), "output_data[0].type"),
+        (with_(output_data=[{"name": "o", "type": "file", "media_types": []}]), "output_data[0].media_types"),
+        (with_(output_data=[{"name": "image", "type": "file"}]), "output_data[0].name"),
+        (with_(command_arguments="${image} ${image2}"), "command_arguments"),
+        (with_(command_arguments="${geo_image}"), "command_arguments"),
+        (with_(command_arguments="${}"), "command_arguments"),
+        (with_(command_arguments="${image"), "command_arguments"),
+        (with_(command_arguments="${:image}"), "command_arguments"),
+        (with_(command_arguments="x${-f:image}"), "command_arguments"),
+        (with_(command_arguments=["${image}"]), "command_arguments"),
+        (with_(shared_resources=[{"type": "db"}]), "shared_resources[0].name"),
+    ],
+)
 def test_invalid_interfaces_name_the_field(doc, field):
     assert rejected(doc).field == field
 
 
 def test_duplicate_input_names_are_rejected():
-    doc = with_(input_data=[{"name": "a", "type": "file"}, {"name": "a", "type": "property"}],
-                command_arguments="")
+    doc = with_(input_data=[{"name": "a", "type": "file"}, {"name": "a", "type": "property"}], command_arguments="")
     assert rejected(doc).field == "input_data[1].name"
 
 
@@ -165,6 +153,7 @@ def test_unknown_placeholder_message_names_it():
 
 
 # --- argv building ---------------------------------------------------------------------------
+
 
 def test_reference_example_argv():
     parsed = job_interface.parse(MAKE_GEOTIFF)

@@ -8,30 +8,15 @@ from scale.specs import parse_trigger
 # Reference, "Parse Triggers".
 EXAMPLE = {
     "version": "1.0",
-    "condition": {
-        "media_type": "text/plain",
-        "data_types": [
-            "foo",
-            "bar"
-        ]
-    },
-    "data": {
-        "input_data_name": "my_file",
-        "workspace_name": "my_workspace"
-    }
+    "condition": {"media_type": "text/plain", "data_types": ["foo", "bar"]},
+    "data": {"input_data_name": "my_file", "workspace_name": "my_workspace"},
 }
 
 # Reference, import/export example: a PARSE rule's configuration.
 IMPORT_EXAMPLE = {
     "version": "1.0",
-    "data": {
-        "workspace_name": "products",
-        "input_data_name": "input_file"
-    },
-    "condition": {
-        "media_type": "image/png",
-        "data_types": []
-    }
+    "data": {"workspace_name": "products", "input_data_name": "input_file"},
+    "condition": {"media_type": "image/png", "data_types": []},
 }
 
 
@@ -47,14 +32,17 @@ def test_defaults():
     assert (config.version, config.media_type, config.data_types) == ("1.0", "", ())
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({**EXAMPLE, "version": "0.1"}, "version"),
-    ({"condition": EXAMPLE["condition"]}, "data"),
-    ({"data": {"input_data_name": "f"}}, "data.workspace_name"),
-    ({"data": {"input_data_name": "f", "workspace_name": "w", "workspace_id": 1}}, "data.workspace_id"),
-    ({**EXAMPLE, "condition": []}, "condition"),
-    ({**EXAMPLE, "condition": {"data_types": [1]}}, "condition.data_types[0]"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({**EXAMPLE, "version": "0.1"}, "version"),
+        ({"condition": EXAMPLE["condition"]}, "data"),
+        ({"data": {"input_data_name": "f"}}, "data.workspace_name"),
+        ({"data": {"input_data_name": "f", "workspace_name": "w", "workspace_id": 1}}, "data.workspace_id"),
+        ({**EXAMPLE, "condition": []}, "condition"),
+        ({**EXAMPLE, "condition": {"data_types": [1]}}, "condition.data_types[0]"),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         parse_trigger.parse(doc)

@@ -8,33 +8,29 @@ from scale.specs import job_interface, recipe_data, recipe_definition
 # Reference, "Recipe Data".
 EXAMPLE = {
     "version": "1.0",
-    "input_data": [
-        {
-            "name": "image",
-            "file_id": 1234
-        },
-        {
-            "name": "georeference_data",
-            "file_id": 1235
-        }
-    ],
-    "workspace_id": 12
+    "input_data": [{"name": "image", "file_id": 1234}, {"name": "georeference_data", "file_id": 1235}],
+    "workspace_id": 12,
 }
 
-DEFINITION = recipe_definition.parse({
-    "input_data": [
-        {"name": "image", "type": "file", "media_types": ["image/png"]},
-        {"name": "georeference_data", "type": "file", "media_types": ["text/csv"]},
-        {"name": "label", "type": "property", "required": False},
-        {"name": "extras", "type": "files", "required": False},
-    ],
-    "jobs": [{"name": "make", "job_type": {"name": "maker", "version": "1"}}],
-})
+DEFINITION = recipe_definition.parse(
+    {
+        "input_data": [
+            {"name": "image", "type": "file", "media_types": ["image/png"]},
+            {"name": "georeference_data", "type": "file", "media_types": ["text/csv"]},
+            {"name": "label", "type": "property", "required": False},
+            {"name": "extras", "type": "files", "required": False},
+        ],
+        "jobs": [{"name": "make", "job_type": {"name": "maker", "version": "1"}}],
+    }
+)
 
-MAKER = job_interface.parse({
-    "command": "run", "command_arguments": "",
-    "output_data": [{"name": "out", "type": "file"}],
-})
+MAKER = job_interface.parse(
+    {
+        "command": "run",
+        "command_arguments": "",
+        "output_data": [{"name": "out", "type": "file"}],
+    }
+)
 
 
 def test_reference_example_parses_and_fits():
@@ -52,39 +48,69 @@ def test_defaults_and_optional_workspace():
 
 
 def test_all_input_kinds():
-    data = recipe_data.parse({"input_data": [
-        {"name": "image", "file_id": 1}, {"name": "georeference_data", "file_id": 2},
-        {"name": "label", "value": "x y"}, {"name": "extras", "file_ids": [3, 4]},
-    ]})
+    data = recipe_data.parse(
+        {
+            "input_data": [
+                {"name": "image", "file_id": 1},
+                {"name": "georeference_data", "file_id": 2},
+                {"name": "label", "value": "x y"},
+                {"name": "extras", "file_ids": [3, 4]},
+            ]
+        }
+    )
     recipe_data.validate_against(data, DEFINITION)
     assert data.get_input("label").value == "x y"
     assert data.file_ids() == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"version": "3"}, "version"),
-    ({"workspace_id": "12"}, "workspace_id"),
-    ({"workspace": 12}, "workspace"),
-    ({"input_data": [{"name": "image"}]}, "input_data[0]"),
-    ({"input_data": [{"name": "image", "file_id": 1}, {"name": "image", "file_id": 2}]}, "input_data[1].name"),
-    ({"input_data": [{"name": "image", "file_ids": ["a"]}]}, "input_data[0].file_ids[0]"),
-    ({"input_data": {"name": "image"}}, "input_data"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"version": "3"}, "version"),
+        ({"workspace_id": "12"}, "workspace_id"),
+        ({"workspace": 12}, "workspace"),
+        ({"input_data": [{"name": "image"}]}, "input_data[0]"),
+        ({"input_data": [{"name": "image", "file_id": 1}, {"name": "image", "file_id": 2}]}, "input_data[1].name"),
+        ({"input_data": [{"name": "image", "file_ids": ["a"]}]}, "input_data[0].file_ids[0]"),
+        ({"input_data": {"name": "image"}}, "input_data"),
+    ],
+)
 def test_invalid_documents_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         recipe_data.parse(doc)
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"input_data": [{"name": "image", "file_id": 1}]}, "input_data"),
-    ({"input_data": [{"name": "image", "value": "x"}, {"name": "georeference_data", "file_id": 2}]},
-     "input_data[0]"),
-    ({"input_data": [{"name": "image", "file_id": 1}, {"name": "georeference_data", "file_id": 2},
-                     {"name": "label", "file_id": 3}]}, "input_data[2]"),
-    ({"input_data": [{"name": "image", "file_id": 1}, {"name": "georeference_data", "file_id": 2},
-                     {"name": "nope", "value": "x"}]}, "input_data[2].name"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"input_data": [{"name": "image", "file_id": 1}]}, "input_data"),
+        (
+            {"input_data": [{"name": "image", "value": "x"}, {"name": "georeference_data", "file_id": 2}]},
+            "input_data[0]",
+        ),
+        (
+            {
+                "input_data": [
+                    {"name": "image", "file_id": 1},
+                    {"name": "georeference_data", "file_id": 2},
+                    {"name": "label", "file_id": 3},
+                ]
+            },
+            "input_data[2]",
+        ),
+        (
+            {
+                "input_data": [
+                    {"name": "image", "file_id": 1},
+                    {"name": "georeference_data", "file_id": 2},
+                    {"name": "nope", "value": "x"},
+                ]
+            },
+            "input_data[2].name",
+        ),
+    ],
+)
 def test_data_not_fitting_the_definition_names_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         recipe_data.validate_against(recipe_data.parse(doc), DEFINITION)

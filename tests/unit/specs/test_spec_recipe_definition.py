@@ -13,107 +13,41 @@ GEOTIFF_MAKER = {
     "command": "python make_geotiff.py",
     "command_arguments": "${image} ${georeference_data} ${job_output_dir}",
     "input_data": [
-        {
-            "name": "image",
-            "type": "file",
-            "media_types": [
-                "image/png"
-            ]
-        },
-        {
-            "name": "georeference_data",
-            "type": "file",
-            "media_types": [
-                "text/csv"
-            ]
-        }
+        {"name": "image", "type": "file", "media_types": ["image/png"]},
+        {"name": "georeference_data", "type": "file", "media_types": ["text/csv"]},
     ],
-    "output_data": [
-        {
-            "name": "geo_image",
-            "type": "file",
-            "media_type": "image/tiff"
-        }
-    ]
+    "output_data": [{"name": "geo_image", "type": "file", "media_type": "image/tiff"}],
 }
 
 POINT_DETECTOR = {
     "version": "1.0",
     "command": "python detect_points.py",
     "command_arguments": "${image} ${job_output_dir}",
-    "input_data": [
-        {
-            "name": "image",
-            "type": "file",
-            "media_types": [
-                "image/tiff"
-            ]
-        }
-    ],
-    "output_data": [
-        {
-            "name": "geo_image",
-            "type": "file",
-            "media_type": "application/vnd.geo+json"
-        }
-    ]
+    "input_data": [{"name": "image", "type": "file", "media_types": ["image/tiff"]}],
+    "output_data": [{"name": "geo_image", "type": "file", "media_type": "application/vnd.geo+json"}],
 }
 
 EXAMPLE = {
     "version": "1.0",
     "input_data": [
-        {
-            "name": "image",
-            "type": "file",
-            "media_types": [
-                "image/png"
-            ]
-        },
-        {
-            "name": "georeference_data",
-            "type": "file",
-            "media_types": [
-                "text/csv"
-            ]
-        }
+        {"name": "image", "type": "file", "media_types": ["image/png"]},
+        {"name": "georeference_data", "type": "file", "media_types": ["text/csv"]},
     ],
     "jobs": [
         {
             "name": "make_geotiff",
-            "job_type": {
-                "name": "geotiff-maker",
-                "version": "1.2.3"
-            },
+            "job_type": {"name": "geotiff-maker", "version": "1.2.3"},
             "recipe_inputs": [
-                {
-                    "recipe_input": "image",
-                    "job_input": "image"
-                },
-                {
-                    "recipe_input": "georeference_data",
-                    "job_input": "georeference_data"
-                }
-            ]
+                {"recipe_input": "image", "job_input": "image"},
+                {"recipe_input": "georeference_data", "job_input": "georeference_data"},
+            ],
         },
         {
             "name": "detect_points",
-            "job_type": {
-                "name": "point-detector",
-                "version": "4.5.6"
-            },
-            "dependencies": [
-                {
-                    "name": "make_geotiff",
-                    "connections": [
-                        {
-                            "output": "geo_image",
-                            "input": "image"
-                        }
-                    ]
-                }
-            ]
-        }
-    ]
+            "job_type": {"name": "point-detector", "version": "4.5.6"},
+            "dependencies": [{"name": "make_geotiff", "connections": [{"output": "geo_image", "input": "image"}]}],
+        },
+    ],
 }
 
 JOB_TYPES = {
@@ -168,17 +102,25 @@ def test_defaults_are_applied():
     assert normalized["input_data"][0]["required"] is True
     assert normalized["jobs"][0]["dependencies"] == []
     assert normalized["jobs"][1]["recipe_inputs"] == []
-    bare = recipe_definition.parse({"jobs": [{"name": "a", "job_type": {"name": "t", "version": "1"},
-                                              "dependencies": [{"name": "a2"}]},
-                                             {"name": "a2", "job_type": {"name": "t", "version": "1"}}]})
+    bare = recipe_definition.parse(
+        {
+            "jobs": [
+                {"name": "a", "job_type": {"name": "t", "version": "1"}, "dependencies": [{"name": "a2"}]},
+                {"name": "a2", "job_type": {"name": "t", "version": "1"}},
+            ]
+        }
+    )
     assert bare.to_dict()["version"] == "1.0"
     assert bare.to_dict()["input_data"] == []
     assert bare.to_dict()["jobs"][0]["dependencies"] == [{"name": "a2", "connections": []}]
 
 
 def test_import_example_with_no_jobs_is_valid():
-    doc = {"version": "1.0", "input_data": [{"media_types": ["image/png"], "required": True,
-                                             "type": "file", "name": "input_file"}], "jobs": []}
+    doc = {
+        "version": "1.0",
+        "input_data": [{"media_types": ["image/png"], "required": True, "type": "file", "name": "input_file"}],
+        "jobs": [],
+    }
     assert recipe_definition.parse(doc).to_dict() == doc
 
 
@@ -187,24 +129,31 @@ def test_parse_is_idempotent_on_its_output():
     assert recipe_definition.parse(definition.to_dict()) == definition
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    (example(version="1.1"), "version"),
-    ({"input_data": []}, "jobs"),
-    (example(jobs=[{"name": "a"}]), "jobs[0].job_type"),
-    (example(jobs=[{"name": "a", "job_type": {"name": "t"}}]), "jobs[0].job_type.version"),
-    (example(jobs=[{"name": "a/b", "job_type": {"name": "t", "version": "1"}}]), "jobs[0].name"),
-    (example(jobs=[job("a"), job("a")]), "jobs[1].name"),
-    (example(input_data=[{"name": "x", "type": "file"}, {"name": "x", "type": "files"}]), "input_data[1].name"),
-    (example(input_data=[{"name": "x", "type": "blob"}]), "input_data[0].type"),
-    (example(jobs=[job("a", recipe_inputs=[("nope", "image")])]), "jobs[0].recipe_inputs[0].recipe_input"),
-    (example(jobs=[job("a", recipe_inputs=[("image", "image"), ("georeference_data", "image")])]),
-     "jobs[0].recipe_inputs[1].job_input"),
-    (example(jobs=[job("a", deps=["ghost"])]), "jobs[0].dependencies[0].name"),
-    (example(jobs=[job("a"), job("b", deps=["a", "a"])]), "jobs[1].dependencies[1].name"),
-    (example(jobs=[{**job("a"), "dependencies": [{"name": "b", "connections": [{"output": "o"}]}]}]),
-     "jobs[0].dependencies[0].connections[0].input"),
-    (example(jobs=[{**job("a"), "extra": True}]), "jobs[0].extra"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        (example(version="1.1"), "version"),
+        ({"input_data": []}, "jobs"),
+        (example(jobs=[{"name": "a"}]), "jobs[0].job_type"),
+        (example(jobs=[{"name": "a", "job_type": {"name": "t"}}]), "jobs[0].job_type.version"),
+        (example(jobs=[{"name": "a/b", "job_type": {"name": "t", "version": "1"}}]), "jobs[0].name"),
+        (example(jobs=[job("a"), job("a")]), "jobs[1].name"),
+        (example(input_data=[{"name": "x", "type": "file"}, {"name": "x", "type": "files"}]), "input_data[1].name"),
+        (example(input_data=[{"name": "x", "type": "blob"}]), "input_data[0].type"),
+        (example(jobs=[job("a", recipe_inputs=[("nope", "image")])]), "jobs[0].recipe_inputs[0].recipe_input"),
+        (
+            example(jobs=[job("a", recipe_inputs=[("image", "image"), ("georeference_data", "image")])]),
+            "jobs[0].recipe_inputs[1].job_input",
+        ),
+        (example(jobs=[job("a", deps=["ghost"])]), "jobs[0].dependencies[0].name"),
+        (example(jobs=[job("a"), job("b", deps=["a", "a"])]), "jobs[1].dependencies[1].name"),
+        (
+            example(jobs=[{**job("a"), "dependencies": [{"name": "b", "connections": [{"output": "o"}]}]}]),
+            "jobs[0].dependencies[0].connections[0].input",
+        ),
+        (example(jobs=[{**job("a"), "extra": True}]), "jobs[0].extra"),
+    ],
+)
 def test_invalid_definitions_name_the_field(doc, field):
     assert rejected(doc).field == field
 
@@ -229,13 +178,21 @@ def test_longer_cycle():
 
 
 def test_topological_order_puts_dependencies_first_and_keeps_document_order():
-    definition = recipe_definition.parse(example(jobs=[
-        job("d", deps=["b", "c"]), job("b", deps=["a"]), job("c"), job("a"),
-    ]))
+    definition = recipe_definition.parse(
+        example(
+            jobs=[
+                job("d", deps=["b", "c"]),
+                job("b", deps=["a"]),
+                job("c"),
+                job("a"),
+            ]
+        )
+    )
     assert definition.topological_order() == ["c", "a", "b", "d"]
 
 
 # --- against job interfaces ------------------------------------------------------------------
+
 
 def connected(output="geo_image", input_="image"):
     doc = copy.deepcopy(EXAMPLE)

@@ -13,13 +13,8 @@ EXAMPLE = {
     "mount": "host:/my/path",
     "transfer_suffix": "_tmp",
     "files_to_ingest": [
-        {
-            "filename_regex": ".*h5",
-            "data_types": [],
-            "workspace_path": "/wrksp/path",
-            "workspace_name": "rs"
-        }
-    ]
+        {"filename_regex": ".*h5", "data_types": [], "workspace_path": "/wrksp/path", "workspace_name": "rs"}
+    ],
 }
 
 
@@ -47,10 +42,12 @@ def test_reference_example():
 
 
 def test_local_directory_mount_and_defaults():
-    config = strike_configuration.parse({
-        "mount": "/data/incoming",
-        "files_to_ingest": [{"filename_regex": "x", "workspace_path": "a/b", "workspace_name": "w"}],
-    })
+    config = strike_configuration.parse(
+        {
+            "mount": "/data/incoming",
+            "files_to_ingest": [{"filename_regex": "x", "workspace_path": "a/b", "workspace_name": "w"}],
+        }
+    )
     assert (config.mount_type, config.mount_host, config.mount_path) == ("host", None, "/data/incoming")
     assert config.transfer_suffix is None
     assert config.to_dict() == {
@@ -61,34 +58,44 @@ def test_local_directory_mount_and_defaults():
 
 
 def test_rules_apply_in_order_first_match_wins():
-    config = strike_configuration.parse(with_(files_to_ingest=[
-        {"filename_regex": r".*\.h5$", "data_types": ["H5"], "workspace_path": "h5", "workspace_name": "a"},
-        {"filename_regex": ".*", "workspace_path": "rest", "workspace_name": "b"},
-    ]))
+    config = strike_configuration.parse(
+        with_(
+            files_to_ingest=[
+                {"filename_regex": r".*\.h5$", "data_types": ["H5"], "workspace_path": "h5", "workspace_name": "a"},
+                {"filename_regex": ".*", "workspace_path": "rest", "workspace_name": "b"},
+            ]
+        )
+    )
     assert config.rule_for("x.h5").workspace_path == "h5"
     assert config.rule_for("x.h5_tmp").workspace_path == "rest"
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    (with_(version="2.0"), "version"),
-    ({"files_to_ingest": EXAMPLE["files_to_ingest"]}, "mount"),
-    (with_(mount="relative/dir"), "mount"),
-    (with_(mount="host:relative"), "mount"),
-    (with_(mount="host:/a/../../etc"), "mount"),
-    (with_(mount="/data/../etc"), "mount"),
-    (with_(mount=""), "mount"),
-    (with_(transfer_suffix=""), "transfer_suffix"),
-    (with_(transfer_suffix=5), "transfer_suffix"),
-    (with_(files_to_ingest=[]), "files_to_ingest"),
-    (with_(unknown=1), "unknown"),
-    (rule(filename_regex="*.h5"), "files_to_ingest[0].filename_regex"),
-    (rule(filename_regex="(unclosed"), "files_to_ingest[0].filename_regex"),
-    (rule(workspace_path="../outside"), "files_to_ingest[0].workspace_path"),
-    (rule(workspace_path="a/../../b"), "files_to_ingest[0].workspace_path"),
-    (rule(workspace_name=""), "files_to_ingest[0].workspace_name"),
-    (rule(data_types="H5"), "files_to_ingest[0].data_types"),
-    (with_(files_to_ingest=[{"filename_regex": ".*", "workspace_name": "rs"}]), "files_to_ingest[0].workspace_path"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        (with_(version="2.0"), "version"),
+        ({"files_to_ingest": EXAMPLE["files_to_ingest"]}, "mount"),
+        (with_(mount="relative/dir"), "mount"),
+        (with_(mount="host:relative"), "mount"),
+        (with_(mount="host:/a/../../etc"), "mount"),
+        (with_(mount="/data/../etc"), "mount"),
+        (with_(mount=""), "mount"),
+        (with_(transfer_suffix=""), "transfer_suffix"),
+        (with_(transfer_suffix=5), "transfer_suffix"),
+        (with_(files_to_ingest=[]), "files_to_ingest"),
+        (with_(unknown=1), "unknown"),
+        (rule(filename_regex="*.h5"), "files_to_ingest[0].filename_regex"),
+        (rule(filename_regex="(unclosed"), "files_to_ingest[0].filename_regex"),
+        (rule(workspace_path="../outside"), "files_to_ingest[0].workspace_path"),
+        (rule(workspace_path="a/../../b"), "files_to_ingest[0].workspace_path"),
+        (rule(workspace_name=""), "files_to_ingest[0].workspace_name"),
+        (rule(data_types="H5"), "files_to_ingest[0].data_types"),
+        (
+            with_(files_to_ingest=[{"filename_regex": ".*", "workspace_name": "rs"}]),
+            "files_to_ingest[0].workspace_path",
+        ),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         strike_configuration.parse(doc)

@@ -17,15 +17,9 @@ RULE_EXAMPLE = {
     "is_active": True,
     "configuration": {
         "version": "1.0",
-        "condition": {
-            "media_type": "image/png",
-            "data_types": []
-        },
-        "data": {
-            "input_data_name": "input_file",
-            "workspace_name": "rs"
-        }
-    }
+        "condition": {"media_type": "image/png", "data_types": []},
+        "data": {"input_data_name": "input_file", "workspace_name": "rs"},
+    },
 }
 
 
@@ -64,14 +58,17 @@ def test_rule_example_and_defaults():
     assert named.to_dict()["name"] == "my-rule"
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"configuration": FILE_CONFIGURATION}, "type"),
-    ({"type": "PARSE"}, "configuration"),
-    ({"type": "PARSE", "configuration": FILE_CONFIGURATION, "is_active": "yes"}, "is_active"),
-    ({"type": "BOGUS", "configuration": FILE_CONFIGURATION}, "type"),
-    ({"type": "PARSE", "configuration": {"version": "9"}}, "configuration.version"),
-    ({"type": "PARSE", "configuration": FILE_CONFIGURATION, "id": 3}, "id"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"configuration": FILE_CONFIGURATION}, "type"),
+        ({"type": "PARSE"}, "configuration"),
+        ({"type": "PARSE", "configuration": FILE_CONFIGURATION, "is_active": "yes"}, "is_active"),
+        ({"type": "BOGUS", "configuration": FILE_CONFIGURATION}, "type"),
+        ({"type": "PARSE", "configuration": {"version": "9"}}, "configuration.version"),
+        ({"type": "PARSE", "configuration": FILE_CONFIGURATION, "id": 3}, "id"),
+    ],
+)
 def test_invalid_rules_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         trigger_rule.parse_rule(doc)

@@ -7,13 +7,7 @@ from scale.specs import workspace_configuration
 from scale.specs.workspace_configuration import HostBroker, NfsBroker
 
 # Reference, "Workspaces".
-EXAMPLE = {
-    "version": "1.0",
-    "broker": {
-        "type": "nfs",
-        "mount": "host:/my/path"
-    }
-}
+EXAMPLE = {"version": "1.0", "broker": {"type": "nfs", "mount": "host:/my/path"}}
 
 
 def test_reference_example():
@@ -28,21 +22,24 @@ def test_host_broker_and_default_version():
     assert config.to_dict() == {"version": "1.0", "broker": {"type": "host", "host_path": "/srv/scale/ws"}}
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({**EXAMPLE, "version": "2.0"}, "version"),
-    ({}, "broker"),
-    ({"broker": {}}, "broker.type"),
-    ({"broker": {"type": "ftp"}}, "broker.type"),
-    ({"broker": {"type": "nfs"}}, "broker.mount"),
-    ({"broker": {"type": "nfs", "mount": "/local/path"}}, "broker.mount"),
-    ({"broker": {"type": "nfs", "mount": "host:/a/../b"}}, "broker.mount"),
-    ({"broker": {"type": "nfs", "mount": "host:/a", "host_path": "/x"}}, "broker.host_path"),
-    ({"broker": {"type": "host"}}, "broker.host_path"),
-    ({"broker": {"type": "host", "host_path": "relative"}}, "broker.host_path"),
-    ({"broker": {"type": "host", "host_path": "/srv/../etc"}}, "broker.host_path"),
-    ({"broker": {"type": "host", "host_path": 5}}, "broker.host_path"),
-    ({**EXAMPLE, "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({**EXAMPLE, "version": "2.0"}, "version"),
+        ({}, "broker"),
+        ({"broker": {}}, "broker.type"),
+        ({"broker": {"type": "ftp"}}, "broker.type"),
+        ({"broker": {"type": "nfs"}}, "broker.mount"),
+        ({"broker": {"type": "nfs", "mount": "/local/path"}}, "broker.mount"),
+        ({"broker": {"type": "nfs", "mount": "host:/a/../b"}}, "broker.mount"),
+        ({"broker": {"type": "nfs", "mount": "host:/a", "host_path": "/x"}}, "broker.host_path"),
+        ({"broker": {"type": "host"}}, "broker.host_path"),
+        ({"broker": {"type": "host", "host_path": "relative"}}, "broker.host_path"),
+        ({"broker": {"type": "host", "host_path": "/srv/../etc"}}, "broker.host_path"),
+        ({"broker": {"type": "host", "host_path": 5}}, "broker.host_path"),
+        ({**EXAMPLE, "extra": 1}, "extra"),
+    ],
+)
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
         workspace_configuration.parse(doc)
