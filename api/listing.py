@@ -21,10 +21,12 @@ def _page_url(page: int) -> str:
         f"{key}={value}" for key in args for value in args.getlist(key))
 
 
-def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], dict]) -> dict:
-    """Run the request's list arguments against `stmt` and wrap one page of results."""
+def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], dict], *,
+                  rows: bool = False) -> dict:
+    """Run the request's list arguments against `stmt` and wrap one page of results, each
+    given to `serialize`: the first column of a row, or with `rows` the whole row."""
     query = parse_list_args(request.args.to_dict(flat=False), spec)
-    page: Page = paginate(db_session(), stmt, query, spec)
+    page: Page = paginate(db_session(), stmt, query, spec, rows=rows)
     return {
         "count": page.count,
         "next": _page_url(page.page + 1) if page.has_next else None,

@@ -180,10 +180,16 @@ class Page:
         return self.page > 1
 
 
-def paginate(session: Session, stmt: Select, query: ListQuery, spec: ListSpec) -> Page:
-    """Run `stmt` with the query applied and return one page of ORM objects and the total."""
+def paginate(session: Session, stmt: Select, query: ListQuery, spec: ListSpec, *,
+             rows: bool = False) -> Page:
+    """Run `stmt` with the query applied and return one page and the total.
+
+    The page holds the first column of each row (the ORM object of `select(Model)`), or with
+    `rows` the whole rows, so that a statement selecting an object and numbers about it
+    (`select(JobType, running.c.jobs)`) pages in one query."""
     stmt = apply(stmt, query, spec)
     count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    offset = (query.page - 1) * query.page_size
-    results = list(session.scalars(stmt.offset(offset).limit(query.page_size)).unique())
+    page = stmt.offset((query.page - 1) * query.page_size).limit(query.page_size)
+    # Rows are kept as they come: unique() would hash them, and a JSON column cannot be hashed.
+    results = list(session.execute(page)) if rows else list(session.scalars(page).unique())
     return Page(count=count, page=query.page, page_size=query.page_size, results=results)

@@ -9,6 +9,7 @@ from flask_restx import Namespace, Resource
 
 from api.body import json_object
 from api.context import db_session
+from api.serialize.warnings import validation_result
 from scale.definitions import configuration
 
 ns = Namespace("configuration", description="Export and import recipe types, job types and errors")
@@ -32,8 +33,6 @@ def _export() -> dict:
     return configuration.export_configuration(db_session(), selection)
 
 
-
-
 @ns.route("/")
 class Configuration(Resource):
     @ns.doc(params=EXPORT_PARAMS)
@@ -47,7 +46,7 @@ class Configuration(Resource):
         session = db_session()
         warnings = configuration.import_configuration(session, json_object())
         session.commit()
-        return {"warnings": warnings}
+        return validation_result(warnings)
 
 
 @ns.route("/validation/")
@@ -55,7 +54,7 @@ class ConfigurationValidation(Resource):
     @ns.expect(IMPORT_BODY)
     def post(self):
         """Check an import without changing anything. Returns warnings."""
-        return {"warnings": configuration.validate_configuration(db_session(), json_object())}
+        return validation_result(configuration.validate_configuration(db_session(), json_object()))
 
 
 @ns.route("/download/")
@@ -80,4 +79,4 @@ class ConfigurationUpload(Resource):
         warnings = configuration.import_file(
             session, upload.read() if upload is not None else request.get_data())
         session.commit()
-        return {"warnings": warnings}
+        return validation_result(warnings)

@@ -9,9 +9,6 @@ jobs always counted); `GET /running/` lists types with RUNNING jobs, longest run
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
-
 from flask import request, url_for
 from flask_restx import Namespace, Resource
 
@@ -19,12 +16,11 @@ from api.body import json_object
 from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import job_types as serialize
-from scale.definitions import job_types
+from api.serialize.warnings import validation_result
+from scale.definitions import job_type_stats, job_types
 from scale.listing import parse_list_args
 
 ns = Namespace("job-types", description="Job types: versioned algorithms with a typed interface")
-
-K = TypeVar("K", bound=Hashable)
 
 JOB_TYPE_BODY = ns.schema_model("JobTypeCreate", job_types.CREATE_SCHEMA)
 JOB_TYPE_EDIT = ns.schema_model("JobTypeEdit", job_types.EDIT_SCHEMA)
@@ -47,7 +43,7 @@ class JobTypeList(Resource):
         job_type = job_types.create_job_type(session, json_object())
         session.commit()
         location = url_for("api.job-types_job_type_detail", job_type_id=job_type.id)
-        details = job_types.describe_job_type(session, job_type)
+        details = job_type_stats.describe_job_type(session, job_type)
         return serialize.job_type_details(details), 201, {"Location": location}
 
 
@@ -58,7 +54,7 @@ class JobTypeValidation(Resource):
     def post(self):
         """Validate a new job type without saving it."""
         warnings = job_types.validate_job_type(db_session(), json_object())
-        return serialize.validation_result(warnings)
+        return validation_result(warnings)
 
 
 @ns.route("/<int:job_type_id>/")
@@ -68,7 +64,7 @@ class JobTypeDetail(Resource):
         """Details of one job type, with its errors, trigger rule and recent job counts."""
         session = db_session()
         job_type = job_types.get_job_type(session, job_type_id)
-        return serialize.job_type_details(job_types.describe_job_type(session, job_type))
+        return serialize.job_type_details(job_type_stats.describe_job_type(session, job_type))
 
     @ns.expect(JOB_TYPE_EDIT)
     @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is changed")
@@ -77,57 +73,39 @@ class JobTypeDetail(Resource):
         session = db_session()
         job_type = job_types.edit_job_type(session, job_type_id, json_object())
         session.commit()
-        return serialize.job_type_details(job_types.describe_job_type(session, job_type))
+        return serialize.job_type_details(job_type_stats.describe_job_type(session, job_type))
 
 
 @ns.route("/status/")
 class JobTypeStatus(Resource):
-    @document_list(ns, job_types.JOB_TYPE_STATUS_RANGE)
+    @document_list(ns, job_type_stats.JOB_TYPE_STATUS_RANGE)
     def get(self):
         """Every job type with counts of its jobs by status in the time range."""
         session = db_session()
-        window = parse_list_args(request.args.to_dict(flat=False), job_types.JOB_TYPE_STATUS_RANGE)
-        counts = job_types.job_counts(session, started=window.started, ended=window.ended,
-                                      include_running=True)
-        return list_response(job_types.job_type_status_statement(), job_types.JOB_TYPE_STATUS_LIST,
+        window = parse_list_args(request.args.to_dict(flat=False), job_type_stats.JOB_TYPE_STATUS_RANGE)
+        counts = job_type_stats.job_counts(session, started=window.started, ended=window.ended,
+                                           include_running=True)
+        return list_response(job_type_stats.job_type_status_statement(),
+                             job_type_stats.JOB_TYPE_STATUS_LIST,
                              lambda job_type: serialize.job_type_status(job_type,
                                                                         counts.get(job_type.id, [])))
 
 
 @ns.route("/running/")
 class JobTypeRunning(Resource):
-    @document_list(ns, job_types.JOB_TYPE_RUNNING_LIST)
+    @document_list(ns, job_type_stats.JOB_TYPE_RUNNING_LIST)
     def get(self):
         """Job types with running jobs, the one running longest first."""
-        session = db_session()
-        running = _numbers(lambda: job_types.running_counts(session))
-        return list_response(job_types.running_job_types_statement(),
-                             job_types.JOB_TYPE_RUNNING_LIST,
-                             lambda job_type: serialize.job_type_running(job_type,
-                                                                         *running(job_type.id)))
+        return list_response(job_type_stats.running_job_types_statement(),
+                             job_type_stats.JOB_TYPE_RUNNING_LIST,
+                             lambda row: serialize.job_type_running(*row), rows=True)
 
 
 @ns.route("/system-failures/")
 class JobTypeSystemFailures(Resource):
-    @document_list(ns, job_types.JOB_TYPE_FAILURE_LIST)
+    @document_list(ns, job_type_stats.JOB_TYPE_FAILURE_LIST)
     def get(self):
         """Job types whose jobs failed with SYSTEM errors, by error, latest first."""
-        session = db_session()
-        failures = _numbers(lambda: job_types.system_failures(session))
-        return list_response(job_types.system_failures_statement(),
-                             job_types.JOB_TYPE_FAILURE_LIST,
-                             lambda job: serialize.job_type_failure(
-                                 job, failures((job.job_type_id, job.error_id))))
-
-
-def _numbers(fetch: Callable[[], dict[K, Any]]) -> Callable[[K], Any]:
-    """A lookup into `fetch()`, read before the page. A page row it lacks started after that
-    read (the page is a separate query), so one miss reads the numbers again."""
-    numbers = fetch()
-
-    def lookup(key: K) -> Any:
-        if key not in numbers:
-            numbers.update(fetch())
-        return numbers[key]
-
-    return lookup
+        return list_response(job_type_stats.system_failures_statement(),
+                             job_type_stats.JOB_TYPE_FAILURE_LIST,
+                             lambda row: serialize.job_type_failure(*row), rows=True)

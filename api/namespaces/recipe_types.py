@@ -17,6 +17,7 @@ from api.body import json_object
 from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import recipe_types as serialize
+from api.serialize.warnings import validation_result
 from scale.definitions import recipe_types
 
 ns = Namespace("recipe-types", description="Recipe types: DAGs of job types")
@@ -56,8 +57,7 @@ class RecipeTypeValidation(Resource):
     @ns.response(400, "What create would refuse")
     def post(self):
         """Validate a new recipe type without saving it: `{"warnings": [{"id", "details"}]}`."""
-        warnings = recipe_types.validate_recipe_type(db_session(), json_object())
-        return {"warnings": warnings}
+        return validation_result(recipe_types.validate_recipe_type(db_session(), json_object()))
 
 
 @ns.route("/<int:recipe_type_id>/")

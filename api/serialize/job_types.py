@@ -8,12 +8,7 @@ from typing import Any
 
 from api.serialize.errors import error_detail
 from api.serialize.triggers import trigger_rule_detail
-from scale.definitions.job_types import (
-    Failure,
-    JobCount,
-    JobTypeDetails,
-    ValidationWarning,
-)
+from scale.definitions.job_type_stats import JobCount, JobTypeDetails
 from scale.timeutil import to_iso
 
 _BASE_FIELDS = ("id", "name", "version", "title", "description", "category", "author_name",
@@ -62,12 +57,11 @@ def job_type_running(job_type, count: int, longest_running: dt.datetime | None) 
             "longest_running": to_iso(longest_running)}
 
 
-def job_type_failure(job, failure: Failure) -> dict[str, Any]:
-    """`job` is the latest failed job of the (job type, error) pair that `failure` counts."""
+def job_type_failure(job, count: int, first_error: dt.datetime,
+                     last_error: dt.datetime) -> dict[str, Any]:
+    """`job` is the latest failed job of the (job type, SYSTEM error) pair; `count` jobs of the
+    pair failed, from `first_error` to `last_error`."""
     return {"job_type": job_type_base(job.job_type), "error": error_detail(job.error),
-            "count": failure.count, "first_error": to_iso(failure.first_error),
-            "last_error": to_iso(failure.last_error)}
+            "count": count, "first_error": to_iso(first_error), "last_error": to_iso(last_error)}
 
 
-def validation_result(warnings: list[ValidationWarning]) -> dict[str, Any]:
-    return {"warnings": [{"id": w.id, "details": w.details} for w in warnings]}

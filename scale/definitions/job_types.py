@@ -12,15 +12,16 @@ Decisions where the reference is silent (see also the namespace docstring):
   interface and name an existing workspace. A rule whose media type the input does not accept
   is allowed, with a `media_type` warning from validation.
 * System job types are made by Scale itself: the API cannot create them, and can only pause or
-  resume them."""
+  resume them.
+
+Job counts, running and failing job types are in `scale.definitions.job_type_stats`."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,22 +33,23 @@ from scale.definitions.fields import (
     STABLE_NAME,
     TEXT,
     VERSION,
+    ValidationWarning,
     body_schema,
+    check_name_free,
+    name_taken,
 )
 from scale.definitions.workspaces import workspaces_by_name
-from scale.errors import Conflict, NotFound, ValidationError
+from scale.errors import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
-from scale.models.errors import Error, ErrorCategory
+from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job, JobStatus
-from scale.models.triggers import TriggerRule, TriggerRuleType
 from scale.specs import error_interface, job_interface
 from scale.specs._schema import validate
 from scale.timeutil import utcnow
 
 # Column limits: a longer value must be a 400 naming the field, not a database error.
 _MAX_INT = 2**31 - 1
-_RULE_NAME_LENGTH = 50
+_NOUN = "job type"  # in the Conflict for a taken name + version
 
 
 def _text(length: int) -> dict[str, Any]:
@@ -119,14 +121,6 @@ JOB_TYPE_LIST = ListSpec(
 )
 
 
-@dataclass(frozen=True)
-class ValidationWarning:
-    """Something valid but probably wrong (reference validation response: `id`, `details`)."""
-
-    id: str
-    details: str
-
-
 @dataclass
 class _Checked:
     """A body's documents, parsed and checked against the database; nothing written yet."""
@@ -142,10 +136,9 @@ def list_job_types_statement() -> Select:
 
 
 def get_job_type(session: Session, job_type_id: int, *, lock: bool = False) -> JobType:
-    """The job type with this id (its row locked when `lock`); NotFound otherwise."""
-    # An id beyond the column's range names nothing; PostgreSQL would fail to cast it.
-    job_type = session.get(JobType, job_type_id, with_for_update=lock) \
-        if 0 < job_type_id <= _MAX_INT else None
+    """The job type with this id (its row locked when `lock`); NotFound otherwise. The id
+    must fit the INTEGER column: the API's `int` URL converter 404s larger ones."""
+    job_type = session.get(JobType, job_type_id, with_for_update=lock)
     if job_type is None:
         raise NotFound(f"job type {job_type_id} does not exist")
     return job_type
@@ -163,7 +156,7 @@ def validate_job_type(session: Session, body: dict[str, Any]) -> list[Validation
     A body that would fail to create (including a taken name + version) raises the same
     ValidationError as the create, so a clean validation means the create will succeed."""
     validate(body, CREATE_SCHEMA)
-    _check_name_free(session, body["name"], body["version"])
+    check_name_free(session, JobType, _NOUN, body["name"], body["version"])
     return _check_documents(session, body).warnings
 
 
@@ -173,7 +166,7 @@ def create_job_type(session: Session, body: dict[str, Any]) -> JobType:
     A taken name + version is a Conflict naming `name`; any other bad field a ValidationError
     naming it. Flushes, never commits."""
     validate(body, CREATE_SCHEMA)
-    _check_name_free(session, body["name"], body["version"])
+    check_name_free(session, JobType, _NOUN, body["name"], body["version"])
     checked = _check_documents(session, body)
     now = utcnow()
     values = {**DEFAULTS, **{k: v for k, v in body.items() if k not in _DOCUMENTS}}
@@ -192,7 +185,7 @@ def create_job_type(session: Session, body: dict[str, Any]) -> JobType:
             session.add(job_type)
             session.flush()
     except IntegrityError:
-        raise _name_taken(body["name"], body["version"]) from None
+        raise name_taken(_NOUN, body["name"], body["version"]) from None
     session.add(JobTypeRevision(job_type_id=job_type.id, revision_num=1,
                                 interface=job_type.interface, created=now))
     session.flush()
@@ -236,16 +229,6 @@ def edit_job_type(session: Session, job_type_id: int, body: dict[str, Any]) -> J
     return job_type
 
 
-def _check_name_free(session: Session, name: str, version: str) -> None:
-    stmt = select(JobType.id).where(JobType.name == name, JobType.version == version)
-    if session.scalar(stmt) is not None:
-        raise _name_taken(name, version)
-
-
-def _name_taken(name: str, version: str) -> Conflict:
-    return Conflict("name", f"a job type called {name!r} with version {version!r} already exists")
-
-
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     """JSON numbers as the columns' types (`5.0` is a valid integer in JSON Schema), and an
     empty `docker_image` as none."""
@@ -281,7 +264,7 @@ def _check_documents(session: Session, body: dict[str, Any],
             parsed = job_interface.parse(job_type.interface)
         checked.warnings = _check_rule(session, checked.rule, parsed, "trigger_rule")
     elif "trigger_rule" not in body and parsed is not None and current_rule is not None:
-        _check_rule(session, _rule_body(current_rule), parsed, "interface")
+        _check_rule(session, triggers.rule_body(current_rule), parsed, "interface")
     return checked
 
 
@@ -313,10 +296,8 @@ def _check_rule(session: Session, rule: dict[str, Any], interface: job_interface
     def problem(path: str, text: str) -> ValidationError:
         return ValidationError(f"trigger_rule.{path}" if prefix == "trigger_rule" else prefix, text)
 
-    if rule["type"] not in (TriggerRuleType.INGEST, TriggerRuleType.PARSE):
+    if rule["type"] not in triggers.FILE_RULE_TYPES:
         raise problem("type", f"a {rule['type']} rule cannot create jobs; use INGEST or PARSE")
-    if rule.get("name") and len(rule["name"]) > _RULE_NAME_LENGTH:
-        raise problem("name", f"must be at most {_RULE_NAME_LENGTH} characters")
     input_name = triggers.rule_input_name(rule)
     spec = interface.get_input(input_name) if input_name else None
     if spec is None:
@@ -329,16 +310,11 @@ def _check_rule(session: Session, rule: dict[str, Any], interface: job_interface
     if not workspaces_by_name(session, {workspace_name} if workspace_name else set()):
         raise problem("configuration.data.workspace_name",
                       f"there is no workspace named {workspace_name!r}")
-    media_type = (rule["configuration"].get("condition") or {}).get("media_type") or ""
+    media_type = triggers.rule_media_type(rule)
     if spec.media_types and media_type not in spec.media_types:
         shown = media_type or "any media type"
         return [ValidationWarning("media_type", f"Invalid media type for data input: {spec.name} -> {shown}")]
     return []
-
-
-def _rule_body(rule: TriggerRule) -> dict[str, Any]:
-    return {"type": rule.type, "name": rule.name, "is_active": rule.is_active,
-            "configuration": rule.configuration}
 
 
 def _replace_rule(session: Session, job_type: JobType, rule: dict[str, Any] | None) -> None:
@@ -358,132 +334,5 @@ def _replace_rule(session: Session, job_type: JobType, rule: dict[str, Any] | No
 
 
 def _default_rule_name(job_type: JobType) -> str:
-    """Named for the job type, like recipe types' `<name>-recipe` rules."""
-    return f"{job_type.name}-job"[:_RULE_NAME_LENGTH]
-
-
-# --- Statistics: job counts by status (details, `/status/`), running and failing job types ----
-
-COUNT_WINDOWS_HOURS = (6, 12, 24)
-
-# `/status/` pages through job types; `started`/`ended` bound the jobs counted, not the types.
-JOB_TYPE_STATUS_LIST = ListSpec(orders=JOB_TYPE_LIST.orders, default_order=("last_modified", "id"))
-JOB_TYPE_STATUS_RANGE = replace(JOB_TYPE_STATUS_LIST, time_column=Job.last_status_change,
-                                default_range=dt.timedelta(hours=3))
-
-_RUNNING = (select(Job.job_type_id, func.count(Job.id).label("jobs"),
-                   func.min(Job.last_status_change).label("longest_running"))
-            .where(Job.status == JobStatus.RUNNING).group_by(Job.job_type_id).subquery("running"))
-JOB_TYPE_RUNNING_LIST = ListSpec(
-    orders={"longest_running": _RUNNING.c.longest_running, "count": _RUNNING.c.jobs,
-            "id": JobType.id, "name": JobType.name},
-    default_order=("longest_running", "id"))
-
-_FAILURES = (select(Job.job_type_id, Job.error_id, func.count(Job.id).label("jobs"),
-                    func.min(Job.last_status_change).label("first_error"),
-                    func.max(Job.last_status_change).label("last_error"),
-                    func.max(Job.id).label("last_job_id"))
-             .join(Error, Job.error_id == Error.id)
-             .where(Job.status == JobStatus.FAILED, Error.category == ErrorCategory.SYSTEM)
-             .group_by(Job.job_type_id, Job.error_id).subquery("failures"))
-JOB_TYPE_FAILURE_LIST = ListSpec(
-    orders={"last_error": _FAILURES.c.last_error, "first_error": _FAILURES.c.first_error,
-            "count": _FAILURES.c.jobs, "id": Job.id},
-    default_order=("-last_error", "-id"))
-
-
-@dataclass(frozen=True)
-class JobCount:
-    """Jobs of one status (and, for FAILED, one error category): how many, and the latest
-    time one entered that status."""
-
-    status: str
-    count: int
-    most_recent: dt.datetime | None
-    category: str | None
-
-
-@dataclass(frozen=True)
-class JobTypeDetails:
-    job_type: JobType
-    errors: list[Error]
-    job_counts: dict[int, list[JobCount]]  # window in hours -> counts
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Jobs of one type that failed with one SYSTEM error."""
-
-    count: int
-    first_error: dt.datetime
-    last_error: dt.datetime
-
-
-def describe_job_type(session: Session, job_type: JobType) -> JobTypeDetails:
-    """What the details response adds to the row: mapped errors and 6/12/24 h job counts."""
-    now = utcnow()
-    counts = {hours: job_counts(session, started=now - dt.timedelta(hours=hours),
-                                job_type_ids={job_type.id}).get(job_type.id, [])
-              for hours in COUNT_WINDOWS_HOURS}
-    return JobTypeDetails(job_type, mapped_errors(session, job_type), counts)
-
-
-def job_counts(session: Session, *, started: dt.datetime | None, ended: dt.datetime | None = None,
-               job_type_ids: set[int] | None = None,
-               include_running: bool = False) -> dict[int, list[JobCount]]:
-    """Counts by job type of jobs whose status changed in [started, ended], grouped by status;
-    FAILED is split by error category, other statuses carry none. With `include_running`,
-    RUNNING jobs count whenever they started (reference, Job Types Status)."""
-    in_range = Job.last_status_change >= started if started is not None else None
-    if ended is not None:
-        upper = Job.last_status_change <= ended
-        in_range = upper if in_range is None else in_range & upper
-    stmt = (select(Job.job_type_id, Job.status, Error.category, func.count(Job.id),
-                   func.max(Job.last_status_change))
-            .outerjoin(Error, Job.error_id == Error.id)
-            .group_by(Job.job_type_id, Job.status, Error.category)
-            .order_by(Job.job_type_id, Job.status, Error.category))
-    if in_range is not None:
-        stmt = stmt.where(or_(in_range, Job.status == JobStatus.RUNNING) if include_running
-                          else in_range)
-    if job_type_ids is not None:
-        stmt = stmt.where(Job.job_type_id.in_(job_type_ids))
-    merged: dict[int, dict[tuple[str, str | None], JobCount]] = {}
-    for job_type_id, status, category, count, most_recent in session.execute(stmt):
-        # A requeued job may still point at its last error; only FAILED is split by category.
-        key = (status, category if status == JobStatus.FAILED else None)
-        known = merged.setdefault(job_type_id, {}).get(key)
-        if known is not None:
-            count += known.count
-            most_recent = max(filter(None, (most_recent, known.most_recent)), default=None)
-        merged[job_type_id][key] = JobCount(key[0], count, most_recent, key[1])
-    return {job_type_id: list(by_key.values()) for job_type_id, by_key in merged.items()}
-
-
-def job_type_status_statement() -> Select:
-    return select(JobType)
-
-
-def running_job_types_statement() -> Select:
-    """Job types with RUNNING jobs, sortable by `JOB_TYPE_RUNNING_LIST`."""
-    return select(JobType).join(_RUNNING, _RUNNING.c.job_type_id == JobType.id)
-
-
-def running_counts(session: Session) -> dict[int, tuple[int, dt.datetime | None]]:
-    """Job type id -> (running jobs, when the longest running one started)."""
-    return {job_type_id: (jobs, longest_running)
-            for job_type_id, jobs, longest_running in session.execute(select(_RUNNING))}
-
-
-def system_failures_statement() -> Select:
-    """One Job per (job type, SYSTEM error) pair, its latest failure, standing for the pair:
-    `Job.job_type` and `Job.error` name the pair and `system_failures` holds its numbers."""
-    return select(Job).join(_FAILURES, Job.id == _FAILURES.c.last_job_id)
-
-
-def system_failures(session: Session) -> dict[tuple[int, int], Failure]:
-    """(job type id, error id) -> the pair's failure count, first and last time."""
-    stmt = select(_FAILURES.c.job_type_id, _FAILURES.c.error_id, _FAILURES.c.jobs,
-                  _FAILURES.c.first_error, _FAILURES.c.last_error)
-    return {(job_type_id, error_id): Failure(jobs, first, last)
-            for job_type_id, error_id, jobs, first, last in session.execute(stmt)}
+    """Named for the job type, like recipe types' `<name>-<version>-recipe` rules."""
+    return f"{job_type.name}-job"

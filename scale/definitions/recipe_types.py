@@ -38,22 +38,24 @@ from scale.definitions.fields import (
     STABLE_NAME,
     TEXT,
     VERSION,
+    ValidationWarning,
     body_schema,
+    check_name_free,
+    name_taken,
 )
 from scale.definitions.workspaces import workspaces_by_name
-from scale.errors import Conflict, NotFound, ValidationError
+from scale.errors import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType, RecipeTypeRevision
-from scale.models.triggers import TriggerRuleType
 from scale.specs import job_interface, recipe_definition
 from scale.specs._schema import validate
 from scale.specs.job_interface import JobInterface
 from scale.specs.recipe_definition import RecipeDefinition
 from scale.timeutil import utcnow
 
+_NOUN = "recipe type"  # in the Conflict for a taken name + version
 # Column limits: a longer value must be a 400 naming the field, not a database error.
-_RULE_NAME_LENGTH = 50
 TITLE: dict[str, Any] = {"type": ["string", "null"], "maxLength": 50}
 _FIELDS: dict[str, Any] = {
     "title": TITLE,
@@ -172,11 +174,9 @@ def parse_recipe_rule(session: Session, body: Any, definition: RecipeDefinition)
 
     Only INGEST and PARSE rules start recipes: a CLOCK event carries no file to feed them."""
     rule = triggers.parse_rule(body)
-    if rule["type"] not in (TriggerRuleType.INGEST, TriggerRuleType.PARSE):
+    if rule["type"] not in triggers.FILE_RULE_TYPES:
         raise ValidationError("trigger_rule.type",
                               f"a {rule['type']} rule cannot create recipes; use INGEST or PARSE")
-    if len(rule.get("name") or "") > _RULE_NAME_LENGTH:
-        raise ValidationError("trigger_rule.name", f"must be at most {_RULE_NAME_LENGTH} characters")
     _check_rule_input(rule, definition, field="trigger_rule.configuration.data.input_data_name")
     workspace = triggers.rule_workspace_name(rule)
     if workspace is not None and not workspaces_by_name(session, {workspace}):
@@ -185,60 +185,47 @@ def parse_recipe_rule(session: Session, body: Any, definition: RecipeDefinition)
     return rule
 
 
-def _check_name_free(session: Session, name: str, version: str) -> None:
-    taken = select(RecipeType.id).where(RecipeType.name == name, RecipeType.version == version)
-    if session.scalar(taken) is not None:
-        raise _name_taken(name, version)
-
-
-def _name_taken(name: str, version: str) -> Conflict:
-    return Conflict("name", f"a recipe type called {name!r} with version {version!r} already exists")
-
-
 def _parse_create(session: Session, body: dict[str, Any]) -> tuple[RecipeDefinition, dict[str, Any] | None]:
     """Everything create checks, shared with validation; writes nothing."""
     validate(body, CREATE_SCHEMA)
     definition = parse_definition(session, body["definition"])
     rule_body = body.get("trigger_rule")
     rule = parse_recipe_rule(session, rule_body, definition) if rule_body is not None else None
-    _check_name_free(session, body["name"], body["version"])
+    check_name_free(session, RecipeType, _NOUN, body["name"], body["version"])
     return definition, rule
 
 
-def validate_recipe_type(session: Session, body: dict[str, Any]) -> list[dict[str, str]]:
+def validate_recipe_type(session: Session, body: dict[str, Any]) -> list[ValidationWarning]:
     """Check a create body without writing anything. Raises what create would raise; returns
-    warnings (`{"id", "details"}`) about what create accepts but will not work as expected:
+    warnings about what create accepts but will not work as expected:
 
     * `media_type`: the trigger rule's `condition.media_type` is not accepted by the recipe input
       it feeds, or by a job input that recipe input feeds, so every triggered recipe would fail.
     * `job_type_archived` / `job_type_paused`: a job type the definition uses cannot run now."""
     definition, rule = _parse_create(session, body)
     found = job_types_by_key(session, _definition_keys(definition))
-    warnings: list[dict[str, str]] = []
+    warnings: list[ValidationWarning] = []
     if rule is not None:
         interfaces = {key: job_interface.parse(job_type.interface) for key, job_type in found.items()}
         warnings.extend(_rule_media_type_warnings(rule, definition, interfaces))
     for (name, version), job_type in found.items():
         if not job_type.is_active:
-            warnings.append({"id": "job_type_archived",
-                             "details": f"Job type {name} {version} is archived"})
+            warnings.append(ValidationWarning("job_type_archived", f"Job type {name} {version} is archived"))
         elif job_type.is_paused:
-            warnings.append({"id": "job_type_paused",
-                             "details": f"Job type {name} {version} is paused"})
+            warnings.append(ValidationWarning("job_type_paused", f"Job type {name} {version} is paused"))
     return warnings
 
 
 def _rule_media_type_warnings(rule: dict[str, Any], definition: RecipeDefinition,
-                              interfaces: dict[tuple[str, str], JobInterface]) -> list[dict[str, str]]:
+                              interfaces: dict[tuple[str, str], JobInterface]) -> list[ValidationWarning]:
     """An empty `condition.media_type` matches every file, so any restriction may refuse some."""
-    media_type = (rule["configuration"].get("condition") or {}).get("media_type") or ""
+    media_type = triggers.rule_media_type(rule)
     shown = media_type or "any media type"
     input_name = triggers.rule_input_name(rule)
     recipe_input = definition.get_input(input_name) if input_name else None
     assert recipe_input is not None  # parse_recipe_rule checked it
     if recipe_input.media_types and media_type not in recipe_input.media_types:
-        return [{"id": "media_type",
-                 "details": f"Invalid media type for data input: {input_name} -> {shown}"}]
+        return [ValidationWarning("media_type", f"Invalid media type for data input: {input_name} -> {shown}")]
     # A recipe input that accepts every media type may still feed job inputs that do not.
     warnings = []
     for job in definition.jobs:
@@ -247,9 +234,8 @@ def _rule_media_type_warnings(rule: dict[str, Any], definition: RecipeDefinition
             target = interface.get_input(link.job_input)
             if (link.recipe_input == input_name and target is not None and target.media_types
                     and media_type not in target.media_types):
-                warnings.append({"id": "media_type",
-                                 "details": f"Invalid media type for job {job.name} input "
-                                            f"{link.job_input}: {shown}"})
+                warnings.append(ValidationWarning(
+                    "media_type", f"Invalid media type for job {job.name} input {link.job_input}: {shown}"))
     return warnings
 
 
@@ -273,7 +259,7 @@ def create_recipe_type(session: Session, body: dict[str, Any]) -> RecipeType:
             session.add(recipe_type)
             session.flush()
     except IntegrityError:
-        raise _name_taken(recipe_type.name, recipe_type.version) from None
+        raise name_taken(_NOUN, recipe_type.name, recipe_type.version) from None
     _add_revision(session, recipe_type)
     session.flush()
     return recipe_type
@@ -339,4 +325,4 @@ def _add_revision(session: Session, recipe_type: RecipeType) -> None:
 
 def _rule_name(recipe_type: RecipeType) -> str:
     """A rule's default name, ending `-recipe` as in the reference's example."""
-    return f"{recipe_type.name}-{recipe_type.version}-recipe"[:_RULE_NAME_LENGTH]
+    return f"{recipe_type.name}-{recipe_type.version}-recipe"

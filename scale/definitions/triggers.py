@@ -11,14 +11,17 @@ from sqlalchemy.orm import Session
 
 from scale.definitions.fields import BOOLEAN, body_schema
 from scale.errors import ValidationError
-from scale.models.triggers import TriggerRule
+from scale.models.triggers import TriggerRule, TriggerRuleType
 from scale.specs import trigger_rule as trigger_rule_spec
 from scale.specs._schema import validate
 from scale.timeutil import utcnow
 
+RULE_NAME_LENGTH = 50  # the trigger_rule.name column
+# Only these events carry a file to feed a job or recipe input; a CLOCK event has none.
+FILE_RULE_TYPES = (TriggerRuleType.INGEST, TriggerRuleType.PARSE)
 RULE_SCHEMA = body_schema({
     "type": {"type": "string", "enum": ["INGEST", "PARSE", "CLOCK"]},
-    "name": {"type": ["string", "null"], "maxLength": 50},  # the trigger_rule.name column
+    "name": {"type": ["string", "null"], "maxLength": RULE_NAME_LENGTH},
     "is_active": BOOLEAN,
     "configuration": {"type": "object"},
 }, required=("type", "configuration"))
@@ -43,10 +46,22 @@ def rule_workspace_name(rule: dict[str, Any]) -> str | None:
     return (rule["configuration"].get("data") or {}).get("workspace_name")
 
 
+def rule_media_type(rule: dict[str, Any]) -> str:
+    """The media type a triggering file must have (`condition.media_type`); "" matches any."""
+    return (rule["configuration"].get("condition") or {}).get("media_type") or ""
+
+
+def rule_body(rule: TriggerRule) -> dict[str, Any]:
+    """A stored rule as a rule body, the shape `parse_rule` returns."""
+    return {"type": rule.type, "name": rule.name, "is_active": rule.is_active,
+            "configuration": rule.configuration}
+
+
 def create_rule(session: Session, rule: dict[str, Any], *, default_name: str) -> TriggerRule:
-    """Store a rule parsed by `parse_rule`."""
+    """Store a rule parsed by `parse_rule`; one without a name gets `default_name`, cut to
+    the column's length."""
     now = utcnow()
-    record = TriggerRule(type=rule["type"], name=rule.get("name") or default_name,
+    record = TriggerRule(type=rule["type"], name=rule.get("name") or default_name[:RULE_NAME_LENGTH],
                          configuration=rule["configuration"], is_active=rule.get("is_active", True),
                          created=now, last_modified=now)
     session.add(record)

@@ -116,6 +116,11 @@ def test_docker_image_means_uses_docker_and_is_paused_sets_paused(client, token)
     assert body["is_paused"] is True and body["paused"].endswith("Z")
 
 
+def test_default_rule_name_is_cut_to_the_column(client, token):
+    body = create(client, token, name="n" * 50)
+    assert body["trigger_rule"]["name"] == "n" * 50
+
+
 def test_same_name_with_another_version_is_allowed(client, token):
     create(client, token)
     assert create(client, token, version="2.0")["version"] == "2.0"
@@ -240,6 +245,11 @@ def test_unknown_id_is_404(client, token):
     resp = patch(client, token, 999999, {"title": "x"})
     assert resp.status_code == 404 and "999999" in resp.get_json()["message"]
     assert client.get(f"/api/job-types/{2**40}/").status_code == 404  # beyond the id column
+
+
+def test_id_beyond_the_id_column_is_404(client, token):
+    assert client.get("/api/job-types/99999999999/").status_code == 404
+    assert patch(client, token, 99999999999, {"title": "x"}).status_code == 404
 
 
 def test_edit_without_interface_change_keeps_the_revision(client, token, db):
@@ -509,6 +519,20 @@ def test_running_is_empty_without_jobs_and_orders_by_longest_running(client, tok
     body = client.get("/api/job-types/running/").get_json()
     assert [(r["job_type"]["name"], r["count"]) for r in body["results"]] == [("other", 2), ("my-job", 1)]
     assert body["results"][0]["longest_running"].endswith("Z")
+
+
+def test_running_pages_job_types_with_their_numbers(client, token, db):
+    first = create(client, token)
+    second = create(client, token, name="other", trigger_rule=None)
+    add_job(db, first["id"], "RUNNING", ago=1 * HOUR)
+    add_job(db, second["id"], "RUNNING", ago=3 * HOUR)
+    add_job(db, second["id"], "RUNNING", ago=2 * HOUR)
+
+    body = client.get("/api/job-types/running/?page=2&page_size=1").get_json()
+    assert body["count"] == 2 and body["next"] is None and body["previous"] is not None
+    assert [(r["job_type"]["name"], r["count"]) for r in body["results"]] == [("my-job", 1)]
+    body = client.get("/api/job-types/running/?order=-count&order=name").get_json()
+    assert [(r["job_type"]["name"], r["count"]) for r in body["results"]] == [("other", 2), ("my-job", 1)]
 
 
 def test_system_failures_count_failed_jobs_with_system_errors(client, token, db):

@@ -72,6 +72,14 @@ def test_default_range_applies_when_started_is_absent(session):
     assert page.results == [7, 8, 9]
 
 
+def test_rows_mode_pages_whole_rows(session):
+    stmt = select(things.c.id, things.c.name, things.c.size)
+    query = parse_list_args({"page": ["2"], "page_size": ["2"], "order": ["-id"]}, SPEC, now=NOW)
+    page = paginate(session, stmt, query, SPEC, rows=True)
+    assert page.count == 9
+    assert [tuple(row) for row in page.results] == [(7, "n1", 7), (6, "n0", 6)]
+
+
 @pytest.mark.parametrize("args, field", [
     ({"page": ["0"]}, "page"),
     ({"page": ["x"]}, "page"),
