@@ -102,7 +102,8 @@ GIST_INDEXES: tuple[tuple[str, str, str], ...] = (
 SEEDED = dt.datetime(2015, 3, 11, tzinfo=dt.UTC)
 
 # (name, title, description). "unknown" is the reference's; the others are the causes Scale itself
-# assigns when it, rather than an algorithm's exit code, fails an execution.
+# assigns when it, rather than an algorithm's exit code, fails an execution. SYSTEM failures are
+# retried while tries remain; the ALGORITHM ones below are final, as re-running cannot fix them.
 SYSTEM_ERRORS: tuple[tuple[str, str, str], ...] = (
     ("unknown", "Unknown", "The error that caused the failure is unknown."),
     ("database", "Database", "An error occurred with the Scale database."),
@@ -117,10 +118,14 @@ SYSTEM_ERRORS: tuple[tuple[str, str, str], ...] = (
     ("docker", "Docker", "The job's Docker image could not be pulled or its container could not be run."),
     ("pre-task", "Pre-Task", "Preparing the job execution (fetching its input files) failed."),
     ("post-task", "Post-Task", "Finishing the job execution (storing its products and results) failed."),
+    ("ingest", "Ingest", "A source file could not be ingested into its workspace."),
+)
+BUILTIN_ALGORITHM_ERRORS: tuple[tuple[str, str, str], ...] = (
+    ("algorithm-unknown", "Algorithm Unknown",
+     "The algorithm exited with a non-zero code that its job type's error mapping does not name."),
     ("invalid-results-manifest", "Invalid Results Manifest",
      "The job wrote a results manifest that is not valid."),
     ("missing-required-output", "Missing Required Output", "The job did not produce a required output."),
-    ("ingest", "Ingest", "A source file could not be ingested into its workspace."),
 )
 
 
@@ -221,12 +226,14 @@ def _seed() -> None:
     error = sa.table(
         "error", sa.column("name", sa.String), sa.column("title", sa.String),
         sa.column("description", sa.Text), sa.column("category", sa.String),
-        sa.column("created", TIMESTAMP), sa.column("last_modified", TIMESTAMP),
+        sa.column("is_builtin", sa.Boolean), sa.column("created", TIMESTAMP),
+        sa.column("last_modified", TIMESTAMP),
     )
     op.bulk_insert(error, [
-        {"name": name, "title": title, "description": description, "category": "SYSTEM",
-         "created": SEEDED, "last_modified": SEEDED}
-        for name, title, description in SYSTEM_ERRORS
+        {"name": name, "title": title, "description": description, "category": category,
+         "is_builtin": True, "created": SEEDED, "last_modified": SEEDED}
+        for category, errors in (("SYSTEM", SYSTEM_ERRORS), ("ALGORITHM", BUILTIN_ALGORITHM_ERRORS))
+        for name, title, description in errors
     ])
 
     job_type = sa.table(
@@ -285,6 +292,7 @@ def _create_tables() -> None:
         sa.Column("title", sa.String(length=50), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("category", sa.String(length=50), nullable=False),
+        sa.Column("is_builtin", sa.Boolean(), nullable=False),
         sa.Column("created", TIMESTAMP, nullable=False),
         sa.Column("last_modified", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_error")),

@@ -1,7 +1,7 @@
 """Import/Export: recipe types, job types and errors as one portable document
 (Import/Export Specification 1.0).
 
-Export leaves out SYSTEM errors and system job types, which every Scale has. Import is all
+Export leaves out built-in errors (every SYSTEM one) and system job types, which every Scale has. Import is all
 or nothing: records are created or, when one with the same name (and version) exists, edited,
 through the same services as the API; the first invalid record raises and the caller's
 transaction is rolled back. Validation runs the very same import inside a savepoint that is
@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scale.definitions import errors, job_types, recipe_types
-from scale.definitions.fields import body_schema
+from scale.definitions import errors, job_types, recipe_types, triggers
+from scale.definitions.fields import ValidationWarning, body_schema
 from scale.errors import ValidationError
 from scale.listing import QueryArgs, parse_int, parse_text
 from scale.models.errors import Error, ErrorCategory
 from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType
+from scale.models.triggers import TriggerRule
 from scale.specs import import_export
 from scale.specs._schema import refuse_nul, validate
 
@@ -74,11 +75,8 @@ def selection_from_args(args: QueryArgs) -> ExportSelection:
 IMPORT_SCHEMA = body_schema({"import": {"type": "object"}}, required=("import",))
 
 
-def _rule_record(rule) -> dict[str, Any] | None:
-    if rule is None or rule.archived is not None:
-        return None
-    return {"type": rule.type, "name": rule.name, "is_active": rule.is_active,
-            "configuration": rule.configuration}
+def _rule_record(rule: TriggerRule | None) -> dict[str, Any] | None:
+    return None if rule is None or rule.archived is not None else triggers.rule_body(rule)
 
 
 def _record(model, names: Sequence[str]) -> dict[str, Any]:
@@ -92,38 +90,39 @@ def export_configuration(session: Session, selection: ExportSelection) -> dict[s
             raise ValidationError("include", f"{section!r} is not one of {', '.join(EXPORT_SECTIONS)}")
     doc: dict[str, Any] = {"version": "1.0"}
     if "recipe_types" in selection.include:
-        stmt = (select(RecipeType).where(RecipeType.archived.is_(None))
-                .options(selectinload(RecipeType.trigger_rule)))
+        recipe_stmt = (select(RecipeType).where(RecipeType.archived.is_(None))
+                       .options(selectinload(RecipeType.trigger_rule)))
         if selection.recipe_type_ids:
-            stmt = stmt.where(RecipeType.id.in_(selection.recipe_type_ids))
+            recipe_stmt = recipe_stmt.where(RecipeType.id.in_(selection.recipe_type_ids))
         if selection.recipe_type_names:
-            stmt = stmt.where(RecipeType.name.in_(selection.recipe_type_names))
+            recipe_stmt = recipe_stmt.where(RecipeType.name.in_(selection.recipe_type_names))
         doc["recipe_types"] = [
             {**_record(rt, RECIPE_TYPE_EXPORT_FIELDS), "trigger_rule": _rule_record(rt.trigger_rule)}
-            for rt in session.scalars(stmt.order_by(RecipeType.name, RecipeType.version))]
+            for rt in session.scalars(recipe_stmt.order_by(RecipeType.name, RecipeType.version))]
     if "job_types" in selection.include:
-        stmt = (select(JobType).where(JobType.is_system.is_(False), JobType.archived.is_(None))
-                .options(selectinload(JobType.trigger_rule)))
+        job_stmt = (select(JobType).where(JobType.is_system.is_(False), JobType.archived.is_(None))
+                    .options(selectinload(JobType.trigger_rule)))
         if selection.job_type_ids:
-            stmt = stmt.where(JobType.id.in_(selection.job_type_ids))
+            job_stmt = job_stmt.where(JobType.id.in_(selection.job_type_ids))
         if selection.job_type_names:
-            stmt = stmt.where(JobType.name.in_(selection.job_type_names))
+            job_stmt = job_stmt.where(JobType.name.in_(selection.job_type_names))
         if selection.job_type_categories:
-            stmt = stmt.where(JobType.category.in_(selection.job_type_categories))
+            job_stmt = job_stmt.where(JobType.category.in_(selection.job_type_categories))
         doc["job_types"] = [
             {**_record(jt, JOB_TYPE_EXPORT_FIELDS), "trigger_rule": _rule_record(jt.trigger_rule)}
-            for jt in session.scalars(stmt.order_by(JobType.name, JobType.version))]
+            for jt in session.scalars(job_stmt.order_by(JobType.name, JobType.version))]
     if "errors" in selection.include:
-        stmt = select(Error).where(Error.category != ErrorCategory.SYSTEM)
+        error_stmt = select(Error).where(Error.is_builtin.is_(False))
         if selection.error_ids:
-            stmt = stmt.where(Error.id.in_(selection.error_ids))
+            error_stmt = error_stmt.where(Error.id.in_(selection.error_ids))
         if selection.error_names:
-            stmt = stmt.where(Error.name.in_(selection.error_names))
-        doc["errors"] = [_record(e, ERROR_EXPORT_FIELDS) for e in session.scalars(stmt.order_by(Error.name))]
+            error_stmt = error_stmt.where(Error.name.in_(selection.error_names))
+        doc["errors"] = [_record(e, ERROR_EXPORT_FIELDS)
+                         for e in session.scalars(error_stmt.order_by(Error.name))]
     return doc
 
 
-def import_configuration(session: Session, body: Any) -> list[dict[str, str]]:
+def import_configuration(session: Session, body: Any) -> list[ValidationWarning]:
     """Import `body["import"]`: errors, then job types, then recipe types (which may use the
     job types just imported). Each record is created, or edited when its name (and version)
     exists. Returns the warnings; raises ValidationError naming `import.<record>.<field>` for the
@@ -131,19 +130,20 @@ def import_configuration(session: Session, body: Any) -> list[dict[str, str]]:
     validate(body, IMPORT_SCHEMA)
     try:
         config = import_export.parse(body["import"])
-        warnings: list[dict[str, str]] = []
-        for index, record in enumerate(config.errors):
-            _import_record(f"errors[{index}]", _import_error, session, record, warnings)
-        for index, record in enumerate(config.job_types):
-            _import_record(f"job_types[{index}]", _import_job_type, session, record, warnings)
-        for index, record in enumerate(config.recipe_types):
-            _import_record(f"recipe_types[{index}]", _import_recipe_type, session, record, warnings)
+        warnings: list[ValidationWarning] = []
+        for index, error_record in enumerate(config.errors):
+            _import_record(f"errors[{index}]", _import_error, session, error_record, warnings)
+        for index, job_type_record in enumerate(config.job_types):
+            _import_record(f"job_types[{index}]", _import_job_type, session, job_type_record, warnings)
+        for index, recipe_type_record in enumerate(config.recipe_types):
+            _import_record(f"recipe_types[{index}]", _import_recipe_type, session, recipe_type_record,
+                           warnings)
     except ValidationError as error:
         raise error.within("import") from None
     return warnings
 
 
-def import_file(session: Session, raw: bytes) -> list[dict[str, str]]:
+def import_file(session: Session, raw: bytes) -> list[ValidationWarning]:
     """Import an uploaded export file (the bytes of a configuration document)."""
     try:
         document = json.loads(raw)
@@ -153,7 +153,7 @@ def import_file(session: Session, raw: bytes) -> list[dict[str, str]]:
     return import_configuration(session, {"import": document})
 
 
-def validate_configuration(session: Session, body: Any) -> list[dict[str, str]]:
+def validate_configuration(session: Session, body: Any) -> list[ValidationWarning]:
     """The import of `body`, inside a savepoint that is always rolled back: same checks, same
     warnings, nothing written."""
     savepoint = session.begin_nested()
@@ -163,8 +163,8 @@ def validate_configuration(session: Session, body: Any) -> list[dict[str, str]]:
         savepoint.rollback()
 
 
-def _import_record(where: str, importer: Callable[[Session, Any, list[dict[str, str]]], None],
-                   session: Session, record: Any, warnings: list[dict[str, str]]) -> None:
+def _import_record(where: str, importer: Callable[[Session, Any, list[ValidationWarning]], None],
+                   session: Session, record: Any, warnings: list[ValidationWarning]) -> None:
     try:
         importer(session, record, warnings)
     except ValidationError as error:
@@ -172,13 +172,12 @@ def _import_record(where: str, importer: Callable[[Session, Any, list[dict[str, 
 
 
 def _import_error(session: Session, record: import_export.ErrorRecord,
-                  warnings: list[dict[str, str]]) -> None:
+                  warnings: list[ValidationWarning]) -> None:
     existing = errors.errors_by_name(session, {record.name}).get(record.name)
     attributes = dict(record.attributes)
-    if attributes.get("category") == ErrorCategory.SYSTEM or (
-            existing is not None and existing.category == ErrorCategory.SYSTEM):
-        warnings.append({"id": "system_error",
-                         "details": f"System error {record.name} is built in and was not imported"})
+    if attributes.get("category") == ErrorCategory.SYSTEM or (existing is not None and existing.is_builtin):
+        warnings.append(ValidationWarning(
+            "system_error", f"Error {record.name} is built in and was not imported"))
         return
     if existing is None:
         errors.create_error(session, record.to_dict())
@@ -187,15 +186,14 @@ def _import_error(session: Session, record: import_export.ErrorRecord,
 
 
 def _import_job_type(session: Session, record: import_export.JobTypeRecord,
-                     warnings: list[dict[str, str]]) -> None:
+                     warnings: list[ValidationWarning]) -> None:
     body = {k: v for k, v in record.to_dict().items() if v is not None or k == "trigger_rule"}
     stmt = select(JobType).where(JobType.name == record.name, JobType.version == record.version)
     existing = session.scalar(stmt)
     if existing is None:
         if body["trigger_rule"] is None:
             del body["trigger_rule"]
-        warnings.extend({"id": w.id, "details": w.details}
-                        for w in job_types.validate_job_type(session, body))
+        warnings.extend(job_types.validate_job_type(session, body))
         job_types.create_job_type(session, body)
     elif existing.is_system:
         raise ValidationError("name", f"{record.name} {record.version} is a system job type")
@@ -205,7 +203,7 @@ def _import_job_type(session: Session, record: import_export.JobTypeRecord,
 
 
 def _import_recipe_type(session: Session, record: import_export.RecipeTypeRecord,
-                        warnings: list[dict[str, str]]) -> None:
+                        warnings: list[ValidationWarning]) -> None:
     body = {k: v for k, v in record.to_dict().items() if v is not None or k == "trigger_rule"}
     stmt = select(RecipeType).where(RecipeType.name == record.name,
                                     RecipeType.version == record.version)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scale.definitions.fields import SHORT_TEXT, STABLE_NAME, TEXT, body_schema
-from scale.errors import Conflict, NotFound
+from scale.errors import Conflict, NotFound, ValidationError
 from scale.listing import Filter, ListSpec
 from scale.models.errors import Error, ErrorCategory
 from scale.specs._schema import validate
@@ -62,8 +62,12 @@ def create_error(session: Session, body: dict[str, Any]) -> Error:
 
 
 def edit_error(session: Session, error_id: int, body: dict[str, Any]) -> Error:
+    """Edit a user's error. Built-in errors are refused: Scale assigns them itself and relies
+    on their categories (SYSTEM failures are retried, ALGORITHM ones are final)."""
     validate(body, EDIT_SCHEMA)
     error = get_error(session, error_id)
+    if error.is_builtin:
+        raise ValidationError("name", f"{error.name!r} is a built-in error and cannot be edited")
     for name, value in body.items():
         setattr(error, name, value)
     error.last_modified = utcnow()

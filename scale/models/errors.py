@@ -30,5 +30,7 @@ class Error(Base):
     title: Mapped[str | None] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(50), default=ErrorCategory.SYSTEM, index=True)
+    # Seeded by Scale, which assigns them itself: not exported, not editable.
+    is_builtin: Mapped[bool] = mapped_column(default=False)
     created: Mapped[dt.datetime] = created_column()
     last_modified: Mapped[dt.datetime] = last_modified_column()

@@ -150,6 +150,18 @@ def test_validation_reports_warnings_and_writes_nothing(client, token, db):
     assert counts(db) == before
 
 
+def test_validation_reports_job_type_warnings_as_id_and_details(client, token):
+    make_definitions(client, token)
+    doc = client.get("/api/configuration/?include=job_types&job_type_name=make-png").get_json()
+    record = doc["job_types"][0]
+    record["version"] = "1.0-b"
+    record["trigger_rule"]["configuration"]["condition"]["media_type"] = "image/jpeg"
+    resp = client.post("/api/configuration/validation/", json={"import": doc}, headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json() == {"warnings": [{
+        "id": "media_type", "details": "Invalid media type for data input: input_file -> image/jpeg"}]}
+
+
 def test_invalid_import_names_the_field(client, token):
     doc = {"version": "1.0", "job_types": [{"name": "x", "version": "1", "interface": {
         "version": "1.0", "command": "x", "command_arguments": "${nope}"}}]}

@@ -115,3 +115,10 @@ def test_list_orders_and_paginates(client, token):
 def test_bad_list_argument_is_400(client):
     resp = client.get("/api/errors/?order=colour")
     assert resp.status_code == 400 and resp.get_json()["field"] == "order"
+
+
+def test_builtin_error_cannot_be_edited(client, token):
+    unknown = client.get("/api/errors/?name=unknown").get_json()["results"][0]
+    resp = client.patch(f"/api/errors/{unknown['id']}/", json={"category": "DATA"}, headers=token)
+    assert resp.status_code == 400 and resp.get_json()["field"] == "name"
+    assert client.get(f"/api/errors/{unknown['id']}/").get_json()["category"] == "SYSTEM"

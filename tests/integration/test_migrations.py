@@ -71,7 +71,10 @@ def _assert_seeded(engine: Engine) -> None:
     with make_sessions(engine)() as session:
         errors = session.scalars(select(Error)).all()
         assert {e.name for e in errors} >= {"unknown", "database", "timeout"}
-        assert {e.category for e in errors} == {ErrorCategory.SYSTEM}
+        assert {e.category for e in errors} == {ErrorCategory.SYSTEM, ErrorCategory.ALGORITHM}
+        assert all(e.is_builtin for e in errors)
+        assert {e.name for e in errors if e.category == ErrorCategory.ALGORITHM} == {
+            "algorithm-unknown", "invalid-results-manifest", "missing-required-output"}
         assert session.scalar(select(Error.id).where(Error.name == "unknown")) == 1
 
         job_types = {t.name: t for t in session.scalars(select(JobType).where(JobType.is_system))}
