@@ -121,3 +121,29 @@ def token(sessions: sessionmaker) -> dict[str, str]:
     with sessions.begin() as session:
         value = tokens.create_token(session, "test")
     return {"Authorization": f"Token {value}"}
+
+
+@pytest.fixture
+def committed_sessions(engine: Engine) -> Iterator[sessionmaker]:
+    """Sessions that really commit, for tests that cross connections or processes (a real
+    worker, a scheduler, two racing claimers). Every Scale table except the migration's seeds
+    is emptied afterwards."""
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    truncate_runtime_tables(engine)
+
+
+# Rows the migration seeds; everything else a test commits is removed after it.
+SEEDED = {"error": "is_builtin", "job_type": "is_system", "job_type_revision":
+          "job_type_id IN (SELECT id FROM job_type WHERE is_system)", "scheduler": "id = 1"}
+
+
+def truncate_runtime_tables(engine: Engine) -> None:
+    from scale.db import Base
+
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            keep = SEEDED.get(table.name)
+            where = f" WHERE NOT ({keep})" if keep else ""
+            conn.execute(text(f"DELETE FROM {table.name}{where}"))
+        conn.execute(text("UPDATE scheduler SET is_paused = false WHERE id = 1"))
+        conn.execute(text("UPDATE job_type SET is_paused = false, paused = NULL WHERE is_system"))
