@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_restx import Api
 from werkzeug.exceptions import HTTPException
 
-from scale.errors import ConfigError, InvalidTransition, NotFound, ScaleError, Unauthorized, ValidationError
+from scale.errors import (
+    ConfigError,
+    InvalidTransition,
+    NotFound,
+    ScaleError,
+    Unauthorized,
+    Unsupported,
+    ValidationError,
+)
 
 # Conflict (a duplicate name/version) is a ValidationError: the reference answers 400.
 STATUS_FOR: dict[type[ScaleError], int] = {
@@ -13,6 +21,7 @@ STATUS_FOR: dict[type[ScaleError], int] = {
     Unauthorized: 401,
     NotFound: 404,
     InvalidTransition: 409,
+    Unsupported: 501,
     ConfigError: 500,
 }
 

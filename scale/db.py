@@ -53,7 +53,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front: a transaction that reads then writes
+            # would otherwise fail at once ("database is locked") when another process wrote
+            # in between, which the busy timeout cannot help. SQLite has no row locks, so this
+            # is how the embedded default serialises state changes.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

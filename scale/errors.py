@@ -41,5 +41,9 @@ class Unauthorized(ScaleError):
     """A write without a valid API token."""
 
 
+class Unsupported(ScaleError):
+    """Something this Scale does not do yet; the message says what and when."""
+
+
 class ConfigError(ScaleError):
     """A setting that cannot be used; the message names the setting."""

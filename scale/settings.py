@@ -25,6 +25,8 @@ class Settings:
     home: Path
     database_url: str
     broker_url: str
+    # Where the node's job executions get their work directories (inputs, outputs, logs).
+    work_root: Path
     resource_manager: ResourceManagerName = "local"
     mesos_master: str | None = None
     docker_url: str | None = None
@@ -38,6 +40,7 @@ class Settings:
             home=home,
             database_url=f"sqlite:///{home / 'scale.db'}",
             broker_url=f"filesystem://{home / 'broker'}",
+            work_root=home / "work",
         )
 
     @classmethod
@@ -58,6 +61,7 @@ class Settings:
             resource_manager=manager,  # type: ignore[arg-type]
             mesos_master=env.get("SCALE_MESOS_MASTER") or None,
             docker_url=env.get("SCALE_DOCKER_URL") or None,
+            work_root=Path(env["SCALE_WORK_ROOT"]) if env.get("SCALE_WORK_ROOT") else settings.work_root,
             reads_require_token=reads in ("true", "1", "yes"),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
