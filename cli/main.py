@@ -80,6 +80,43 @@ def web(home: Path, port: int, host: str) -> None:
 
 @main.command()
 @HOME_OPTION
+def scheduler(home: Path) -> None:
+    """Schedule queued jobs onto nodes and run them (the Procfile's `scheduler`)."""
+    from cli.scheduler import run_scheduler
+
+    sys.exit(run_scheduler(load_settings(home)))
+
+
+@main.command()
+@HOME_OPTION
+def worker(home: Path) -> None:
+    """Run the Celery worker for system tasks (the Procfile's `worker`)."""
+    from cli.worker import run_worker
+
+    sys.exit(run_worker(load_settings(home)))
+
+
+@main.command()
+@HOME_OPTION
+def clock(home: Path) -> None:
+    """Send Scale's periodic tasks (the Procfile's `clock`)."""
+    from clock.app import run_clock
+
+    sys.exit(run_clock(load_settings(home)))
+
+
+@main.command()
+@click.argument("job_exe_id", type=int)
+@HOME_OPTION
+def execute(job_exe_id: int, home: Path) -> None:
+    """Run one scheduled job execution here, for placements that can only start a command."""
+    from cli.execute import execute as run_one
+
+    sys.exit(run_one(load_settings(home), job_exe_id))
+
+
+@main.command()
+@HOME_OPTION
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def up(home: Path, port: int, host: str) -> None:

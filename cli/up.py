@@ -43,6 +43,9 @@ def process_commands(settings: Settings, *, host: str, port: int) -> dict[str, l
     home = ["--home", str(settings.home)]
     return {
         "web": [*scale, "web", *home, "--host", host, "--port", str(port)],
+        "scheduler": [*scale, "scheduler", *home],
+        "worker": [*scale, "worker", *home],
+        "clock": [*scale, "clock", *home],
     }
 
 

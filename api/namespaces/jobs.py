@@ -1,0 +1,74 @@
+"""Jobs and their executions: `/api/jobs/`.
+
+`GET /` lists jobs; `GET /updates/` lists jobs whose status changed in `started`..`ended`, with
+their input files; `GET /executions/` lists jobs with their latest execution; `GET /{id}/`
+gives a job's details; `PATCH /{id}/` with `{"status": "CANCELED"}` cancels it (409 when the
+job has already finished: the reference lists no code for that, and every invalid state change
+in Scale is 409)."""
+
+from __future__ import annotations
+
+from flask_restx import Namespace, Resource
+
+from api.body import json_object
+from api.context import db_session
+from api.listing import document_list, list_response
+from api.serialize import jobs as serialize
+from scale.queue import service
+
+ns = Namespace("jobs", description="Jobs and their executions")
+
+JOB_EDIT = ns.schema_model("JobEdit", service.JOB_EDIT_SCHEMA)
+
+
+def _identity(job):
+    return job
+
+
+@ns.route("/")
+class JobList(Resource):
+    @document_list(ns, service.JOB_LIST)
+    def get(self):
+        """List jobs."""
+        return list_response(service.list_jobs_statement(), service.JOB_LIST, serialize.job_summary)
+
+
+@ns.route("/updates/")
+class JobUpdates(Resource):
+    @document_list(ns, service.JOB_UPDATES)
+    def get(self):
+        """List jobs whose status changed in the time range, with their input files."""
+        body = list_response(service.list_jobs_statement(), service.JOB_UPDATES, _identity)
+        files = service.input_files(db_session(), body["results"])
+        body["results"] = [serialize.job_with_input_files(job, files[job.id]) for job in body["results"]]
+        return body
+
+
+@ns.route("/executions/")
+class JobsWithExecutions(Resource):
+    @document_list(ns, service.JOBS_WITH_EXECUTIONS)
+    def get(self):
+        """List jobs with their latest execution."""
+        body = list_response(service.list_jobs_statement(), service.JOBS_WITH_EXECUTIONS, _identity)
+        latest = service.latest_executions(db_session(), [job.id for job in body["results"]])
+        body["results"] = [serialize.job_with_latest_execution(job, latest.get(job.id))
+                           for job in body["results"]]
+        return body
+
+
+@ns.route("/<int:job_id>/")
+@ns.response(404, "No job has this id")
+class JobDetail(Resource):
+    def get(self, job_id: int):
+        """Details of one job: its type, revision, event, executions, recipes, inputs and outputs."""
+        return serialize.job_details(service.get_job(db_session(), job_id))
+
+    @ns.expect(JOB_EDIT)
+    @ns.response(400, "A field is invalid or unknown: `message` and `field` name it")
+    @ns.response(409, "The job has already finished (COMPLETED, FAILED or CANCELED)")
+    def patch(self, job_id: int):
+        """Cancel a pending, blocked, queued or running job."""
+        session = db_session()
+        service.edit_job(session, job_id, json_object())
+        session.commit()
+        return serialize.job_details(service.get_job(session, job_id))

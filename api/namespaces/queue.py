@@ -1,0 +1,91 @@
+"""The queue: new jobs, requeue, cancel, status: `/api/queue/`.
+
+`GET /status/` counts queued jobs by job type; `POST /new-job/` creates and queues a job
+(201, the job's details, `Location` of the new execution as the reference says);
+`POST /requeue-jobs/` requeues the FAILED/CANCELED jobs a filter matches; `POST /cancel-jobs/`
+(beyond the reference) cancels the PENDING/BLOCKED/QUEUED/RUNNING jobs the same filter matches.
+Both answer with the jobs list envelope over the jobs they changed: `count` is how many, and
+`page`/`page_size` query arguments page through them; `next`/`previous` are null because
+repeating the POST would act again."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_restx import Namespace, Resource
+from sqlalchemy import select
+
+from api.body import json_object
+from api.context import db_session
+from api.serialize import jobs as serialize_jobs
+from api.serialize import queue as serialize
+from scale.listing import ListSpec, parse_list_args
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus
+from scale.queue import service
+
+ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
+
+NEW_JOB = ns.schema_model("QueueNewJob", service.NEW_JOB_SCHEMA)
+REQUEUE = ns.schema_model("RequeueJobs", service.REQUEUE_SCHEMA)
+CANCEL = ns.schema_model("CancelJobs", service.CANCEL_SCHEMA)
+_PAGE_PARAMS = {"page": {"description": "Page of the changed jobs, from 1", "type": "integer", "in": "query"},
+                "page_size": {"description": "Jobs per page, 1-1000 (default 100)", "type": "integer",
+                              "in": "query"}}
+
+
+def _changed_jobs(job_ids: list[int]) -> dict:
+    """The list envelope over the jobs an operation changed, ascending by id."""
+    query = parse_list_args(request.args.to_dict(flat=False), ListSpec())
+    start = (query.page - 1) * query.page_size
+    page_ids = job_ids[start:start + query.page_size]
+    jobs = db_session().scalars(service.list_jobs_statement().where(Job.id.in_(page_ids)).order_by(Job.id))
+    return {"count": len(job_ids), "next": None, "previous": None,
+            "results": [serialize_jobs.job_summary(job) for job in jobs]}
+
+
+@ns.route("/status/")
+class QueueStatus(Resource):
+    def get(self):
+        """Queued jobs by job type: how many, the longest queued and the highest priority."""
+        return serialize.queue_status(service.queue_status(db_session()))
+
+
+@ns.route("/new-job/")
+class QueueNewJob(Resource):
+    @ns.expect(NEW_JOB)
+    @ns.response(201, "Created: the job's details; Location is the new job execution")
+    @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is written")
+    def post(self):
+        """Create a job of a job type on some job data and queue it."""
+        session = db_session()
+        job = service.queue_new_job(session, json_object())
+        session.commit()
+        exe_id = session.scalar(select(JobExecution.id).where(JobExecution.job_id == job.id,
+                                                              JobExecution.status == JobExecutionStatus.QUEUED))
+        location = url_for("api.job-executions_execution_detail", job_exe_id=exe_id)
+        return serialize_jobs.job_details(service.get_job(session, job.id)), 201, {"Location": location}
+
+
+@ns.route("/requeue-jobs/")
+class RequeueJobs(Resource):
+    @ns.expect(REQUEUE)
+    @ns.doc(params=_PAGE_PARAMS)
+    @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is changed")
+    def post(self):
+        """Requeue the FAILED or CANCELED jobs that match the filter, raising their max_tries."""
+        session = db_session()
+        job_ids = service.requeue_jobs(session, json_object())
+        session.commit()
+        return _changed_jobs(job_ids)
+
+
+@ns.route("/cancel-jobs/")
+class CancelJobs(Resource):
+    @ns.expect(CANCEL)
+    @ns.doc(params=_PAGE_PARAMS)
+    @ns.response(400, "A field is invalid or no filter was given; nothing is changed")
+    def post(self):
+        """Cancel the PENDING, BLOCKED, QUEUED or RUNNING jobs that match the filter."""
+        session = db_session()
+        job_ids = service.cancel_jobs(session, json_object())
+        session.commit()
+        return _changed_jobs(job_ids)

@@ -1,0 +1,16 @@
+"""The queue status in the reference's shape ("Queue Status")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scale.queue.service import QueueStatus
+from scale.timeutil import to_iso
+
+
+def queue_status(entries: list[QueueStatus]) -> dict[str, Any]:
+    return {"queue_status": [
+        {"count": e.count, "longest_queued": to_iso(e.longest_queued), "job_type_name": e.job_type.name,
+         "job_type_version": e.job_type.version, "highest_priority": e.highest_priority,
+         "is_job_type_paused": e.job_type.is_paused}
+        for e in entries]}

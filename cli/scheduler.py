@@ -1,0 +1,60 @@
+"""`scale scheduler`: the scheduler process, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.orm import sessionmaker
+
+from scale.db import make_engine, make_sessions
+from scale.models.jobs import JobExecution
+from scale.recipes.service import recipe_ids_for_jobs
+from scale.scheduler.loop import SchedulerLoop
+from scale.scheduler.managers import make_manager
+from scale.settings import Settings
+from workers.app import make_celery
+from workers.tasks import send_advance
+
+log = logging.getLogger("scale.scheduler")
+
+
+def run_scheduler(settings: Settings) -> int:
+    """Run the scheduler loop with the manager `settings.resource_manager` names until
+    SIGINT or SIGTERM. Running executions are asked to stop on the way out; the next start
+    reconciles them. Returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received signal %s; stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        manager = make_manager(settings, sessions, on_finished=recipe_advancer(settings, sessions))
+        log.info("scheduler started with the %s resource manager", manager.name)
+        SchedulerLoop(sessions, manager).run(stop)
+    finally:
+        engine.dispose()
+    log.info("scheduler stopped")
+    return 0
+
+
+def recipe_advancer(settings: Settings, sessions: sessionmaker) -> Callable[[int], None]:
+    """After an execution ends (its outcome committed by the runner), send the advancement of
+    the recipe its job belongs to, so the next jobs queue without waiting for the clock."""
+    celery = make_celery(settings)
+
+    def advance(job_exe_id: int) -> None:
+        with sessions() as session:
+            exe = session.get(JobExecution, job_exe_id)
+            recipe_ids = recipe_ids_for_jobs(session, [exe.job_id]) if exe is not None else set()
+        send_advance(recipe_ids, app=celery)
+
+    return advance

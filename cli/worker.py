@@ -1,0 +1,24 @@
+"""`scale worker`: the Celery worker for system tasks, in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import socket
+
+from scale.db import is_sqlite
+from scale.settings import Settings
+from workers.app import make_celery
+
+
+def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
+    """Run a worker for `settings` until SIGINT/SIGTERM (a warm shutdown: the running task is
+    finished); returns the process exit code.
+
+    On the embedded SQLite default one child does the work: SQLite has one writer at a time,
+    so more children would only wait on each other. Elsewhere Celery's default (one per CPU)."""
+    if concurrency is None and is_sqlite(settings.database_url):
+        concurrency = 1
+    app = make_celery(settings)
+    worker = app.Worker(hostname=f"scale@{socket.gethostname()}", loglevel="INFO", pool_cls="prefork",
+                        concurrency=concurrency, quiet=True)
+    worker.start()
+    return int(worker.exitcode or 0)

@@ -1,0 +1,1 @@
+"""The clock process: APScheduler firing Scale's periodic work."""

@@ -1,0 +1,1 @@
+"""Running one job execution on a node: the runner and the tasks it starts."""

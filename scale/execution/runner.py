@@ -1,0 +1,364 @@
+"""The one job runner: runs a scheduled (RUNNING) execution on this node and reports how it ended.
+
+Every placement calls `run_execution`: the local resource manager on a thread pool, and
+`scale execute JOB_EXE_ID` for placements that can only start a command. The steps are those
+of docs/execution.md:
+
+1. read the execution and make `work_root/<job_exe_id>/` with `inputs/`, `outputs/`,
+   `stdout.log` and `stderr.log` (a leftover directory of an earlier attempt is emptied);
+2. retrieve the input files through their workspaces' brokers: a `file` input becomes
+   `inputs/<input name>/<file name>`, a `files` input the directory `inputs/<input name>/`;
+3. build the argv with `JobInterface.command_argv` (never a shell) and record the start;
+4. run a child process, or a Docker container when the job type has a `docker_image`;
+5. enforce the timeout (kill, SYSTEM error `timeout`), and kill without reporting when
+   `should_stop()` says so or the execution is no longer RUNNING (canceled), checked about
+   once a second;
+6. map a non-zero exit code through the job type's error mapping (unmapped: ALGORITHM error
+   `algorithm-unknown`); on 0, collect outputs (`outputs.py`), store products and record
+   parse results (`scale/products/service.py`);
+7. report with `complete_execution` / `fail_execution` in a transaction of its own.
+
+Failures Scale assigns itself: retrieving inputs or building the argv -> `pre-task`; the node
+cannot start a process -> `task-launch`; a Docker problem -> `docker`; storing products ->
+`post-task`; anything unexpected in the runner -> `unknown`, with the traceback appended to the
+stderr log. All are SYSTEM errors, so the try is retried. The runner never raises."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scale.errors import InvalidTransition, ScaleError, ValidationError
+from scale.execution.outputs import CollectedResults, OutputError, collect_outputs
+from scale.execution.processes import start_process
+from scale.execution.tasks import RunningTask, TaskSpec
+from scale.models.files import ScaleFile
+from scale.models.jobs import JobExecution, JobExecutionStatus
+from scale.products.service import record_parse_results, store_products
+from scale.queue import transitions
+from scale.specs import error_interface, job_data, job_interface
+from scale.specs.job_interface import JobInterface
+from scale.workspaces.brokers import Broker, broker_for
+
+log = logging.getLogger(__name__)
+
+# Makes a Docker client (docker.DockerClient) when a job type needs a container.
+DockerClientFactory = Callable[[], Any]
+
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+STOPPED = "STOPPED"  # killed (or never started) without a report: canceled, or the node stopping
+STATUS_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """How a run ended: `status` is COMPLETED, FAILED or STOPPED; `error_name` is set when FAILED."""
+
+    job_exe_id: int
+    status: str
+    error_name: str | None = None
+    exit_code: int | None = None
+    # False when the outcome could not be written (the database failed): reconciliation's turn.
+    recorded: bool = True
+
+
+@dataclass(frozen=True)
+class WorkDir:
+    """The execution's work directory on this node."""
+
+    root: Path
+
+    @property
+    def inputs(self) -> Path:
+        return self.root / "inputs"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def stdout(self) -> Path:
+        return self.root / "stdout.log"
+
+    @property
+    def stderr(self) -> Path:
+        return self.root / "stderr.log"
+
+
+class _Failure(Exception):
+    """An expected way for a try to fail, with the Scale error to record."""
+
+    def __init__(self, error_name: str, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.exit_code = exit_code
+
+
+class _Stopped(Exception):
+    """The task was not run to its end and nothing may be reported."""
+
+
+@dataclass(frozen=True)
+class _Retrieval:
+    broker: Broker
+    file_path: str
+    local_path: Path
+
+
+@dataclass
+class _Plan:
+    """What the run needs from the database, read once so no session stays open while it runs."""
+
+    job_id: int
+    interface: JobInterface
+    errors: error_interface.ErrorInterface
+    timeout: int
+    image: str | None
+    privileged: bool
+    cpus: float
+    mem_mib: float
+    env: dict[str, str]
+    values: dict[str, str | None] = field(default_factory=dict)
+    retrievals: list[_Retrieval] = field(default_factory=list)
+
+
+def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
+                  docker: DockerClientFactory | None = None, should_stop: Callable[[], bool] = lambda: False,
+                  poll_interval: float = 0.2) -> ExecutionResult:
+    """Run execution `job_exe_id` (scheduled, so RUNNING) to its end and report the outcome.
+
+    Blocks until the task ends, is killed, or the runner stops it. Never raises."""
+    work = WorkDir(work_root / str(job_exe_id))
+    launched: list[RunningTask] = []
+    try:
+        result = _run(sessions, job_exe_id, work, docker, should_stop, poll_interval, launched)
+    except _Failure as failure:
+        _note(work.stderr, f"scale: {failure.error_name}: {failure}")
+        result = _report_failure(sessions, job_exe_id, failure.error_name, failure.exit_code)
+    except _Stopped as stopped:
+        _note(work.stderr, f"scale: stopped: {stopped}")
+        result = ExecutionResult(job_exe_id, STOPPED)
+    except Exception:
+        log.exception("job execution %s: the runner failed", job_exe_id)
+        _note(work.stderr, f"scale: the runner failed\n{traceback.format_exc()}")
+        result = _report_failure(sessions, job_exe_id, transitions.UNKNOWN_ERROR, None)
+    if launched and result.recorded:
+        _close(launched[0])
+    return result
+
+
+def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerClientFactory | None,
+         should_stop: Callable[[], bool], poll_interval: float, launched: list[RunningTask]) -> ExecutionResult:
+    with sessions() as session:
+        exe = session.get(JobExecution, job_exe_id)
+        if exe is None or exe.status != JobExecutionStatus.RUNNING:
+            raise _Stopped(f"execution {job_exe_id} is {exe.status if exe else 'missing'}, not RUNNING")
+        _prepare(work)
+        plan = _load_plan(session, exe, work)
+    try:
+        for item in plan.retrievals:
+            item.broker.retrieve(item.file_path, item.local_path)
+        argv = plan.interface.command_argv(plan.values, str(work.outputs))
+    except (ScaleError, OSError) as error:
+        raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
+    arguments = argv[len(plan.interface.command.split()):]
+    try:
+        with sessions.begin() as session:
+            transitions.start_execution(session, job_exe_id, command_arguments=shlex.join(arguments),
+                                        stdout_path=str(work.stdout), stderr_path=str(work.stderr))
+    except InvalidTransition as error:
+        raise _Stopped(str(error)) from error
+    if should_stop():
+        raise _Stopped("the node is stopping")
+    spec = TaskSpec(job_exe_id=job_exe_id, argv=argv, work_dir=work.root, inputs_dir=work.inputs,
+                    outputs_dir=work.outputs, stdout_path=work.stdout, stderr_path=work.stderr, env=plan.env,
+                    cpus=plan.cpus, mem_mib=plan.mem_mib, image=plan.image, privileged=plan.privileged)
+    task = _launch(spec, docker)
+    launched.append(task)
+    exit_code = _wait(sessions, job_exe_id, task, plan.timeout, should_stop, poll_interval)
+    if exit_code != 0:
+        name = plan.errors.error_for_exit_code(exit_code) or "algorithm-unknown"
+        raise _Failure(name, f"the command exited with code {exit_code}", exit_code)
+    try:
+        results = collect_outputs(plan.interface, work.outputs, work.stdout)
+    except OutputError as error:
+        raise _Failure(error.error_name, str(error), exit_code) from error
+    return _report_success(sessions, job_exe_id, plan.job_id, results)
+
+
+def _prepare(work: WorkDir) -> None:
+    if work.root.exists():
+        shutil.rmtree(work.root)
+    work.inputs.mkdir(parents=True)
+    work.outputs.mkdir()
+    work.stdout.touch()
+    work.stderr.touch()
+
+
+def _load_plan(session: Session, exe: JobExecution, work: WorkDir) -> _Plan:
+    job = exe.job
+    job_type = job.job_type
+    try:
+        interface = job_interface.parse(job.job_type_rev.interface)
+        errors = error_interface.parse(job_type.error_mapping or {"exit_codes": {}})
+        data = job_data.parse(job.data)
+    except ValidationError as error:
+        raise _Failure("pre-task", f"the job's stored documents are not valid: {error}") from error
+    plan = _Plan(
+        job_id=job.id, interface=interface, errors=errors, timeout=job.timeout, image=job_type.docker_image,
+        privileged=job_type.docker_privileged, cpus=exe.cpus_scheduled or job.cpus_required,
+        mem_mib=exe.mem_scheduled or job.mem_required,
+        env={str(key): str(value) for key, value in (exe.environment or {}).items()},
+    )
+    files = {row.id: row for row in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(data.file_ids())))}
+    used: set[Path] = set()
+    for entry in data.inputs:
+        if entry.value is not None:
+            plan.values[entry.name] = entry.value
+            continue
+        spec = interface.get_input(entry.name)
+        directory = work.inputs / entry.name
+        for file_id in entry.all_file_ids:
+            row = files.get(file_id)
+            if row is None or row.is_deleted:
+                raise _Failure("pre-task", f"input {entry.name!r}: file {file_id} does not exist")
+            # Only the last path component: a stored name cannot place a file elsewhere.
+            name = PurePosixPath(row.file_name).name or f"file_{row.id}"
+            local = directory / (name if directory / name not in used else f"{row.id}_{name}")
+            used.add(local)
+            try:
+                plan.retrievals.append(_Retrieval(broker_for(row.workspace), row.file_path, local))
+            except ScaleError as error:
+                raise _Failure("pre-task", f"input {entry.name!r}: {error}") from error
+            plan.values[entry.name] = str(local)
+        if spec is not None and spec.type == "files":
+            plan.values[entry.name] = str(directory)
+    return plan
+
+
+def _launch(spec: TaskSpec, docker: DockerClientFactory | None) -> RunningTask:
+    if spec.image is None:
+        try:
+            return start_process(spec)
+        except OSError as error:
+            raise _Failure("task-launch", f"could not start the command: {error}") from error
+    if docker is None:
+        raise _Failure("docker", f"the job needs the Docker image {spec.image!r}, and this node has no Docker")
+    try:
+        from scale.execution.containers import start_container
+
+        return start_container(docker(), spec)
+    except Exception as error:  # the Docker SDK's errors have no common base worth naming
+        raise _Failure("docker", f"could not start a container of {spec.image!r}: {error}") from error
+
+
+def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: int,
+          should_stop: Callable[[], bool], poll_interval: float) -> int:
+    """The task's exit code; kills it and raises _Failure (timeout) or _Stopped. Whatever goes
+    wrong while waiting, the task (its whole process group) does not outlive the wait."""
+    started = time.monotonic()
+    deadline = started + timeout if timeout > 0 else None
+    next_check = started + STATUS_CHECK_SECONDS
+    try:
+        while (exit_code := task.wait(poll_interval)) is None:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise _Failure("timeout", f"killed after its timeout of {timeout} s")
+            if should_stop():
+                raise _Stopped("the node is stopping")
+            if now >= next_check:
+                next_check = now + STATUS_CHECK_SECONDS
+                with sessions() as session:
+                    status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+                if status != JobExecutionStatus.RUNNING:
+                    raise _Stopped(f"the execution is {status}")
+    except BaseException:
+        task.kill()
+        raise
+    # What the command left running in the background would hold resources the scheduler
+    # believes free, and could still write to the logs being read: it ends with the command.
+    task.kill()
+    return exit_code
+
+
+def _report_success(sessions: sessionmaker, job_exe_id: int, job_id: int, results: CollectedResults) -> ExecutionResult:
+    try:
+        with sessions.begin() as session:
+            transitions.lock_job(session, job_id)
+            exe = session.scalars(select(JobExecution).where(JobExecution.id == job_exe_id).with_for_update()
+                                  .execution_options(populate_existing=True)).one()
+            if exe.status != JobExecutionStatus.RUNNING:
+                raise _Stopped(f"the execution is {exe.status}")
+            products = store_products(session, exe, results.outputs)
+            try:
+                record_parse_results(session, exe.job, results.parse_results)
+            except ValidationError as error:
+                raise OutputError("invalid-results-manifest", str(error)) from error
+            exe.results_manifest = results.manifest.to_dict() if results.manifest is not None else None
+            session.flush()
+            transitions.complete_execution(session, job_exe_id, results=_results_document(results, products),
+                                           exit_code=0)
+            status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+    except OutputError as error:
+        raise _Failure(error.error_name, str(error), 0) from error
+    except (ScaleError, OSError) as error:
+        raise _Failure("post-task", f"could not store the products: {error}", 0) from error
+    if status != JobExecutionStatus.COMPLETED:
+        raise _Stopped(f"the execution is {status}")
+    return ExecutionResult(job_exe_id, COMPLETED, exit_code=0)
+
+
+def _results_document(results: CollectedResults, products: list[ScaleFile]) -> dict[str, Any]:
+    """Job results 1.0: each output's product id(s), in the order `store_products` made them."""
+    remaining = iter(products)
+    output_data: list[dict[str, Any]] = []
+    for output in results.outputs:
+        ids = [next(remaining).id for _ in output.files]
+        output_data.append({"name": output.name, "file_ids": ids} if output.multiple
+                           else {"name": output.name, "file_id": ids[0]})
+    return {"version": "1.0", "output_data": output_data}
+
+
+def _report_failure(sessions: sessionmaker, job_exe_id: int, error_name: str, exit_code: int | None) -> ExecutionResult:
+    """fail_execution in its own transaction; STOPPED when the execution had already ended."""
+    try:
+        with sessions.begin() as session:
+            transitions.fail_execution(session, job_exe_id, error_name=error_name, exit_code=exit_code)
+            status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+    except Exception:
+        # Nothing more can be done here: the scheduler's reconciliation finds the execution.
+        log.exception("job execution %s: could not record the failure %s", job_exe_id, error_name)
+        return ExecutionResult(job_exe_id, FAILED, error_name, exit_code, recorded=False)
+    if status != JobExecutionStatus.FAILED:
+        return ExecutionResult(job_exe_id, STOPPED)
+    return ExecutionResult(job_exe_id, FAILED, error_name, exit_code)
+
+
+def _close(task: RunningTask) -> None:
+    """Release what a finished task still holds once its outcome is recorded (a container is
+    removed); a failure to clean up must not change the recorded outcome."""
+    try:
+        task.close()
+    except Exception:
+        log.exception("could not clean up task %s", task.ident)
+
+
+def _note(path: Path, message: str) -> None:
+    """Append Scale's own message to a log; a log that cannot be written must not hide the outcome."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log_file:
+            log_file.write(message.rstrip("\n") + "\n")
+    except OSError:
+        log.warning("could not write to %s: %s", path, message)

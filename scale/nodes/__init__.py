@@ -1,0 +1,1 @@
+"""Nodes, the scheduler's settings row and the system status numbers."""

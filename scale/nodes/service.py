@@ -1,0 +1,315 @@
+"""Nodes, the scheduler's settings and the system status numbers.
+
+Decisions where the reference is silent:
+- A node is online while its resource manager keeps offering it: `last_offer` within
+  `ONLINE_WINDOW` (the scheduler refreshes it every few seconds).
+- Pausing a node (`is_paused: true`) keeps or sets `pause_reason`; resuming clears
+  `is_paused`, `is_paused_errors` and `pause_reason` together.
+- Pausing for errors: a node on which more than `max_node_errors` distinct jobs failed with
+  SYSTEM errors within the last `node_error_period` seconds is paused with `is_paused` and
+  `is_paused_errors` set and a `pause_reason` saying why. Those failures still count after a
+  user resumes the node, so it stays up only once the period has passed them by.
+- Scheduled resources are the sums over RUNNING executions of `cpus_scheduled`,
+  `mem_scheduled` and `disk_total_scheduled`; `used` is always zero, as the reference notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from scale.definitions.fields import BOOLEAN, body_schema
+from scale.errors import ConfigError, Conflict, NotFound, ValidationError
+from scale.listing import ListSpec
+from scale.models.errors import Error, ErrorCategory
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
+from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
+from scale.scheduler.matching import Resources
+from scale.specs._schema import validate
+from scale.timeutil import as_utc, utcnow
+
+ONLINE_WINDOW = dt.timedelta(seconds=30)
+# What "recent" means for the job execution counts of GET /nodes/status/ without `started`.
+STATUS_DEFAULT_RANGE = dt.timedelta(hours=3)
+
+HOSTNAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 250,
+                            "pattern": r"^[^\s]+\Z"}
+NODE_FIELDS: dict[str, Any] = {
+    "hostname": HOSTNAME,
+    "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+    "pause_reason": {"type": ["string", "null"], "maxLength": 250},
+    "is_paused": BOOLEAN,
+}
+NODE_REPLACE_SCHEMA = body_schema(NODE_FIELDS, required=tuple(NODE_FIELDS))
+NODE_EDIT_SCHEMA = body_schema(NODE_FIELDS)
+SCHEDULER_EDIT_SCHEMA = body_schema({"is_paused": BOOLEAN})
+
+NODE_LIST = ListSpec(
+    orders={"id": Node.id, "hostname": Node.hostname, "port": Node.port,
+            "slave_id": Node.slave_id, "is_paused": Node.is_paused,
+            "is_active": Node.is_active, "created": Node.created, "archived": Node.archived,
+            "last_offer": Node.last_offer, "last_modified": Node.last_modified},
+    default_order=("hostname", "id"),
+    time_column=Node.last_modified,
+)
+RUNNING = JobExecutionStatus.RUNNING
+# When an execution last did something: for the status counts' time range and `most_recent`.
+EXE_TIME = func.coalesce(JobExecution.ended, JobExecution.started, JobExecution.queued)
+
+NODE_STATUS_LIST = ListSpec(orders={"id": Node.id, "hostname": Node.hostname},
+                            default_order=("hostname", "id"))
+# The same list with `started`/`ended`: they bound the executions counted, not the nodes.
+NODE_STATUS_RANGE = replace(NODE_STATUS_LIST, time_column=EXE_TIME,
+                            default_range=STATUS_DEFAULT_RANGE)
+
+
+@dataclass(frozen=True)
+class NodeResources:
+    total: Resources
+    scheduled: Resources
+    used: Resources
+
+
+@dataclass(frozen=True)
+class ExeCount:
+    status: str
+    count: int
+    most_recent: dt.datetime | None
+    category: str | None
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node: Node
+    is_online: bool
+    job_exe_counts: list[ExeCount]
+    job_exes_running: list[JobExecution]
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    master_hostname: str | None
+    master_port: int | None
+    master_online: bool
+    scheduler_hostname: str | None
+    scheduler_online: bool
+    scheduler_paused: bool
+    queue_depth: int
+    resources: NodeResources
+
+
+# ---- nodes ---------------------------------------------------------------------------------
+
+def list_nodes_statement(*, include_inactive: bool = False) -> Select:
+    stmt = select(Node)
+    return stmt if include_inactive else stmt.where(Node.is_active.is_(True))
+
+
+def list_node_status_statement() -> Select:
+    return select(Node).where(Node.is_active.is_(True))
+
+
+def get_node(session: Session, node_id: int) -> Node:
+    node = session.get(Node, node_id)
+    if node is None:
+        raise NotFound(f"node {node_id} does not exist")
+    return node
+
+
+def register_node(session: Session, *, hostname: str, port: int, total: Resources,
+                  slave_id: str | None = None, now: dt.datetime | None = None) -> Node:
+    """Create or refresh the node called `hostname` from a resource manager's offer: its
+    capacity, `last_offer` (the heartbeat) and `is_active`. Pause state is left alone."""
+    now = now or utcnow()
+    node = session.scalar(select(Node).where(Node.hostname == hostname).with_for_update())
+    if node is None:
+        node = Node(hostname=hostname, port=port, created=now, last_modified=now)
+        session.add(node)
+    node.port = port
+    node.slave_id = slave_id
+    node.is_active = True
+    node.archived = None
+    node.last_offer = now
+    node.cpus_total, node.mem_total, node.disk_total = total.cpus, total.mem, total.disk
+    node.last_modified = now
+    session.flush()
+    return node
+
+
+def replace_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
+    """PUT: every field of NODE_REPLACE_SCHEMA is required, no other is accepted."""
+    validate(body, NODE_REPLACE_SCHEMA)
+    return _apply_edit(session, get_node(session, node_id), body)
+
+
+def edit_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
+    """PATCH: any fields of NODE_EDIT_SCHEMA, at least one."""
+    validate(body, NODE_EDIT_SCHEMA)
+    if not body:
+        raise ValidationError("body", "no fields were given; send hostname, port, "
+                              "pause_reason or is_paused")
+    return _apply_edit(session, get_node(session, node_id), body)
+
+
+def _apply_edit(session: Session, node: Node, body: dict[str, Any]) -> Node:
+    hostname = body.get("hostname", node.hostname)
+    if hostname != node.hostname and session.scalar(
+            select(Node.id).where(Node.hostname == hostname)) is not None:
+        raise Conflict("hostname", f"a node called {hostname!r} already exists")
+    node.hostname = hostname
+    node.port = body.get("port", node.port)
+    paused = body.get("is_paused", node.is_paused)
+    if paused:
+        node.is_paused = True
+        node.pause_reason = body.get("pause_reason", node.pause_reason)
+    else:
+        node.is_paused = node.is_paused_errors = False
+        node.pause_reason = None
+    node.last_modified = utcnow()
+    session.flush()
+    return node
+
+
+def is_online(node: Node, now: dt.datetime | None = None) -> bool:
+    return node.last_offer is not None and as_utc(node.last_offer) >= (now or utcnow()) - ONLINE_WINDOW
+
+
+def running_executions(session: Session, node_id: int) -> list[JobExecution]:
+    """The node's RUNNING executions with their job, job type and error, oldest first."""
+    stmt = (select(JobExecution)
+            .where(JobExecution.node_id == node_id, JobExecution.status == RUNNING)
+            .options(selectinload(JobExecution.job).selectinload(Job.job_type),
+                     selectinload(JobExecution.error))
+            .order_by(JobExecution.id))
+    return list(session.scalars(stmt))
+
+
+def scheduled_by_node(session: Session) -> dict[int, Resources]:
+    """What RUNNING executions have reserved, per node id."""
+    stmt = (select(JobExecution.node_id, func.sum(JobExecution.cpus_scheduled),
+                   func.sum(JobExecution.mem_scheduled), func.sum(JobExecution.disk_total_scheduled))
+            .where(JobExecution.status == RUNNING, JobExecution.node_id.is_not(None))
+            .group_by(JobExecution.node_id))
+    return {node_id: Resources(float(c or 0), float(m or 0), float(d or 0))
+            for node_id, c, m, d in session.execute(stmt) if node_id is not None}
+
+
+def node_total(node: Node) -> Resources:
+    return Resources(node.cpus_total or 0.0, node.mem_total or 0.0, node.disk_total or 0.0)
+
+
+def node_resources(session: Session, node: Node) -> NodeResources:
+    scheduled = scheduled_by_node(session).get(node.id, Resources())
+    return NodeResources(total=node_total(node), scheduled=scheduled, used=Resources())
+
+
+def node_status(session: Session, node: Node, *, started: dt.datetime, ended: dt.datetime | None,
+                now: dt.datetime | None = None) -> NodeStatus:
+    """The node's execution counts by status (and error category, for FAILED) over the
+    executions active within [started, ended], and its running executions."""
+    category = Error.category
+    stmt = (select(JobExecution.status, category, func.count(), func.max(EXE_TIME))
+            .outerjoin(Error, Error.id == JobExecution.error_id)
+            .where(JobExecution.node_id == node.id, EXE_TIME >= started)
+            .group_by(JobExecution.status, category)
+            .order_by(JobExecution.status, category))
+    if ended is not None:
+        stmt = stmt.where(EXE_TIME <= ended)
+    counts = [ExeCount(status=status, count=count, most_recent=most_recent,
+                       category=cat if status == JobExecutionStatus.FAILED else None)
+              for status, cat, count, most_recent in session.execute(stmt)]
+    return NodeStatus(node=node, is_online=is_online(node, now), job_exe_counts=counts,
+                      job_exes_running=running_executions(session, node.id))
+
+
+def pause_nodes_with_errors(session: Session, *, now: dt.datetime | None = None) -> list[Node]:
+    """Pause every active, unpaused node on which more than `max_node_errors` distinct jobs
+    failed with SYSTEM errors in the last `node_error_period` seconds. Returns those paused."""
+    scheduler = get_scheduler(session)
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=scheduler.node_error_period)
+    failing = (select(JobExecution.node_id, func.count(func.distinct(JobExecution.job_id)))
+               .join(Error, Error.id == JobExecution.error_id)
+               .where(JobExecution.status == JobExecutionStatus.FAILED,
+                      Error.category == ErrorCategory.SYSTEM,
+                      JobExecution.ended >= cutoff, JobExecution.node_id.is_not(None))
+               .group_by(JobExecution.node_id)
+               .having(func.count(func.distinct(JobExecution.job_id)) > scheduler.max_node_errors))
+    errors = {node_id: count for node_id, count in session.execute(failing)}
+    if not errors:
+        return []
+    nodes = list(session.scalars(
+        select(Node).where(Node.id.in_(errors), Node.is_active.is_(True),
+                           Node.is_paused.is_(False)).with_for_update()))
+    for node in nodes:
+        node.is_paused = node.is_paused_errors = True
+        node.pause_reason = (f"{errors[node.id]} jobs failed with system errors within "
+                             f"{scheduler.node_error_period} s")[:250]
+        node.last_modified = utcnow()
+    session.flush()
+    return nodes
+
+
+# ---- the scheduler and the system status -------------------------------------------------
+
+def get_scheduler(session: Session) -> Scheduler:
+    """The scheduler's settings row. The migration seeds it, so its absence is a broken
+    installation (a 500, as the reference answers), not a missing resource."""
+    scheduler = session.get(Scheduler, SCHEDULER_ID)
+    if scheduler is None:
+        raise ConfigError("the scheduler row is missing; run `scale db upgrade`")
+    return scheduler
+
+
+def edit_scheduler(session: Session, body: dict[str, Any]) -> Scheduler:
+    """PATCH /scheduler/: `is_paused`, the only editable field; an empty body is refused."""
+    validate(body, SCHEDULER_EDIT_SCHEMA)
+    if not body:
+        raise ValidationError("body", "no fields were given; send is_paused")
+    scheduler = get_scheduler(session)
+    scheduler.is_paused = body["is_paused"]
+    scheduler.last_modified = utcnow()
+    session.flush()
+    return scheduler
+
+
+def _host_port(address: str) -> tuple[str | None, int | None]:
+    """`host:port`, `http://host:port` or `zk://h1:2181,h2:2181/mesos` as (host, port)."""
+    url = urlsplit(address if "//" in address else f"//{address}")
+    try:
+        return url.hostname, url.port
+    except ValueError:  # several ZooKeeper hosts: no single port
+        return url.netloc, None
+
+
+def system_status(session: Session, *, resource_manager: str, mesos_master: str | None,
+                  now: dt.datetime | None = None) -> SystemStatus:
+    """GET /status/. The scheduler is online while any active node has a recent heartbeat
+    (only a running scheduler refreshes them), and its host is that of the freshest node. With
+    the `local` manager the master is that same host (port 0: there is no separate master);
+    with `mesos` it is `SCALE_MESOS_MASTER`, online while its offers arrive."""
+    now = now or utcnow()
+    nodes = list(session.scalars(select(Node).where(Node.is_active.is_(True))))
+    total = sum((node_total(n) for n in nodes), Resources())
+    active_ids = {n.id for n in nodes}
+    scheduled = sum((r for node_id, r in scheduled_by_node(session).items()
+                     if node_id in active_ids), Resources())
+    freshest = max((n for n in nodes if n.last_offer is not None),
+                   key=lambda n: as_utc(n.last_offer), default=None)  # type: ignore[arg-type]
+    online = freshest is not None and is_online(freshest, now)
+    hostname = freshest.hostname if freshest is not None else None
+    if resource_manager == "mesos" and mesos_master:
+        master = _host_port(mesos_master)
+    else:
+        master = (hostname, 0)
+    return SystemStatus(
+        master_hostname=master[0], master_port=master[1], master_online=online,
+        scheduler_hostname=hostname, scheduler_online=online,
+        scheduler_paused=get_scheduler(session).is_paused,
+        queue_depth=session.scalar(select(func.count()).select_from(Queue)) or 0,
+        resources=NodeResources(total=total, scheduled=scheduled, used=Resources()),
+    )

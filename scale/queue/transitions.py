@@ -1,0 +1,321 @@
+"""Every job and execution state change (docs/execution.md, "Job life cycle").
+
+All functions take a Session first, lock rows, flush, and never commit. Rows are always locked
+in one order, queue -> job -> execution (the scheduler claims queue rows before it touches the
+job), so two writers never deadlock on each other. Besides the lock, every write is an UPDATE
+guarded on the status it moves from: on SQLite, which has no row locks, the guard is what stops
+a second writer, and a late report (an execution completing after its job was canceled) can
+never resurrect a job.
+
+Retry rules: a failed try whose error is SYSTEM is queued again (a new execution and queue row)
+while `num_exes < max_tries`; ALGORITHM and DATA errors are final; a long-running job type is
+always queued again. Requeueing a FAILED/CANCELED job raises `max_tries` to `num_exes + 1` so
+that it gets exactly one more try (or keeps a higher limit); a job that never ran goes back to
+PENDING, for its recipe to queue when its inputs are ready (reference, "Requeue Jobs").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, inspect, literal, select, update
+from sqlalchemy.orm import Session
+
+from scale.errors import InvalidTransition, NotFound
+from scale.models.errors import Error, ErrorCategory
+from scale.models.files import ScaleFile
+from scale.models.job_types import JobType
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
+from scale.specs import job_data
+from scale.timeutil import utcnow
+
+# A job in one of these may be queued (new, recipe-released, requeued).
+QUEUEABLE = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.CANCELED)
+REQUEUEABLE = (JobStatus.FAILED, JobStatus.CANCELED)
+CANCELABLE = (JobStatus.PENDING, JobStatus.BLOCKED, JobStatus.QUEUED, JobStatus.RUNNING)
+# Unknown error names fall back to this SYSTEM error, seeded by the migration as id 1.
+UNKNOWN_ERROR = "unknown"
+MIB = 1024 * 1024
+# DML here runs without ORM synchronisation (it cannot evaluate every value, and would half
+# update objects); `_expire` then makes the session re-read what the statements changed.
+_NO_SYNC = {"synchronize_session": False}
+
+
+def claim_queued(session: Session, *, limit: int) -> list[Queue]:
+    """Lock up to `limit` queue rows, lowest priority number first, then oldest queued.
+
+    Rows another scheduler holds are skipped (`FOR UPDATE SKIP LOCKED`), and so are rows of
+    paused job types, which are never scheduled: skipping them here keeps them from filling
+    every claim."""
+    stmt = (select(Queue).join(JobType, Queue.job_type_id == JobType.id)
+            .where(JobType.is_paused.is_(False))
+            .order_by(Queue.priority, Queue.queued, Queue.id).limit(limit)
+            .with_for_update(skip_locked=True, of=Queue)
+            .execution_options(populate_existing=True))
+    return list(session.scalars(stmt))
+
+
+def schedule_execution(session: Session, queue_row: Queue, *, node_id: int, cpus: float, mem: float,
+                       disk_in: float, disk_out: float) -> JobExecution:
+    """Place a claimed queue row on a node: the row is deleted, and the execution and its job
+    become RUNNING with the resources reserved. Raises InvalidTransition if the row was taken
+    or its job is no longer QUEUED."""
+    job = lock_job(session, queue_row.job_id)
+    exe = _lock_execution_row(session, queue_row.job_exe_id)
+    if job.status != JobStatus.QUEUED or exe.status != JobExecutionStatus.QUEUED:
+        raise InvalidTransition(f"job {job.id} is {job.status}, not QUEUED")
+    gone = _dml(session, delete(Queue).where(Queue.id == queue_row.id))
+    if gone.rowcount != 1:
+        raise InvalidTransition(f"queue row {queue_row.id} was scheduled by someone else")
+    now = utcnow()
+    _move(session, JobExecution, exe.id, (JobExecutionStatus.QUEUED,), status=JobExecutionStatus.RUNNING,
+          node_id=node_id, cpus_scheduled=cpus, mem_scheduled=mem, disk_in_scheduled=disk_in,
+          disk_out_scheduled=disk_out, disk_total_scheduled=disk_in + disk_out, started=now)
+    _move(session, Job, job.id, (JobStatus.QUEUED,), status=JobStatus.RUNNING, started=now,
+          last_status_change=now)
+    return exe
+
+
+def start_execution(session: Session, job_exe_id: int, *, command_arguments: str, stdout_path: str,
+                    stderr_path: str) -> None:
+    """Record that the runner started the job task: its command line, log files and
+    `job_started`. Raises InvalidTransition when the execution is no longer RUNNING (it was
+    canceled after scheduling), so the runner does not start it."""
+    _, exe = _lock_execution(session, job_exe_id)
+    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), command_arguments=command_arguments,
+          stdout_path=stdout_path, stderr_path=stderr_path, job_started=utcnow())
+
+
+def complete_execution(session: Session, job_exe_id: int, *, results: dict[str, Any],
+                       exit_code: int | None) -> Job:
+    """End a RUNNING execution COMPLETED with its `results`, and its job with it.
+
+    An execution that is no longer RUNNING (canceled meanwhile) is left alone and its job
+    returned unchanged: a late report never resurrects a canceled job."""
+    job, exe = _lock_execution(session, job_exe_id)
+    if exe.status != JobExecutionStatus.RUNNING:
+        return job
+    now = utcnow()
+    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), status=JobExecutionStatus.COMPLETED,
+          results=results, job_exit_code=exit_code, job_completed=exe.job_completed or now, ended=now)
+    if job.status == JobStatus.RUNNING:
+        _move(session, Job, job.id, (JobStatus.RUNNING,), status=JobStatus.COMPLETED, results=results,
+              ended=now, last_status_change=now)
+    return job
+
+
+def fail_execution(session: Session, job_exe_id: int, *, error_name: str, exit_code: int | None = None) -> Job:
+    """End a RUNNING execution FAILED with the error called `error_name` (an unknown name is the
+    SYSTEM error `unknown`), then apply the retry rules: the job is queued again with a new
+    execution, or ends FAILED with the error. Returns the job in its new state; an execution that
+    is no longer RUNNING is left alone, as in `complete_execution`."""
+    error = _error_named(session, error_name)
+    job, exe = _lock_execution(session, job_exe_id)
+    if exe.status != JobExecutionStatus.RUNNING:
+        return job
+    now = utcnow()
+    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), status=JobExecutionStatus.FAILED,
+          error_id=error.id, job_exit_code=exe.job_exit_code if exit_code is None else exit_code, ended=now)
+    if job.status != JobStatus.RUNNING:
+        return job
+    retry = job.job_type.is_long_running or (error.category == ErrorCategory.SYSTEM
+                                             and job.num_exes < job.max_tries)
+    if retry:
+        _queue_many(session, [job.id], from_statuses=(JobStatus.RUNNING,), now=now)
+    else:
+        _move(session, Job, job.id, (JobStatus.RUNNING,), status=JobStatus.FAILED, error_id=error.id,
+              ended=now, last_status_change=now)
+    return job
+
+
+def cancel_job(session: Session, job_id: int) -> Job:
+    """Cancel a PENDING, BLOCKED, QUEUED or RUNNING job: its queue row is deleted and its queued
+    or running execution CANCELED (the runner notices and kills the task).
+
+    Raises NotFound for an unknown id and InvalidTransition for a COMPLETED, FAILED or CANCELED job."""
+    if session.get(Job, job_id) is None:
+        raise NotFound(f"job {job_id} does not exist")
+    canceled = cancel_many(session, [job_id])
+    job = session.get(Job, job_id)
+    assert job is not None
+    if not canceled:
+        raise InvalidTransition(f"job {job_id} is {job.status}; only "
+                                f"{', '.join(CANCELABLE)} jobs can be canceled")
+    return job
+
+
+def queue_job(session: Session, job: Job) -> JobExecution:
+    """Queue `job` (new, PENDING, FAILED or CANCELED): a QUEUED execution and a queue row holding
+    the job's resources. disk_in is the input files' total size in MiB, disk_out the job type's
+    `disk_out_const_required + disk_out_mult_required * disk_in`. The job becomes QUEUED with
+    `num_exes` + 1; the write is guarded on the status, so a job another writer moved meanwhile
+    raises InvalidTransition. A new job is added to the session here."""
+    session.add(job)
+    session.flush()  # a new job gets its id and its default status, PENDING
+    if job.status not in QUEUEABLE:
+        raise InvalidTransition(f"job {job.id} is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
+    job_type = session.get(JobType, job.job_type_id)
+    assert job_type is not None
+    disk_in = input_size_mib(session, job.data)
+    job.disk_in_required = disk_in
+    job.disk_out_required = job_type.disk_out_const_required + job_type.disk_out_mult_required * disk_in
+    session.flush()
+    if not _queue_many(session, [job.id], from_statuses=QUEUEABLE, now=utcnow()):
+        raise InvalidTransition(f"job {job.id} changed status while being queued")
+    return session.scalars(select(JobExecution).where(JobExecution.job_id == job.id,
+                                                      JobExecution.status == JobExecutionStatus.QUEUED)).one()
+
+
+def requeue_many(session: Session, job_ids: Sequence[int], *, priority: int | None = None) -> list[int]:
+    """Requeue the FAILED/CANCELED jobs among `job_ids` in a few set-based statements, locking
+    them first. A job that has run before gets `max_tries` raised to at least `num_exes + 1`
+    and is queued (with `priority` when given); one that never ran goes back to PENDING.
+    Returns the ids that moved; jobs in other statuses are skipped."""
+    now = utcnow()
+    locked = session.execute(select(Job.id, Job.num_exes).where(Job.id.in_(job_ids), Job.status.in_(REQUEUEABLE))
+                             .order_by(Job.id).with_for_update()).all()
+    never_ran = [job_id for job_id, num_exes in locked if num_exes == 0]
+    ran = [job_id for job_id, num_exes in locked if num_exes > 0]
+    moved: list[int] = []
+    if never_ran:
+        values: dict[str, Any] = {"status": JobStatus.PENDING, "error_id": None, "started": None, "ended": None,
+                                  "last_status_change": now}
+        if priority is not None:
+            values["priority"] = priority
+        moved += _dml(session, update(Job).where(Job.id.in_(never_ran), Job.status.in_(REQUEUEABLE))
+                      .values(**values).returning(Job.id)).scalars().all()
+    if ran:
+        _dml(session, update(Job).where(Job.id.in_(ran), Job.status.in_(REQUEUEABLE)).values(
+            max_tries=case((Job.max_tries < Job.num_exes + 1, Job.num_exes + 1), else_=Job.max_tries)))
+        moved += _queue_many(session, ran, from_statuses=REQUEUEABLE, now=now, priority=priority)
+    _expire(session, moved)
+    return sorted(moved)
+
+
+def cancel_many(session: Session, job_ids: Sequence[int]) -> list[int]:
+    """Cancel the PENDING, BLOCKED, QUEUED and RUNNING jobs among `job_ids` in a few set-based
+    statements: queue rows deleted, queued/running executions and the jobs CANCELED. Returns
+    the ids canceled; jobs in other statuses are skipped."""
+    now = utcnow()
+    # Queue rows first: the scheduler locks a claimed row before its job (see the module doc).
+    session.execute(select(Queue.id).where(Queue.job_id.in_(job_ids)).order_by(Queue.id).with_for_update())
+    locked = list(session.scalars(select(Job.id).where(Job.id.in_(job_ids), Job.status.in_(CANCELABLE))
+                                  .order_by(Job.id).with_for_update()))
+    if not locked:
+        return []
+    _dml(session, delete(Queue).where(Queue.job_id.in_(locked)))
+    _dml(session, update(JobExecution).where(
+        JobExecution.job_id.in_(locked),
+        JobExecution.status.in_((JobExecutionStatus.QUEUED, JobExecutionStatus.RUNNING)),
+    ).values(status=JobExecutionStatus.CANCELED, ended=now))
+    canceled = list(_dml(session, update(Job).where(Job.id.in_(locked), Job.status.in_(CANCELABLE)).values(
+        status=JobStatus.CANCELED, ended=now, last_status_change=now).returning(Job.id)).scalars())
+    _expire(session, locked)
+    return canceled
+
+
+def lock_job(session: Session, job_id: int) -> Job:
+    """The job with its row locked and its attributes re-read; NotFound if there is none."""
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()
+                          .execution_options(populate_existing=True)).one_or_none()
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist")
+    return job
+
+
+def input_size_mib(session: Session, data: dict[str, Any]) -> float:
+    """Total size in MiB of the files a job data document passes (0 for none)."""
+    file_ids = job_data.parse(data).file_ids()
+    if not file_ids:
+        return 0.0
+    total = session.scalar(select(func.coalesce(func.sum(ScaleFile.file_size), 0))
+                           .where(ScaleFile.id.in_(file_ids)))
+    return float(total or 0) / MIB
+
+
+def _lock_execution(session: Session, job_exe_id: int) -> tuple[Job, JobExecution]:
+    """The execution and its job, both locked (job first)."""
+    job_id = session.scalar(select(JobExecution.job_id).where(JobExecution.id == job_exe_id))
+    if job_id is None:
+        raise NotFound(f"job execution {job_exe_id} does not exist")
+    return lock_job(session, job_id), _lock_execution_row(session, job_exe_id)
+
+
+def _lock_execution_row(session: Session, job_exe_id: int) -> JobExecution:
+    exe = session.scalars(select(JobExecution).where(JobExecution.id == job_exe_id).with_for_update()
+                          .execution_options(populate_existing=True)).one_or_none()
+    if exe is None:
+        raise NotFound(f"job execution {job_exe_id} does not exist")
+    return exe
+
+
+def _move(session: Session, model: type[Job] | type[JobExecution], row_id: int,
+          from_statuses: Collection[str], **values: Any) -> None:
+    """UPDATE one row, guarded on its status; InvalidTransition if it was no longer in one of
+    `from_statuses` (another writer got there first)."""
+    result = _dml(session, update(model).where(model.id == row_id, model.status.in_(from_statuses))
+                  .values(**values))
+    if result.rowcount != 1:
+        raise InvalidTransition(f"{model.__tablename__} {row_id} is no longer {' or '.join(from_statuses)}")
+    row = session.identity_map.get(session.identity_key(model, row_id))
+    if row is not None:
+        session.expire(row)
+
+
+def _queue_many(session: Session, job_ids: Sequence[int], *, from_statuses: Collection[str], now: Any,
+                priority: int | None = None) -> list[int]:
+    """The one queue write: the jobs among `job_ids` still in `from_statuses` become QUEUED
+    (`num_exes` + 1, error and times cleared), each gets a QUEUED execution and a queue row
+    with its resources (`disk_*_required` as computed when it was first queued). Set-based,
+    so requeueing thousands of jobs is a handful of statements. Returns the ids queued."""
+    values: dict[str, Any] = {"status": JobStatus.QUEUED, "num_exes": Job.num_exes + 1, "queued": now,
+                              "error_id": None, "started": None, "ended": None, "last_status_change": now}
+    if priority is not None:
+        values["priority"] = priority
+    moved = list(_dml(session, update(Job).where(Job.id.in_(job_ids), Job.status.in_(from_statuses))
+                      .values(**values).returning(Job.id)).scalars())
+    if not moved:
+        return []
+    exe_columns = JobExecution.__table__.c
+    _dml(session, insert(JobExecution).from_select(
+        ["job_id", "status", "timeout", "environment", "requires_cleanup", "created", "queued", "last_modified"],
+        select(Job.id, literal(JobExecutionStatus.QUEUED.value, exe_columns.status.type), Job.timeout,
+               literal({}, exe_columns.environment.type), literal(False),
+               literal(now, exe_columns.created.type), literal(now, exe_columns.queued.type),
+               literal(now, exe_columns.last_modified.type)).where(Job.id.in_(moved))))
+    disk_in = func.coalesce(Job.disk_in_required, 0.0)
+    disk_out = func.coalesce(Job.disk_out_required, 0.0)
+    queue_columns = Queue.__table__.c
+    _dml(session, insert(Queue).from_select(
+        ["job_exe_id", "job_id", "job_type_id", "priority", "cpus_required", "mem_required", "disk_in_required",
+         "disk_out_required", "disk_total_required", "queued", "created", "last_modified"],
+        select(JobExecution.id, Job.id, Job.job_type_id, Job.priority, Job.cpus_required, Job.mem_required,
+               disk_in, disk_out, disk_in + disk_out, literal(now, queue_columns.queued.type),
+               literal(now, queue_columns.created.type), literal(now, queue_columns.last_modified.type))
+        .join(Job, JobExecution.job_id == Job.id)
+        .where(Job.id.in_(moved), JobExecution.status == JobExecutionStatus.QUEUED)))
+    _expire(session, moved)
+    return moved
+
+
+def _dml(session: Session, stmt: Any) -> Any:
+    return session.execute(stmt, execution_options=_NO_SYNC)
+
+
+def _expire(session: Session, job_ids: Collection[int]) -> None:
+    """Make the session re-read the jobs, executions and queue rows of `job_ids` it holds, after
+    set-based statements changed them behind its back."""
+    wanted = set(job_ids)
+    for row in list(session.identity_map.values()):
+        state = inspect(row).dict
+        key = state.get("id") if isinstance(row, Job) else state.get("job_id")
+        if isinstance(row, Job | JobExecution | Queue) and key in wanted:
+            session.expire(row)
+
+
+def _error_named(session: Session, name: str) -> Error:
+    error = session.scalar(select(Error).where(Error.name == name))
+    if error is None:
+        error = session.scalars(select(Error).where(Error.name == UNKNOWN_ERROR)).one()
+    return error

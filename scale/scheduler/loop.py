@@ -1,0 +1,210 @@
+"""The scheduler process: match queued executions to node resources, schedule them, launch
+them through a resource manager, and stop those that were canceled.
+
+One cycle, each step in its own short transaction (the shell's job: this module owns the
+process's units of work):
+1. heartbeat (every `heartbeat_every` s): register or refresh the manager's nodes
+   (`last_offer`), and pause nodes with too many SYSTEM failures;
+2. kill the launched executions that are no longer RUNNING (canceled through the API);
+3. unless the scheduler is paused or no node has room: claim up to `claim_limit` queue rows
+   in priority order (`FOR UPDATE SKIP LOCKED`, LIMIT on `ix_queue_priority_queued`, so a
+   cycle costs the same for a queue of 1,000 rows as for 100,000), fit them with
+   `matching.match`, schedule the fits, commit, and only then launch them.
+Cycles run back to back while they place a full claim or executions finish, and otherwise
+wait up to `idle_wait` s.
+
+On start, executions left RUNNING on the manager's nodes that the manager is not running
+(the previous scheduler died) are reconciled: a lost child process cannot be re-attached, so
+the execution fails with the SYSTEM error `node-lost`, which queues it again while tries
+remain. The manager reaps it first (a container still running for it is killed), so it cannot
+run twice or report late. (The runner starts every run afresh, so re-attaching to a surviving
+container would need a resume entry point in the runner.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scale.errors import InvalidTransition
+from scale.models.job_types import JobType
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
+from scale.models.nodes import Node
+from scale.nodes import service as nodes
+from scale.queue import transitions
+from scale.scheduler.managers.base import NodeOffer, ResourceManager
+from scale.scheduler.matching import Assignment, Candidate, Constraints, MatchNode, Resources, match
+
+log = logging.getLogger(__name__)
+
+NODE_LOST = "node-lost"
+TASK_LAUNCH = "task-launch"
+RUNNING = JobExecutionStatus.RUNNING
+# The least a job type may ask for (docs/decisions.md): a node without this much free
+# takes nothing, so the queue is not even claimed.
+SMALLEST_JOB = Resources(cpus=0.01, mem=1.0)
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    claim_limit: int = 100
+    idle_wait: float = 0.5
+    heartbeat_every: float = 5.0
+
+
+class SchedulerLoop:
+    """The scheduler for one resource manager. `run` until `stop` is set; `cycle` once."""
+
+    def __init__(self, sessions: sessionmaker, manager: ResourceManager, *,
+                 options: LoopOptions = LoopOptions()) -> None:
+        self._sessions = sessions
+        self._manager = manager
+        self._options = options
+        self._offers: dict[int, NodeOffer] = {}  # node id -> offer
+        self._last_heartbeat = float("-inf")
+
+    def start(self) -> None:
+        """Register the manager's nodes and reconcile what was left RUNNING on them."""
+        self._heartbeat()
+        self._reconcile()
+
+    def run(self, stop: threading.Event) -> None:
+        """`start`, then cycle until `stop` is set; the manager is shut down on the way out."""
+        try:
+            self.start()
+            while not stop.is_set():
+                try:
+                    busy = self.cycle()
+                except Exception:
+                    # A database hiccup must not end the scheduler: log it and try again.
+                    log.exception("scheduler cycle failed")
+                    busy = False
+                if not busy:
+                    self._manager.wait_for_change(self._options.idle_wait)
+        finally:
+            self._manager.shutdown()
+
+    def cycle(self) -> bool:
+        """One cycle. True when it placed a full claim, so the next should follow at once."""
+        if time.monotonic() - self._last_heartbeat >= self._options.heartbeat_every:
+            self._heartbeat()
+        self._kill_canceled()
+        launched, claimed_full = self._schedule()
+        for job_exe_id, offer in launched:
+            self._launch(job_exe_id, offer)
+        return claimed_full
+
+    # ---- steps ------------------------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        offers = self._manager.nodes()
+        with self._sessions.begin() as session:
+            registered = {nodes.register_node(session, hostname=o.hostname, port=o.port,
+                                              total=o.total, slave_id=o.slave_id).id: o
+                          for o in offers}
+            for node in nodes.pause_nodes_with_errors(session):
+                log.warning("paused node %s: %s", node.hostname, node.pause_reason)
+        self._offers = registered
+        self._last_heartbeat = time.monotonic()
+
+    def _reconcile(self) -> None:
+        running_here = self._manager.running()
+        with self._sessions() as session:
+            left = [exe_id for exe_id in session.scalars(
+                select(JobExecution.id).where(JobExecution.status == RUNNING,
+                                              JobExecution.node_id.in_(self._offers)))
+                    if exe_id not in running_here]
+        for job_exe_id in left:
+            self._manager.reap(job_exe_id)
+            self._fail(job_exe_id, NODE_LOST)
+
+    def _kill_canceled(self) -> None:
+        running = self._manager.running()
+        if not running:
+            return
+        with self._sessions() as session:
+            ended = set(session.scalars(select(JobExecution.id).where(
+                JobExecution.id.in_(running), JobExecution.status != RUNNING)))
+        for job_exe_id in ended:
+            self._manager.kill(job_exe_id)
+
+    def _schedule(self) -> tuple[list[tuple[int, NodeOffer]], bool]:
+        """Claim, match and schedule in one transaction; the executions to launch once it has
+        committed, and whether the claim was full."""
+        with self._sessions.begin() as session:
+            if nodes.get_scheduler(session).is_paused:
+                return [], False
+            match_nodes = self._match_nodes(session)
+            if not any(SMALLEST_JOB.fits_in(n.free) for n in match_nodes if not n.is_paused):
+                return [], False
+            rows = transitions.claim_queued(session, limit=self._options.claim_limit)
+            by_id = {row.id: row for row in rows}
+            assignments = match(match_nodes, [_candidate(row) for row in rows],
+                                constraints(session))
+            scheduled = self._schedule_rows(session, assignments, by_id)
+        return scheduled, len(rows) == self._options.claim_limit and bool(scheduled)
+
+    def _schedule_rows(self, session: Session, assignments: Sequence[Assignment],
+                       by_id: dict[int, Queue]) -> list[tuple[int, NodeOffer]]:
+        scheduled = []
+        for assignment in assignments:
+            row, need = by_id[assignment.candidate.queue_id], assignment.candidate.required
+            try:
+                with session.begin_nested():
+                    transitions.schedule_execution(
+                        session, row, node_id=assignment.node_id, cpus=need.cpus, mem=need.mem,
+                        disk_in=row.disk_in_required, disk_out=row.disk_out_required)
+            except InvalidTransition:
+                continue  # canceled since it was claimed
+            scheduled.append((row.job_exe_id, self._offers[assignment.node_id]))
+        return scheduled
+
+    def _match_nodes(self, session: Session) -> list[MatchNode]:
+        scheduled = nodes.scheduled_by_node(session)
+        rows = session.scalars(select(Node).where(Node.id.in_(self._offers)))
+        return [MatchNode(node_id=node.id, total=nodes.node_total(node),
+                          free=nodes.node_total(node) - scheduled.get(node.id, Resources()),
+                          is_paused=node.is_paused or node.is_paused_errors or not node.is_active)
+                for node in rows]
+
+    def _launch(self, job_exe_id: int, offer: NodeOffer) -> None:
+        try:
+            self._manager.launch(job_exe_id, offer)
+        except Exception:
+            log.exception("could not launch job execution %s", job_exe_id)
+            self._fail(job_exe_id, TASK_LAUNCH)
+
+    def _fail(self, job_exe_id: int, error_name: str) -> None:
+        with self._sessions.begin() as session:
+            transitions.fail_execution(session, job_exe_id, error_name=error_name)
+
+
+def constraints(session: Session) -> Constraints:
+    """The scheduler's pause, the paused job types and, for each job type with a
+    `max_scheduled`, how many more may run (its limit minus its RUNNING executions)."""
+    paused = frozenset(session.scalars(select(JobType.id).where(JobType.is_paused.is_(True))))
+    limits = {type_id: limit or 0 for type_id, limit in session.execute(
+        select(JobType.id, JobType.max_scheduled).where(JobType.max_scheduled.is_not(None)))}
+    running: dict[int, int] = {}
+    if limits:
+        running = {type_id: count for type_id, count in session.execute(
+            select(Job.job_type_id, func.count()).join(JobExecution, JobExecution.job_id == Job.id)
+            .where(JobExecution.status == RUNNING, Job.job_type_id.in_(limits))
+            .group_by(Job.job_type_id))}
+    return Constraints(scheduler_paused=nodes.get_scheduler(session).is_paused,
+                       paused_job_types=paused,
+                       type_slots={type_id: limit - running.get(type_id, 0)
+                                   for type_id, limit in limits.items()})
+
+
+def _candidate(row: Queue) -> Candidate:
+    return Candidate(queue_id=row.id, job_exe_id=row.job_exe_id, job_type_id=row.job_type_id,
+                     priority=row.priority, queued=row.queued,
+                     required=Resources(row.cpus_required, row.mem_required,
+                                        row.disk_total_required))

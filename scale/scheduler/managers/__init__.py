@@ -1,0 +1,38 @@
+"""Resource managers, one module per type, in one registry keyed by name.
+
+`Settings.resource_manager` picks one; `make_manager` builds it for the scheduler process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import sessionmaker
+
+from scale.errors import ConfigError
+from scale.scheduler.managers.base import NodeOffer, ResourceManager
+from scale.scheduler.managers.local import LocalManager
+from scale.settings import Settings
+
+__all__ = ["MANAGERS", "ExecutionFinished", "NodeOffer", "ResourceManager", "make_manager"]
+
+# Called with a job_exe_id once its execution has ended and been recorded (committed).
+ExecutionFinished = Callable[[int], None]
+
+# name -> factory. `mesos` registers here when it is built.
+MANAGERS: dict[str, Callable[[Settings, sessionmaker, ExecutionFinished | None], ResourceManager]] = {
+    LocalManager.name: LocalManager.from_settings,
+}
+
+
+def make_manager(settings: Settings, sessions: sessionmaker, *,
+                 on_finished: ExecutionFinished | None = None) -> ResourceManager:
+    """The manager `settings.resource_manager` names. One not built yet is a ConfigError.
+
+    `on_finished` lets the shell react to ended executions (send recipe advancement) without
+    the domain knowing about Celery."""
+    try:
+        factory = MANAGERS[settings.resource_manager]
+    except KeyError:
+        raise ConfigError(f"SCALE_RESOURCE_MANAGER {settings.resource_manager!r} is not "
+                          f"available yet; choose from {', '.join(sorted(MANAGERS))}") from None
+    return factory(settings, sessions, on_finished)

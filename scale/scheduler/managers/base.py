@@ -1,0 +1,62 @@
+"""The resource-manager interface: where nodes come from and how an execution is started.
+
+The loop asks a manager for its nodes (`nodes()`, also the heartbeat), matches queued work
+to them with `scale.scheduler.matching`, schedules the executions in the database, commits,
+and only then calls `launch`. The same interface fits the placements of DESIGN.md:
+- `local`: one node, this machine; `launch` runs the job runner on a thread.
+- `mesos`: `nodes()` are the agents of the current offers; `launch` accepts an offer with a
+  task running `scale execute JOB_EXE_ID`; `running()` follows task status updates.
+- `celery`: `nodes()` are workers heartbeating their resources; `launch` sends a task to the
+  node's own queue, whose worker calls the runner as a function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from scale.scheduler.matching import Resources
+
+
+@dataclass(frozen=True)
+class NodeOffer:
+    """A node a manager can place executions on, with its total capacity (cpus, mem MiB,
+    disk MiB). `hostname` identifies the node row; `slave_id` is the Mesos agent id."""
+
+    hostname: str
+    port: int
+    total: Resources
+    slave_id: str | None = None
+
+
+class ResourceManager(Protocol):
+    """A placement of executions. Calls come from the scheduler loop's one thread, except
+    that implementations may finish executions on their own threads."""
+
+    name: str
+
+    def nodes(self) -> list[NodeOffer]:
+        """The nodes available now with their total resources. Called every cycle; a node
+        missing from the list takes no new work (its running executions are left alone)."""
+
+    def launch(self, job_exe_id: int, node: NodeOffer) -> None:
+        """Start an execution already scheduled (RUNNING, committed) on `node`. Raises if it
+        could not be started; the loop then fails it with the SYSTEM error `task-launch`."""
+
+    def running(self) -> set[int]:
+        """Ids of the executions this manager has launched that have not finished yet."""
+
+    def kill(self, job_exe_id: int) -> None:
+        """Stop a running execution (it was canceled); a no-op if it is not running."""
+
+    def reap(self, job_exe_id: int) -> None:
+        """The execution was left RUNNING by a scheduler that died and this manager is not
+        running it: stop whatever of it may still run (a container, a Mesos task), so that
+        the loop can fail it with `node-lost` and queue it again without running it twice."""
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Block up to `timeout` seconds, returning early when an execution finishes (its
+        resources are free again, so the loop schedules at once)."""
+
+    def shutdown(self) -> None:
+        """Stop everything launched here and release the manager's resources."""

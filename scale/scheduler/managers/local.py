@@ -1,0 +1,168 @@
+"""The `local` resource manager (the default): this machine is the one node, and each
+execution runs the job runner as a function on a thread of the scheduler process.
+
+Threads, not child processes: the runner spends its time waiting on the job's own process or
+container, and calling it in-process saves a Python start-up per job."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+
+from scale.errors import InvalidTransition
+from scale.execution.containers import docker_client, find_container
+from scale.queue import transitions
+from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.matching import Resources
+from scale.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+# The local node has no executor listening; the reference's `port` is then 0.
+LOCAL_PORT = 0
+# Resources, not the pool, bound how many executions run; this only caps runaway thread use
+# when jobs ask for tiny cpu shares.
+MAX_THREADS = 256
+
+Runner = Callable[..., Any]
+
+
+def memory_mib() -> float:
+    """Total RAM of this machine in MiB (`MemTotal` of /proc/meminfo, else sysconf)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return float(int(line.split()[1]) // 1024)  # kB
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // MIB)
+
+
+def machine_resources(work_root: Path) -> Resources:
+    """This machine's capacity: all cpus, all RAM and the disk space free under `work_root`
+    (measured once: what executions later write there is accounted as scheduled disk)."""
+    work_root.mkdir(parents=True, exist_ok=True)
+    return Resources(cpus=float(os.cpu_count() or 1), mem=memory_mib(),
+                     disk=float(shutil.disk_usage(work_root).free // MIB))
+
+
+class LocalManager:
+    """One node (this machine); executions run `runner` on a thread pool.
+
+    `runner` has the signature of `scale.execution.runner.run_execution` (which
+    `from_settings` passes). A runner that raises (a bug: it reports its own failures) gets the execution
+    failed with the SYSTEM error `unknown`, so it never stays RUNNING with nothing behind it."""
+
+    name = "local"
+
+    def __init__(self, *, sessions: sessionmaker, work_root: Path, runner: Runner,
+                 docker: Any = None, hostname: str | None = None,
+                 total: Resources | None = None,
+                 on_finished: Callable[[int], None] | None = None) -> None:
+        self._sessions = sessions
+        self._on_finished = on_finished
+        self._work_root = work_root
+        self._docker = docker
+        self._runner = runner
+        self._offer = NodeOffer(hostname=hostname or socket.getfqdn(), port=LOCAL_PORT,
+                                total=total or machine_resources(work_root))
+        self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="scale-exe")
+        self._lock = threading.Lock()
+        self._running: dict[int, tuple[Future[None], threading.Event]] = {}
+        self._changed = threading.Event()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sessions: sessionmaker,
+                      on_finished: Callable[[int], None] | None = None) -> LocalManager:
+        from scale.execution.runner import run_execution
+
+        return cls(sessions=sessions, work_root=settings.work_root, runner=run_execution,
+                   docker=partial(docker_client, settings.docker_url), on_finished=on_finished)
+
+    def nodes(self) -> list[NodeOffer]:
+        return [self._offer]
+
+    def launch(self, job_exe_id: int, node: NodeOffer) -> None:
+        stop = threading.Event()
+        with self._lock:
+            if job_exe_id in self._running:
+                raise RuntimeError(f"job execution {job_exe_id} is already running here")
+            future = self._pool.submit(self._run, job_exe_id, stop)
+            self._running[job_exe_id] = (future, stop)
+
+    def running(self) -> set[int]:
+        with self._lock:
+            return set(self._running)
+
+    def kill(self, job_exe_id: int) -> None:
+        # The runner polls should_stop about once a second and kills its process or container.
+        with self._lock:
+            entry = self._running.get(job_exe_id)
+        if entry is not None:
+            entry[1].set()
+
+    def reap(self, job_exe_id: int) -> None:
+        """Kill and remove a container the execution left behind. A child process of the
+        previous scheduler cannot be found again; it died with that process's session."""
+        if self._docker is None:
+            return
+        try:
+            task = find_container(self._docker(), job_exe_id)
+        except Exception:  # no Docker on this node: then there is no container either
+            log.debug("no Docker to look for job execution %s's container", job_exe_id)
+            return
+        if task is not None:
+            log.warning("killing the leftover container of job execution %s", job_exe_id)
+            task.kill()
+            task.close()
+
+    def wait_for_change(self, timeout: float) -> None:
+        self._changed.wait(timeout)
+        self._changed.clear()
+
+    def shutdown(self) -> None:
+        """Ask every running execution to stop and wait for the runners to finish. Their
+        executions end as the runner reports them; a restarted scheduler reconciles the rest."""
+        with self._lock:
+            entries = list(self._running.values())
+        for _future, stop in entries:
+            stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, job_exe_id: int, stop: threading.Event) -> None:
+        try:
+            self._runner(self._sessions, job_exe_id, work_root=self._work_root,
+                         docker=self._docker, should_stop=stop.is_set)
+        except Exception:
+            log.exception("runner failed for job execution %s", job_exe_id)
+            self._fail_unknown(job_exe_id)
+        finally:
+            with self._lock:
+                self._running.pop(job_exe_id, None)
+            self._changed.set()
+        if self._on_finished is not None:
+            try:
+                self._on_finished(job_exe_id)
+            except Exception:  # the clock's sweep re-sends what this could not
+                log.exception("after job execution %s ended", job_exe_id)
+
+    def _fail_unknown(self, job_exe_id: int) -> None:
+        try:
+            with self._sessions.begin() as session:
+                transitions.fail_execution(session, job_exe_id, error_name="unknown")
+        except InvalidTransition:
+            pass  # the runner ended it before failing
+        except Exception:
+            log.exception("could not fail job execution %s", job_exe_id)

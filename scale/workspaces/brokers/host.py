@@ -1,0 +1,102 @@
+"""The `host` broker: a workspace that is a directory on this machine (`host_path`).
+
+Confinement: a relative path is refused when it is empty, absolute, holds a `..` segment or a
+NUL, or when it resolves (following symlinks already on disk) outside the root. Writes are
+atomic: the bytes go to a hidden temporary name in the destination's directory, which then
+replaces the destination with `os.replace`, so readers see the old file or the whole new one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+from scale.errors import NotFound, ValidationError
+
+
+class HostBroker:
+    """Files under `root`, a local directory (created on first store)."""
+
+    def __init__(self, root: Path) -> None:
+        if not root.is_absolute():
+            raise ValidationError("broker.host_path", f"{str(root)!r} is not an absolute path")
+        self.root = root
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HostBroker:
+        """A broker for the `{"type": "host", "host_path": ...}` configuration."""
+        return cls(Path(config["host_path"]))
+
+    def store(self, local_path: Path, rel_path: str) -> str:
+        target = self._path(rel_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_copy(local_path, target)
+        return self._relative(rel_path)
+
+    def retrieve(self, rel_path: str, local_path: Path) -> None:
+        source = self._existing(rel_path)
+        local_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, local_path)
+
+    def move(self, src_rel: str, dst_rel: str) -> str:
+        source = self._existing(src_rel)
+        target = self._path(dst_rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        return self._relative(dst_rel)
+
+    def delete(self, rel_path: str) -> None:
+        self._path(rel_path).unlink(missing_ok=True)
+
+    def open_read(self, rel_path: str) -> BinaryIO:
+        return self._existing(rel_path).open("rb")
+
+    def exists(self, rel_path: str) -> bool:
+        return self._path(rel_path).is_file()
+
+    def size(self, rel_path: str) -> int:
+        return self._existing(rel_path).stat().st_size
+
+    def _relative(self, rel_path: str) -> str:
+        """`rel_path` checked and normalized (`a//b/./c` -> `a/b/c`)."""
+        if not rel_path or "\0" in rel_path:
+            raise ValidationError("path", "must be a non-empty path without NUL characters")
+        if rel_path.startswith(("/", "\\")) or PurePosixPath(rel_path).is_absolute():
+            raise ValidationError("path", f"{rel_path!r} must be relative to the workspace root")
+        parts = [part for part in rel_path.replace("\\", "/").split("/") if part not in ("", ".")]
+        if ".." in parts:
+            raise ValidationError("path", f"{rel_path!r} may not contain a '..' segment")
+        if not parts:
+            raise ValidationError("path", f"{rel_path!r} names the workspace root, not a file")
+        return "/".join(parts)
+
+    def _path(self, rel_path: str) -> Path:
+        """The absolute path of `rel_path`, refused if symlinks on disk lead it out of the root."""
+        root = self.root.resolve()
+        candidate = (root / self._relative(rel_path)).resolve()
+        if not candidate.is_relative_to(root) or candidate == root:
+            raise ValidationError("path", f"{rel_path!r} resolves outside the workspace")
+        return candidate
+
+    def _existing(self, rel_path: str) -> Path:
+        path = self._path(rel_path)
+        if not path.is_file():
+            raise NotFound(f"no file {rel_path!r} in workspace {str(self.root)!r}")
+        return path
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp_name, 0o644)  # mkstemp makes 0600; stored files are readable like copies
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

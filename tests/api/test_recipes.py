@@ -1,0 +1,361 @@
+"""Recipes at run time: POST /api/queue/new-recipe/, GET /api/recipes/ and /api/recipes/{id}/,
+and advancing a recipe's jobs as their dependencies complete or fail (scale.recipes.service).
+
+Jobs are run to completion or failure through `scale.queue.transitions` (schedule, complete,
+fail), standing in for the runner, which is tested elsewhere."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from scale.definitions import recipe_types
+from scale.models.files import ScaleFile, ScaleFileType
+from scale.models.job_types import JobType, JobTypeRevision
+from scale.models.jobs import Job, JobStatus, Queue
+from scale.models.nodes import Node
+from scale.models.recipes import Recipe, RecipeJob
+from scale.models.triggers import TriggerEvent
+from scale.models.workspaces import Workspace
+from scale.queue import transitions
+from scale.recipes import service
+
+
+def interface(media_type: str = "text/plain") -> dict:
+    """One file input, one file output."""
+    return {"version": "1.0", "command": "run.sh", "command_arguments": "${input_file} ${job_output_dir}",
+            "input_data": [{"name": "input_file", "type": "file", "media_types": [media_type]}],
+            "output_data": [{"name": "output_file", "type": "file", "media_type": "text/plain"}]}
+
+
+def add_job_type(db, name: str) -> JobType:
+    """A job type and its revision straight into the database (not what is under test)."""
+    job_type = JobType(name=name, version="1.0", title=name, interface=interface(), priority=50,
+                       timeout=600, max_tries=1, cpus_required=0.5, mem_required=128.0)
+    db.add(job_type)
+    db.flush()
+    db.add(JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=job_type.interface))
+    db.flush()
+    return job_type
+
+
+def chain_definition(names: tuple[str, ...]) -> dict:
+    """Job `names[0]` reads the recipe input; each next job reads the previous job's output."""
+    jobs = [{"name": names[0], "job_type": {"name": "make", "version": "1.0"},
+             "recipe_inputs": [{"recipe_input": "input_file", "job_input": "input_file"}]}]
+    for before, name in zip(names, names[1:], strict=False):
+        jobs.append({"name": name, "job_type": {"name": "use", "version": "1.0"},
+                     "dependencies": [{"name": before, "connections": [
+                         {"output": "output_file", "input": "input_file"}]}]})
+    return {"input_data": [{"name": "input_file", "type": "file", "media_types": ["text/plain"]}],
+            "jobs": jobs}
+
+
+def add_file(db, workspace: Workspace, name: str = "input.txt", media_type: str = "text/plain",
+             file_type: str = ScaleFileType.SOURCE, **fields) -> ScaleFile:
+    scale_file = ScaleFile(file_type=file_type, file_name=name, media_type=media_type, file_size=2 * 1024 * 1024,
+                           file_path=f"in/{name}", workspace=workspace, uuid=uuid.uuid4().hex, **fields)
+    db.add(scale_file)
+    db.flush()
+    return scale_file
+
+
+def make_world(db, tmp_path: Path, names: tuple[str, ...] = ("first", "second")) -> dict:
+    """A workspace, the `make` and `use` job types, a recipe type chaining `names`, and a
+    source file to feed it. Committed to the test's savepoint."""
+    workspace = Workspace(name="products", json_config={"version": "1.0", "broker": {
+        "type": "host", "host_path": str(tmp_path / "products")}})
+    db.add(workspace)
+    db.flush()
+    add_job_type(db, "make")
+    add_job_type(db, "use")
+    recipe_type = recipe_types.create_recipe_type(db, {"name": "chain", "version": "1.0",
+                                                       "definition": chain_definition(names)})
+    source = add_file(db, workspace)
+    db.commit()
+    return {"workspace": workspace, "recipe_type": recipe_type, "source": source}
+
+
+def new_recipe_body(world: dict, **data) -> dict:
+    recipe_data = {"version": "1.0", "input_data": [{"name": "input_file", "file_id": world["source"].id}],
+                   "workspace_id": world["workspace"].id, **data}
+    return {"recipe_type_id": world["recipe_type"].id, "recipe_data": recipe_data}
+
+
+@pytest.fixture
+def app(settings, sessions, monkeypatch):
+    """The app, with `POST /queue/new-recipe/` mounted even before the lead registers it."""
+    from api import app as app_module
+    from api.namespaces import queue_recipes
+
+    if all(ns is not queue_recipes.ns for ns, _ in app_module.NAMESPACES):
+        monkeypatch.setattr(app_module, "NAMESPACES", [*app_module.NAMESPACES, (queue_recipes.ns, "/queue")])
+    app = app_module.create_app(settings, sessions=sessions)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def world(db, tmp_path):
+    return make_world(db, tmp_path)
+
+
+def jobs_of(db, recipe_id: int) -> dict[str, Job]:
+    rows = db.execute(select(RecipeJob.job_name, Job).join(Job, RecipeJob.job_id == Job.id)
+                      .where(RecipeJob.recipe_id == recipe_id).execution_options(populate_existing=True))
+    return {name: job for name, job in rows}
+
+
+def finish(db, job: Job, status: JobStatus, *, output_file_id: int | None = None) -> None:
+    """Stand in for the runner: schedule the job's queued execution on a node and end it
+    COMPLETED (with results naming its output file) or FAILED, through the queue transitions."""
+    node = db.scalar(select(Node).where(Node.hostname == "test-node"))
+    if node is None:
+        node = Node(hostname="test-node", port=5051)
+        db.add(node)
+        db.flush()
+    queue_row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
+    exe = transitions.schedule_execution(db, queue_row, node_id=node.id, cpus=1, mem=64, disk_in=0, disk_out=0)
+    if status == JobStatus.COMPLETED:
+        results = {"version": "1.0", "output_data": [{"name": "output_file", "file_id": output_file_id}]}
+        transitions.complete_execution(db, exe.id, results=results, exit_code=0)
+    else:
+        # max_tries is 1, so this SYSTEM failure is final.
+        transitions.fail_execution(db, exe.id, error_name="unknown", exit_code=1)
+    db.commit()
+
+
+def counts(db) -> tuple[int, ...]:
+    return tuple(db.scalar(select(func.count()).select_from(model)) for model in (Recipe, Job, TriggerEvent, Queue))
+
+
+# --- creating a recipe ---------------------------------------------------------------------
+
+def test_new_recipe_queues_the_first_job_and_leaves_the_second_pending(client, db, token, world):
+    resp = client.post("/api/queue/new-recipe/", json=new_recipe_body(world), headers=token)
+
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert resp.headers["Location"].endswith(f"/api/recipes/{body['id']}/")
+    assert body["recipe_type"]["id"] == world["recipe_type"].id
+    assert body["recipe_type_rev"]["revision_num"] == 1
+    assert body["event"]["type"] == "USER"
+    assert body["completed"] is None
+    assert [j["job_name"] for j in body["jobs"]] == ["first", "second"]
+    assert [j["job"]["status"] for j in body["jobs"]] == ["QUEUED", "PENDING"]
+    assert [f["id"] for f in body["input_files"]] == [world["source"].id]
+
+    jobs = jobs_of(db, body["id"])
+    assert jobs["first"].data == {"version": "1.0",
+                                  "input_data": [{"name": "input_file", "file_id": world["source"].id}],
+                                  "output_data": [{"name": "output_file", "workspace_id": world["workspace"].id}]}
+    assert jobs["first"].priority == 50 and jobs["first"].cpus_required == 0.5
+    assert db.scalars(select(Queue.job_id)).all() == [jobs["first"].id]
+
+
+def test_new_recipe_needs_a_token(client, db, world):
+    before = counts(db)
+    resp = client.post("/api/queue/new-recipe/", json=new_recipe_body(world))
+    assert resp.status_code == 401
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda w, b: b.update(recipe_type_id=999999), "recipe_type_id"),
+    (lambda w, b: b.update(recipe_type_id=2**40), "recipe_type_id"),
+    (lambda w, b: b.pop("recipe_data"), "recipe_data"),
+    (lambda w, b: b["recipe_data"].update(input_data=[]), "recipe_data.input_data"),
+    (lambda w, b: b["recipe_data"].update(input_data=[{"name": "input_file", "value": "x"}]),
+     "recipe_data.input_data[0]"),
+    (lambda w, b: b["recipe_data"].update(input_data=[{"name": "input_file", "file_id": 999999}]),
+     "recipe_data.input_data[0].file_id"),
+    (lambda w, b: b["recipe_data"].update(workspace_id=999999), "recipe_data.workspace_id"),
+    (lambda w, b: b["recipe_data"].pop("workspace_id"), "recipe_data.workspace_id"),
+    (lambda w, b: b["recipe_data"].update(extra=1), "recipe_data.extra"),
+])
+def test_new_recipe_rejects_bad_input_naming_the_field(client, db, token, world, change, field):
+    body = new_recipe_body(world)
+    change(world, body)
+    before = counts(db)
+
+    resp = client.post("/api/queue/new-recipe/", json=body, headers=token)
+
+    assert resp.status_code == 400, resp.get_json()
+    assert resp.get_json()["field"] == field
+    assert counts(db) == before
+
+
+def test_new_recipe_rejects_a_file_of_the_wrong_media_type(client, db, token, world):
+    png = add_file(db, world["workspace"], "image.png", media_type="image/png")
+    db.commit()
+    before = counts(db)
+    body = new_recipe_body(world, input_data=[{"name": "input_file", "file_id": png.id}])
+
+    resp = client.post("/api/queue/new-recipe/", json=body, headers=token)
+
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "recipe_data.input_data[0].file_id"
+    assert "image/png" in resp.get_json()["message"]
+    assert counts(db) == before
+
+
+def test_new_recipe_rejects_a_deleted_file(client, db, token, world):
+    world["source"].is_deleted = True
+    db.commit()
+    before = counts(db)
+    resp = client.post("/api/queue/new-recipe/", json=new_recipe_body(world), headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "recipe_data.input_data[0].file_id"
+    assert counts(db) == before
+
+
+def test_new_recipe_rejects_an_archived_recipe_type(client, db, token, world):
+    world["recipe_type"].is_active = False
+    db.commit()
+    before = counts(db)
+    resp = client.post("/api/queue/new-recipe/", json=new_recipe_body(world), headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "recipe_type_id"
+    assert "archived" in resp.get_json()["message"]
+    assert counts(db) == before
+
+
+# --- advancing -----------------------------------------------------------------------------
+
+def start(db, world: dict) -> Recipe:
+    recipe = service.queue_new_recipe(db, new_recipe_body(world))
+    db.commit()
+    return recipe
+
+
+def test_advance_queues_a_job_once_its_dependency_completed_with_its_output(db, world):
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    assert service.advance_recipe(db, recipe.id) == []  # nothing finished yet
+    product = add_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
+    finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=product.id)
+    assert service.recipes_needing_advance(db) == [recipe.id]
+
+    assert service.advance_recipe(db, recipe.id) == [jobs["second"].id]
+    db.commit()
+
+    second = jobs_of(db, recipe.id)["second"]
+    assert second.status == JobStatus.QUEUED
+    assert second.data["input_data"] == [{"name": "input_file", "file_id": product.id}]
+    assert second.data["output_data"] == [{"name": "output_file", "workspace_id": world["workspace"].id}]
+    assert second.disk_in_required == pytest.approx(2.0)  # the product's 2 MiB
+    # Idempotent: advancing again queues nothing and makes no second queue row.
+    assert service.advance_recipe(db, recipe.id) == []
+    assert db.scalar(select(func.count()).select_from(Queue).where(Queue.job_id == second.id)) == 1
+    assert service.recipes_needing_advance(db) == []
+
+
+def test_recipe_is_completed_when_every_job_completed(db, world):
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    service.advance_recipe(db, recipe.id)
+    db.commit()
+    assert db.get(Recipe, recipe.id).completed is None
+    finish(db, jobs["second"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    assert service.recipes_needing_advance(db) == [recipe.id]
+
+    assert service.advance_recipe(db, recipe.id) == []
+    db.commit()
+
+    db.refresh(recipe)
+    assert recipe.completed is not None
+    assert service.recipes_needing_advance(db) == []
+
+
+def test_a_failed_job_blocks_its_dependents_until_it_is_requeued_and_completes(db, tmp_path):
+    world = make_world(db, tmp_path, names=("a", "b", "c"))
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    finish(db, jobs["a"], JobStatus.FAILED)
+
+    service.advance_recipe(db, recipe.id)
+    db.commit()
+    statuses = {name: job.status for name, job in jobs_of(db, recipe.id).items()}
+    assert statuses == {"a": "FAILED", "b": "BLOCKED", "c": "BLOCKED"}  # c transitively
+
+    assert transitions.requeue_many(db, [jobs["a"].id]) == [jobs["a"].id]
+    service.advance_recipe(db, recipe.id)
+    db.commit()
+    statuses = {name: job.status for name, job in jobs_of(db, recipe.id).items()}
+    assert statuses == {"a": "QUEUED", "b": "PENDING", "c": "PENDING"}
+
+    finish(db, jobs["a"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    assert service.advance_recipe(db, recipe.id) == [jobs["b"].id]
+    assert db.get(Recipe, recipe.id).completed is None
+
+
+def test_a_canceled_dependency_blocks_and_the_sweep_finds_it(db, world):
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    transitions.cancel_job(db, jobs["first"].id)
+    db.commit()
+    assert service.recipes_needing_advance(db) == [recipe.id]
+
+    service.advance_recipe(db, recipe.id)
+    db.commit()
+
+    assert jobs_of(db, recipe.id)["second"].status == JobStatus.BLOCKED
+    assert service.recipes_needing_advance(db) == []
+
+
+def test_recipe_ids_for_jobs_names_only_recipes(db, world):
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    assert service.recipe_ids_for_jobs(db, [jobs["first"].id, jobs["second"].id, 999999]) == {recipe.id}
+    assert service.recipe_ids_for_jobs(db, []) == set()
+
+
+def test_advance_of_an_unknown_recipe_is_not_found(db):
+    from scale.errors import NotFound
+
+    with pytest.raises(NotFound):
+        service.advance_recipe(db, 999999)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def test_recipe_list_filters_and_orders(client, db, world):
+    first, second = start(db, world), start(db, world)
+
+    resp = client.get("/api/recipes/")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["count"] == 2
+    assert {r["id"] for r in body["results"]} == {first.id, second.id}
+    entry = body["results"][0]
+    assert set(entry) == {"id", "recipe_type", "recipe_type_rev", "event", "created", "completed", "last_modified"}
+    assert entry["recipe_type_rev"]["recipe_type"] == {"id": world["recipe_type"].id}
+
+    ordered = client.get("/api/recipes/?order=id").get_json()["results"]
+    assert [r["id"] for r in ordered] == [first.id, second.id]
+    assert client.get(f"/api/recipes/?type_id={world['recipe_type'].id}").get_json()["count"] == 2
+    assert client.get("/api/recipes/?type_name=chain").get_json()["count"] == 2
+    assert client.get("/api/recipes/?type_name=other").get_json()["count"] == 0
+    bad = client.get("/api/recipes/?type_id=abc")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "type_id"
+    assert client.get("/api/recipes/?order=nope").status_code == 400
+
+
+def test_recipe_details(client, db, world):
+    recipe = start(db, world)
+
+    resp = client.get(f"/api/recipes/{recipe.id}/")
+
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["data"]["input_data"] == [{"name": "input_file", "file_id": world["source"].id}]
+    assert body["recipe_type"]["definition"]["jobs"][0]["name"] == "first"
+    assert body["recipe_type_rev"]["definition"] == world["recipe_type"].definition
+    assert body["input_files"][0]["file_name"] == "input.txt"
+    job = body["jobs"][0]["job"]
+    assert job["job_type"]["name"] == "make" and job["status"] == "QUEUED"
+    assert client.get("/api/recipes/999999/").status_code == 404

@@ -1,0 +1,91 @@
+"""Scheduler services: GET/PATCH /scheduler/ and GET /status/."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scale.models.nodes import Scheduler
+from scale.timeutil import utcnow
+from tests.api.test_nodes import add_exe, add_job_type, add_node
+
+
+def test_get_scheduler(client, db):
+    assert client.get("/api/scheduler/").get_json() == {"is_paused": False}
+
+
+def test_patch_pauses_and_resumes_the_scheduler(client, db, token):
+    resp = client.patch("/api/scheduler/", headers=token, json={"is_paused": True})
+    assert resp.status_code == 201
+    assert resp.headers["Location"].endswith("/api/scheduler/")
+    assert resp.get_json() == {"is_paused": True}
+    assert client.get("/api/scheduler/").get_json() == {"is_paused": True}
+    db.expire_all()
+    assert db.get(Scheduler, 1).is_paused is True
+
+    client.patch("/api/scheduler/", headers=token, json={"is_paused": False})
+    assert client.get("/api/scheduler/").get_json() == {"is_paused": False}
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"is_paused": True, "max_node_errors": 3}, "max_node_errors"),
+    ({"is_paused": "true"}, "is_paused"),
+    ({}, "body"),
+])
+def test_patch_scheduler_rejects_bad_input_and_writes_nothing(client, db, token, payload, field):
+    resp = client.patch("/api/scheduler/", headers=token, json=payload)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == field
+    db.expire_all()
+    assert db.get(Scheduler, 1).is_paused is False
+
+
+def test_patch_scheduler_rejects_a_non_object_body(client, db, token):
+    resp = client.patch("/api/scheduler/", headers=token, json=[True])
+    assert resp.status_code == 400 and resp.get_json()["field"] == "body"
+
+
+def test_patch_scheduler_needs_a_token(client, db):
+    assert client.patch("/api/scheduler/", json={"is_paused": True}).status_code == 401
+    db.expire_all()
+    assert db.get(Scheduler, 1).is_paused is False
+
+
+def test_status_sums_active_nodes_and_running_executions(client, db):
+    a = add_node(db, "a.example.com", cpus=16.0, mem=63305.0, disk=131485.0, last_offer=utcnow())
+    b = add_node(db, "b.example.com", cpus=4.0, mem=1000.0, disk=500.0, last_offer=utcnow())
+    add_node(db, "gone.example.com", cpus=64.0, active=False)
+    job_type = add_job_type(db)
+    add_exe(db, job_type, a, cpus=2.0, mem=1024.0, disk=300.0)
+    add_exe(db, job_type, b, cpus=1.0, mem=100.0, disk=10.0)
+    add_exe(db, job_type, b, "COMPLETED", cpus=8.0)
+    add_exe(db, job_type, None, "QUEUED", queued_row=True)
+    add_exe(db, job_type, None, "QUEUED", queued_row=True)
+
+    body = client.get("/api/status/").get_json()
+    assert body["queue_depth"] == 2
+    assert body["resources"] == {
+        "total": {"cpus": 20.0, "mem": 64305.0, "disk": 131985.0},
+        "scheduled": {"cpus": 3.0, "mem": 1124.0, "disk": 310.0},
+        "used": {"cpus": 0.0, "mem": 0.0, "disk": 0.0}}
+    assert body["scheduler"]["is_online"] is True and body["scheduler"]["is_paused"] is False
+    assert body["scheduler"]["hostname"] in ("a.example.com", "b.example.com")
+    assert body["master"] == {"is_online": True, "hostname": body["scheduler"]["hostname"],
+                              "port": 0}
+
+
+def test_status_scheduler_offline_without_a_recent_heartbeat(client, db, token):
+    add_node(db, last_offer=utcnow() - dt.timedelta(minutes=2))
+    client.patch("/api/scheduler/", headers=token, json={"is_paused": True})
+    body = client.get("/api/status/").get_json()
+    assert body["scheduler"] == {"is_online": False, "is_paused": True,
+                                 "hostname": "node1.example.com"}
+    assert body["master"]["is_online"] is False
+
+
+def test_status_of_an_empty_cluster(client, db):
+    body = client.get("/api/status/").get_json()
+    assert body["queue_depth"] == 0
+    assert body["scheduler"] == {"is_online": False, "is_paused": False, "hostname": None}
+    assert body["resources"]["total"] == {"cpus": 0.0, "mem": 0.0, "disk": 0.0}

@@ -1,0 +1,435 @@
+"""The job runner end to end: real scripts under /bin/sh, real files in a host workspace, and a
+real database (the rolled-back `sessions`, or `committed_sessions` where another connection
+cancels the job while it runs)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scale.execution import runner as runner_module
+from scale.execution.runner import COMPLETED, FAILED, STOPPED, run_execution
+from scale.models import (
+    Error,
+    ErrorCategory,
+    FileAncestryLink,
+    Job,
+    JobExecution,
+    JobExecutionStatus,
+    JobStatus,
+    JobType,
+    JobTypeRevision,
+    ScaleFile,
+    ScaleFileType,
+    TriggerEvent,
+    Workspace,
+)
+from scale.queue import transitions
+from scale.timeutil import utcnow
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+WORDS = "a b; rm -rf /"
+INPUT_BYTES = b"hello input\n"
+
+# Writes one product (the argument count, the property, then the input) and a 1.1 manifest.
+GOOD_SCRIPT = """
+out="$3"
+{ echo "$#"; echo "$2"; cat "$1"; } > "$out/result.txt"
+printf '{"version": "1.1", "output_data": [{"name": "out", "file": {"path": "%s/result.txt"}}]}' "$out" \
+  > "$out/results_manifest.json"
+echo "done on stdout"
+"""
+
+
+class Setup:
+    """One workspace and input file, and a factory of RUNNING executions of script job types."""
+
+    def __init__(self, session: Session, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.workspace_root = tmp_path / "workspace"
+        self.work_root = tmp_path / "work"
+        self.workspace = Workspace(name="ws", json_config={"version": "1.0", "broker": {
+            "type": "host", "host_path": str(self.workspace_root)}})
+        self.event = TriggerEvent(type="USER", occurred=utcnow())
+        session.add_all([self.workspace, self.event])
+        session.flush()
+        (self.workspace_root / "sources").mkdir(parents=True)
+        (self.workspace_root / "sources/input.txt").write_bytes(INPUT_BYTES)
+        self.input_file = ScaleFile(file_type=ScaleFileType.SOURCE, file_name="input.txt", media_type="text/plain",
+                                    file_size=len(INPUT_BYTES), file_path="sources/input.txt",
+                                    workspace_id=self.workspace.id, uuid="0" * 32)
+        session.add(self.input_file)
+        session.flush()
+        self.scripts = 0
+
+    def job(self, session: Session, script: str, *, outputs: list[dict] | None = None,
+            error_mapping: dict | None = None, timeout: int = 60, command: str | None = None,
+            max_tries: int = 1) -> JobExecution:
+        self.scripts += 1
+        path = self.tmp_path / f"script{self.scripts}.sh"
+        path.write_text("#!/bin/sh\n" + script)
+        outputs = [{"name": "out", "type": "file", "media_type": "text/plain"}] if outputs is None else outputs
+        interface = {"version": "1.0", "command": command or f"/bin/sh {path}",
+                     "command_arguments": "${input_file} ${words} ${job_output_dir}",
+                     "input_data": [{"name": "input_file", "type": "file"},
+                                    {"name": "words", "type": "property", "required": False}],
+                     "output_data": outputs}
+        job_type = JobType(name=f"script-{self.scripts}", version="1.0", interface=interface,
+                           error_mapping=error_mapping or {})
+        session.add(job_type)
+        session.flush()
+        revision = JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=interface)
+        session.add(revision)
+        session.flush()
+        data = {"version": "1.0",
+                "input_data": [{"name": "input_file", "file_id": self.input_file.id},
+                               {"name": "words", "value": WORDS}],
+                "output_data": [{"name": o["name"], "workspace_id": self.workspace.id} for o in outputs]}
+        now = utcnow()
+        job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event_id=self.event.id,
+                  status=JobStatus.RUNNING, priority=100, timeout=timeout, max_tries=max_tries, num_exes=1,
+                  cpus_required=1.0, mem_required=64.0, data=data, queued=now, started=now)
+        session.add(job)
+        session.flush()
+        exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=timeout, queued=now,
+                           started=now)
+        session.add(exe)
+        session.flush()
+        return exe
+
+
+@pytest.fixture
+def setup(sessions: sessionmaker, tmp_path: Path) -> Setup:
+    with sessions.begin() as session:
+        return Setup(session, tmp_path)
+
+
+def make_job(sessions: sessionmaker, setup: Setup, script: str, **kwargs) -> int:
+    with sessions.begin() as session:
+        return setup.job(session, script, **kwargs).id
+
+
+def run(sessions: sessionmaker, setup: Setup, exe_id: int, **kwargs):
+    return run_execution(sessions, exe_id, work_root=setup.work_root, poll_interval=0.05, **kwargs)
+
+
+def execution(sessions: sessionmaker, exe_id: int) -> JobExecution:
+    """The execution and its job as they are now in the database."""
+    with sessions() as session:
+        exe = session.get(JobExecution, exe_id)
+        assert exe is not None
+        assert exe.job is not None  # loaded while the session is open
+        return exe
+
+
+def error_name(sessions: sessionmaker, exe_id: int) -> str | None:
+    with sessions() as session:
+        exe = session.get(JobExecution, exe_id)
+        return exe.error.name if exe.error else None
+
+
+def log_text(setup: Setup, exe_id: int, name: str) -> str:
+    return (setup.work_root / str(exe_id) / name).read_text()
+
+
+def test_completed_execution_stores_product_with_bytes_and_ancestry(sessions, setup):
+    with sessions.begin() as session:
+        # The input has an ancestor of its own, which its product must inherit.
+        grandparent = ScaleFile(file_type=ScaleFileType.SOURCE, file_name="raw.bin", media_type="x/y", file_size=1,
+                                file_path="raw.bin", workspace_id=setup.workspace.id, uuid="1" * 32)
+        session.add(grandparent)
+        earlier = setup.job(session, "exit 0")
+        session.flush()
+        session.add(FileAncestryLink(ancestor_id=grandparent.id, descendant_id=setup.input_file.id,
+                                     job_exe_id=earlier.id, job_id=earlier.job_id))
+        exe_id = setup.job(session, GOOD_SCRIPT).id
+        grandparent_id = grandparent.id
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name, result.exit_code) == (COMPLETED, None, 0)
+    with sessions() as session:
+        exe = session.get(JobExecution, exe_id)
+        assert exe.status == JobExecutionStatus.COMPLETED and exe.job.status == JobStatus.COMPLETED
+        product = session.scalars(select(ScaleFile).where(ScaleFile.job_exe_id == exe_id)).one()
+        expected = f"3\n{WORDS}\n".encode() + INPUT_BYTES
+        assert (setup.workspace_root / product.file_path).read_bytes() == expected
+        assert product.file_path == f"{exe.job.job_type.name}/{exe_id}/result.txt"
+        assert (product.file_type, product.file_name, product.media_type, product.file_size) == (
+            ScaleFileType.PRODUCT, "result.txt", "text/plain", len(expected))
+        assert (product.job_id, product.job_type_id, product.workspace_id) == (
+            exe.job_id, exe.job.job_type_id, setup.workspace.id)
+        assert len(product.uuid) == 32
+        ancestors = set(session.scalars(select(FileAncestryLink.ancestor_id)
+                                        .where(FileAncestryLink.descendant_id == product.id)))
+        assert ancestors == {setup.input_file.id, grandparent_id}
+        assert exe.job.results == {"version": "1.0", "output_data": [{"name": "out", "file_id": product.id}]}
+        assert exe.results_manifest["output_data"][0]["name"] == "out"
+        assert exe.job_exit_code == 0
+        assert exe.stdout_path.endswith("stdout.log") and "done on stdout" in Path(exe.stdout_path).read_text()
+
+
+def test_property_with_spaces_and_semicolon_reaches_the_script_as_one_argument(sessions, setup):
+    exe_id = make_job(sessions, setup, GOOD_SCRIPT)
+    assert run(sessions, setup, exe_id).status == COMPLETED
+    lines = (setup.work_root / str(exe_id) / "outputs/result.txt").read_text().splitlines()
+    assert lines[:2] == ["3", WORDS]
+    assert f"'{WORDS}'" in execution(sessions, exe_id).command_arguments  # shell-quoted, for display only
+
+
+def test_non_zero_exit_code_is_mapped_through_the_error_mapping(sessions, setup):
+    with sessions.begin() as session:
+        session.add(Error(name="bad-input", title="Bad input", category=ErrorCategory.DATA))
+    exe_id = make_job(sessions, setup, "echo nope >&2; exit 3",
+                      error_mapping={"version": "1.0", "exit_codes": {"3": "bad-input"}})
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name, result.exit_code) == (FAILED, "bad-input", 3)
+    exe = execution(sessions, exe_id)
+    assert (exe.status, exe.job_exit_code, exe.job.status) == (JobExecutionStatus.FAILED, 3, JobStatus.FAILED)
+    assert error_name(sessions, exe_id) == "bad-input"
+    assert "nope" in log_text(setup, exe_id, "stderr.log")
+
+
+def test_unmapped_exit_code_is_algorithm_unknown(sessions, setup):
+    exe_id = make_job(sessions, setup, "exit 5", error_mapping={"version": "1.0", "exit_codes": {"3": "unknown"}},
+                      max_tries=3)
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name) == (FAILED, "algorithm-unknown")
+    assert error_name(sessions, exe_id) == "algorithm-unknown"
+    assert execution(sessions, exe_id).job.status == JobStatus.FAILED  # ALGORITHM: final despite tries left
+
+
+def test_nonexistent_command_is_algorithm_unknown(sessions, setup):
+    exe_id = make_job(sessions, setup, "", command=str(setup.tmp_path / "no-such-program"))
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name, result.exit_code) == (FAILED, "algorithm-unknown", 127)
+    assert "command not found" in log_text(setup, exe_id, "stderr.log")
+
+
+def test_invalid_results_manifest(sessions, setup):
+    exe_id = make_job(sessions, setup, 'echo "{not json" > "$3/results_manifest.json"')
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name) == (FAILED, "invalid-results-manifest")
+    assert error_name(sessions, exe_id) == "invalid-results-manifest"
+    with sessions() as session:
+        assert session.scalars(select(ScaleFile).where(ScaleFile.job_exe_id == exe_id)).all() == []
+
+
+def test_missing_required_output(sessions, setup):
+    exe_id = make_job(sessions, setup, "exit 0")
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name) == (FAILED, "missing-required-output")
+    assert "required output 'out'" in log_text(setup, exe_id, "stderr.log")
+    assert not (setup.workspace_root / "script-1").exists()
+
+
+def test_artifact_line_and_parse_results(sessions, setup):
+    script = """
+echo product > "$3/made.txt"
+echo "ARTIFACT:out:$3/made.txt"
+cat > "$3/results_manifest.json" <<EOF
+{"parse_results": [{"filename": "input.txt", "data_types": ["TXT"],
+  "geo_metadata": {"data_started": "2016-01-02T03:04:05Z",
+                   "geo_json": {"type": "Point", "coordinates": [10.0, 20.0]}}}]}
+EOF
+"""
+    exe_id = make_job(sessions, setup, script)
+    assert run(sessions, setup, exe_id).status == COMPLETED
+    with sessions() as session:
+        source = session.get(ScaleFile, setup.input_file.id)
+        session.refresh(source)
+        assert source.is_parsed and source.parsed is not None
+        assert source.data_type == ["TXT"]
+        assert source.data_started.year == 2016
+        assert source.geometry["type"] == "Point" and source.geometry["coordinates"] == [10.0, 20.0]
+        product = session.scalars(select(ScaleFile).where(ScaleFile.job_exe_id == exe_id)).one()
+        assert (setup.workspace_root / product.file_path).read_text() == "product\n"
+
+
+def test_parse_result_for_a_file_that_is_not_an_input_is_an_invalid_manifest(sessions, setup):
+    script = """
+echo product > "$3/made.txt"
+echo "ARTIFACT:out:made.txt"
+echo '{"parse_results": [{"filename": "other.txt"}]}' > "$3/results_manifest.json"
+"""
+    exe_id = make_job(sessions, setup, script)
+    assert run(sessions, setup, exe_id).error_name == "invalid-results-manifest"
+    with sessions() as session:
+        assert session.scalars(select(ScaleFile).where(ScaleFile.job_exe_id == exe_id)).all() == []
+        assert not session.get(ScaleFile, setup.input_file.id).is_parsed
+
+
+def test_timeout_kills_the_process_group(sessions, setup):
+    pid_file = setup.tmp_path / "sleep.pid"
+    exe_id = make_job(sessions, setup, f"sleep 60 & echo $! > {pid_file}; wait", timeout=1)
+    started = time.monotonic()
+    result = run(sessions, setup, exe_id)
+    assert time.monotonic() - started < 1 + 2
+    assert (result.status, result.error_name) == (FAILED, "timeout")
+    assert error_name(sessions, exe_id) == "timeout"
+    sleeper = int(pid_file.read_text())
+    wait_until(lambda: not _alive(sleeper), what="the background sleep to be killed")
+
+
+def test_should_stop_kills_without_reporting(sessions, setup):
+    exe_id = make_job(sessions, setup, "echo started; sleep 60")
+    stdout = setup.work_root / str(exe_id) / "stdout.log"
+    started = time.monotonic()
+    result = run(sessions, setup, exe_id, should_stop=lambda: stdout.exists() and "started" in stdout.read_text())
+    assert result.status == STOPPED
+    assert time.monotonic() - started < 10
+    assert execution(sessions, exe_id).status == JobExecutionStatus.RUNNING  # left to reconciliation
+
+
+def test_logs_are_visible_while_the_script_runs(sessions, setup):
+    go = setup.tmp_path / "go"
+    exe_id = make_job(sessions, setup, f"echo 'line on stdout'; echo 'line on stderr' >&2\n"
+                                       f"while [ ! -e {go} ]; do sleep 0.05; done\n" + GOOD_SCRIPT)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(run(sessions, setup, exe_id)))
+    thread.start()
+    try:
+        work = setup.work_root / str(exe_id)
+        wait_until(lambda: (work / "stdout.log").exists() and "line on stdout" in (work / "stdout.log").read_text(),
+                   what="stdout line")
+        wait_until(lambda: "line on stderr" in (work / "stderr.log").read_text(), what="stderr line")
+        assert thread.is_alive()
+    finally:
+        go.touch()
+        thread.join(30)
+    assert results[0].status == COMPLETED
+
+
+def test_runner_fault_is_the_system_error_unknown_with_traceback(sessions, setup, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the runner broke")
+
+    monkeypatch.setattr(runner_module, "collect_outputs", broken)
+    exe_id = make_job(sessions, setup, "exit 0", max_tries=1)
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name) == (FAILED, "unknown")
+    assert error_name(sessions, exe_id) == "unknown"
+    log = log_text(setup, exe_id, "stderr.log")
+    assert "Traceback" in log and "the runner broke" in log
+
+
+def test_missing_input_file_is_a_pre_task_failure(sessions, setup):
+    (setup.workspace_root / "sources/input.txt").unlink()
+    marker = setup.tmp_path / "ran"
+    exe_id = make_job(sessions, setup, f"touch {marker}")
+    result = run(sessions, setup, exe_id)
+    assert (result.status, result.error_name) == (FAILED, "pre-task")
+    assert not marker.exists()
+
+
+def test_execution_that_is_not_running_is_not_started(sessions, setup):
+    marker = setup.tmp_path / "ran"
+    with sessions.begin() as session:
+        exe = setup.job(session, f"touch {marker}")
+        exe.status = JobExecutionStatus.CANCELED
+        exe_id = exe.id
+    assert run(sessions, setup, exe_id).status == STOPPED
+    assert not marker.exists()
+
+
+def test_cancel_while_running_kills_the_task(committed_sessions, tmp_path):
+    with committed_sessions.begin() as session:
+        setup = Setup(session, tmp_path)
+        exe = setup.job(session, "echo started; sleep 60")
+        exe_id, job_id = exe.id, exe.job_id
+    results = []
+    thread = threading.Thread(target=lambda: results.append(run(committed_sessions, setup, exe_id)))
+    started = time.monotonic()
+    thread.start()
+    stdout = setup.work_root / str(exe_id) / "stdout.log"
+    wait_until(lambda: stdout.exists() and "started" in stdout.read_text(), what="the task to start")
+    with committed_sessions.begin() as session:
+        transitions.cancel_job(session, job_id)
+    thread.join(10)
+    assert not thread.is_alive() and results[0].status == STOPPED
+    assert time.monotonic() - started < 10
+    assert execution(committed_sessions, exe_id).status == JobExecutionStatus.CANCELED
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (killed, not yet reaped by init) counts as gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class FakeContainer:
+    """Stands in for a started container: exits 0 at once after writing an artifact."""
+
+    def __init__(self, spec) -> None:
+        self.ident = "container-1"
+        self.closed = False
+        (Path(spec.outputs_dir) / "c.txt").write_text("from a container")
+        with open(spec.stdout_path, "a") as stdout:
+            stdout.write(f"ARTIFACT:out:{spec.outputs_dir}/c.txt\n")
+
+    def poll(self) -> int | None:
+        return 0
+
+    def wait(self, timeout: float) -> int | None:
+        return 0
+
+    def kill(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_docker_image_runs_a_container_and_removes_it_once_recorded(sessions, setup, monkeypatch):
+    from scale.execution import containers
+
+    started = []
+
+    def fake_start(client, spec):
+        assert client == "client" and spec.image == "busybox:1" and spec.argv[0] == "/bin/sh"
+        started.append(FakeContainer(spec))
+        return started[-1]
+
+    monkeypatch.setattr(containers, "start_container", fake_start)
+    with sessions.begin() as session:
+        exe = setup.job(session, "exit 0")
+        exe.job.job_type.docker_image = "busybox:1"
+        exe_id = exe.id
+    result = run(sessions, setup, exe_id, docker=lambda: "client")
+    assert result.status == COMPLETED
+    assert started and started[0].closed
+
+
+def test_docker_image_without_docker_is_the_docker_error(sessions, setup):
+    with sessions.begin() as session:
+        exe = setup.job(session, "exit 0")
+        exe.job.job_type.docker_image = "busybox:1"
+        exe_id = exe.id
+    assert run(sessions, setup, exe_id).error_name == "docker"
+
+
+def test_scale_execute_runs_one_execution(committed_sessions, settings, tmp_path):
+    from cli.execute import execute
+
+    with committed_sessions.begin() as session:
+        setup = Setup(session, tmp_path)
+        exe_id = setup.job(session, GOOD_SCRIPT).id
+    assert execute(settings, exe_id) == 0
+    assert execution(committed_sessions, exe_id).status == JobExecutionStatus.COMPLETED
+    assert (settings.work_root / str(exe_id) / "outputs/result.txt").exists()
+
+
+def test_background_processes_end_with_the_command(sessions, setup):
+    pid_file = setup.tmp_path / "straggler.pid"
+    exe_id = make_job(sessions, setup, f"sleep 60 >/dev/null 2>&1 & echo $! > {pid_file}; exit 4")
+    assert run(sessions, setup, exe_id).error_name == "algorithm-unknown"
+    straggler = int(pid_file.read_text())
+    wait_until(lambda: not _alive(straggler), what="the background sleep to be killed")

@@ -1,0 +1,204 @@
+"""The scheduler loop on PostgreSQL and SQLite with the local manager and the real runner: /bin/sh jobs
+are queued, scheduled, run and completed; pauses, `max_scheduled`, cancel, reconciliation
+and pausing a node for errors.
+
+Most tests drive `cycle()` from the test thread, so "nothing was scheduled" is asserted after
+a known number of cycles instead of after a sleep."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import sessionmaker
+
+from scale.db import make_engine, make_sessions
+from scale.definitions.job_types import create_job_type
+from scale.execution.runner import run_execution
+from scale.models.errors import Error
+from scale.models.jobs import Job, JobExecution
+from scale.models.nodes import Node, Scheduler
+from scale.queue import service as queue
+from scale.queue import transitions
+from scale.scheduler.loop import LoopOptions, SchedulerLoop
+from scale.scheduler.managers.local import LocalManager
+from scale.scheduler.matching import Resources
+from tests.conftest import truncate_runtime_tables
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+HOSTNAME = f"loop-test-{os.getpid()}"
+OPTIONS = LoopOptions(claim_limit=10, idle_wait=0.05, heartbeat_every=0.0)
+
+
+
+@pytest.fixture(params=["pg_url", "sqlite_url"])
+def sessions(request: pytest.FixtureRequest) -> Iterator[sessionmaker]:
+    """Committing sessions on PostgreSQL and on the embedded default's SQLite."""
+    engine = make_engine(request.getfixturevalue(request.param))
+    yield make_sessions(engine)
+    truncate_runtime_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def manager(sessions: sessionmaker, tmp_path: Path) -> Iterator[LocalManager]:
+    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+                           hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
+    yield manager
+    manager.shutdown()
+
+
+@pytest.fixture
+def loop(sessions: sessionmaker, manager: LocalManager) -> SchedulerLoop:
+    loop = SchedulerLoop(sessions, manager, options=OPTIONS)
+    loop.start()
+    return loop
+
+
+def make_job_type(sessions: sessionmaker, name: str = "shell", **fields) -> int:
+    interface = {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${code}",
+                 "input_data": [{"name": "code", "type": "property"}], "output_data": []}
+    with sessions.begin() as session:
+        return create_job_type(session, {"name": name, "version": "1.0", "interface": interface,
+                                         "cpus_required": 1.0, "mem_required": 64.0,
+                                         "disk_out_const_required": 1.0, **fields}).id
+
+
+def queue_jobs(sessions: sessionmaker, job_type_id: int, code: str, count: int = 1) -> list[int]:
+    data = {"version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}
+    with sessions.begin() as session:
+        return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": data}).id
+                for _ in range(count)]
+
+
+def statuses(sessions: sessionmaker, job_ids: list[int]) -> list[str]:
+    with sessions() as session:
+        return [session.get(Job, job_id).status for job_id in job_ids]
+
+
+def set_scheduler(sessions: sessionmaker, **values) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Scheduler).where(Scheduler.id == 1).values(**values))
+
+
+def until_all(sessions, job_ids, status, *, timeout=10.0, loop: SchedulerLoop | None = None):
+    """Wait for every job to reach `status`, cycling `loop` meanwhile when one is given."""
+    def check():
+        if loop is not None:
+            loop.cycle()
+        return all(s == status for s in statuses(sessions, job_ids))
+    wait_until(check, what=f"jobs {job_ids} to be {status}", timeout=timeout)
+
+
+def test_queued_jobs_run_to_completion_in_the_running_loop(sessions, manager):
+    job_type_id = make_job_type(sessions)
+    job_ids = queue_jobs(sessions, job_type_id, "echo hello; exit 0", count=3)
+    stop = threading.Event()
+    thread = threading.Thread(target=SchedulerLoop(sessions, manager, options=OPTIONS).run,
+                              args=(stop,))
+    thread.start()
+    try:
+        until_all(sessions, job_ids, "COMPLETED")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    with sessions() as session:
+        node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
+        assert (node.cpus_total, node.mem_total, node.disk_total) == (4.0, 4096.0, 10_000.0)
+        exes = session.scalars(select(JobExecution).where(JobExecution.job_id.in_(job_ids))).all()
+        assert {(e.status, e.node_id, e.cpus_scheduled) for e in exes} == {("COMPLETED", node.id, 1.0)}
+        assert Path(exes[0].stdout_path).read_text() == "hello\n"
+
+
+def test_paused_scheduler_schedules_nothing_until_resumed(sessions, loop):
+    set_scheduler(sessions, is_paused=True)
+    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    for _ in range(3):
+        loop.cycle()
+    assert statuses(sessions, job_ids) == ["QUEUED"]
+    set_scheduler(sessions, is_paused=False)
+    until_all(sessions, job_ids, "COMPLETED", loop=loop)
+
+
+def test_paused_node_takes_nothing(sessions, loop):
+    with sessions.begin() as session:
+        session.execute(update(Node).where(Node.hostname == HOSTNAME).values(is_paused=True))
+    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    for _ in range(3):
+        loop.cycle()
+    assert statuses(sessions, job_ids) == ["QUEUED"]
+
+
+def cycle_until(loop: SchedulerLoop, check, *, what: str, timeout: float) -> None:
+    def cycled():
+        loop.cycle()
+        return check()
+    wait_until(cycled, what=what, timeout=timeout)
+
+
+def test_max_scheduled_holds_and_cancel_kills_the_running_job(sessions, loop, manager):
+    job_type_id = make_job_type(sessions, max_scheduled=1)
+    job_ids = queue_jobs(sessions, job_type_id, "sleep 30", count=3)
+    for _ in range(3):
+        loop.cycle()
+    assert sorted(statuses(sessions, job_ids)) == ["QUEUED", "QUEUED", "RUNNING"]
+    (first_exe,) = manager.running()
+    first_job = job_ids[statuses(sessions, job_ids).index("RUNNING")]
+
+    with sessions.begin() as session:
+        transitions.cancel_job(session, first_job)
+    # Killed well before `sleep 30` would end, and its slot goes to the next job.
+    cycle_until(loop, lambda: first_exe not in manager.running(),
+                what="the canceled execution's runner to stop", timeout=3)
+    cycle_until(loop, lambda: sorted(statuses(sessions, job_ids)) == ["CANCELED", "QUEUED", "RUNNING"],
+                what="the next job to take the slot", timeout=3)
+    assert len(manager.running()) == 1
+
+    with sessions.begin() as session:
+        transitions.cancel_many(session, job_ids)
+    cycle_until(loop, lambda: not manager.running(), what="every runner to stop", timeout=3)
+
+
+def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, manager):
+    SchedulerLoop(sessions, manager, options=OPTIONS).start()  # registers the node
+    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    with sessions.begin() as session:  # a scheduler that died right after scheduling it
+        node_id = session.scalars(select(Node.id).where(Node.hostname == HOSTNAME)).one()
+        row = transitions.claim_queued(session, limit=1)[0]
+        lost = transitions.schedule_execution(session, row, node_id=node_id, cpus=1, mem=64,
+                                              disk_in=0, disk_out=1).id
+
+    loop = SchedulerLoop(sessions, manager, options=OPTIONS)
+    loop.start()
+    with sessions() as session:
+        exe = session.get(JobExecution, lost)
+        assert exe.status == "FAILED" and exe.error.name == "node-lost"
+    until_all(sessions, job_ids, "COMPLETED", loop=loop)  # the retry runs
+
+
+def test_node_is_paused_after_too_many_system_failures(sessions, loop):
+    set_scheduler(sessions, max_node_errors=1, node_error_period=60)
+    # A timeout is a SYSTEM error; max_tries 1 makes it final so each job fails once.
+    failing = make_job_type(sessions, "slow", timeout=1, max_tries=1)
+    job_ids = queue_jobs(sessions, failing, "sleep 10", count=2)
+    until_all(sessions, job_ids, "FAILED", loop=loop)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(JobExecution).join(Error).where(
+            JobExecution.job_id.in_(job_ids), Error.name == "timeout")) == 2
+    loop.cycle()
+    with sessions() as session:
+        node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
+        assert node.is_paused and node.is_paused_errors
+        assert "2 jobs failed with system errors" in node.pause_reason
+
+    later = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    for _ in range(3):
+        loop.cycle()
+    assert statuses(sessions, later) == ["QUEUED"]

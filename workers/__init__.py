@@ -1,0 +1,1 @@
+"""The Celery app (`workers.app.make_celery`) and its system tasks (`workers.tasks`)."""
