@@ -17,14 +17,15 @@ pytestmark = pytest.mark.integration
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def readme_blocks() -> list[str]:
-    """The two shell blocks of 'A first session': the first home's, then the second's."""
-    section = README.read_text().split("## A first session", 1)[1].split("\n## ", 1)[0]
+def readme_blocks(heading: str) -> list[str]:
+    """The shell blocks of the README section under `heading`."""
+    section = README.read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.*?)```", section, re.S)
 
 
 def test_readme_session_creates_exports_and_imports(tmp_path: Path):
-    first_block, second_block = readme_blocks()
+    first_block, second_block = readme_blocks("A first session")
+    (recipe_block,) = readme_blocks("Running a recipe")
     port, second_port = free_port(), free_port()
     first = start_up(tmp_path / ".scale", port)
     second = start_up(tmp_path / "second", second_port)
@@ -41,6 +42,13 @@ def test_readme_session_creates_exports_and_imports(tmp_path: Path):
         assert [r.get("name") for r in lines[:5]] == ["products", "bad-text", "make-png", "shrink",
                                                       "png-pipeline"]
         assert lines[5]["field"] == "interface.command_arguments"
+        recipe_block = recipe_block.replace("8000", str(port)).replace(
+            "/tmp/scale-algorithms", str(tmp_path / "algorithms"))
+        out = subprocess.run(["bash", "-euo", "pipefail", "-c", first_block.split("# A workspace")[0]
+                              + recipe_block], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.endswith("HELLO, WORLD\n")
+
         exported = json.loads((tmp_path / "configuration.json").read_text())
         assert [j["name"] for j in exported["job_types"]] == ["make-png", "shrink"]
 
