@@ -31,6 +31,8 @@ class Settings:
     mesos_master: str | None = None
     docker_url: str | None = None
     reads_require_token: bool = False
+    # This machine's node name for the local resource manager (default: its hostname).
+    node_name: str | None = None
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
             docker_url=env.get("SCALE_DOCKER_URL") or None,
             work_root=Path(env["SCALE_WORK_ROOT"]) if env.get("SCALE_WORK_ROOT") else settings.work_root,
             reads_require_token=reads in ("true", "1", "yes"),
+            node_name=env.get("SCALE_NODE_NAME") or None,
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")

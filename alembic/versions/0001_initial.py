@@ -311,6 +311,7 @@ def _create_tables() -> None:
         sa.Column("archived", TIMESTAMP, nullable=True),
         sa.Column("created", TIMESTAMP, nullable=False),
         sa.Column("last_offer", TIMESTAMP, nullable=True),
+        sa.Column("scheduler_lease", sa.String(length=250), nullable=True),
         sa.Column("last_modified", TIMESTAMP, nullable=False),
         sa.Column("cpus_total", sa.Double(), nullable=True),
         sa.Column("mem_total", sa.Double(), nullable=True),

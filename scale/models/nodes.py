@@ -34,6 +34,9 @@ class Node(Base):
     archived: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created: Mapped[dt.datetime] = created_column()
     last_offer: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # The scheduler instance that runs this node's executions ("host:pid:nonce"); its
+    # heartbeat is `last_offer`. Another scheduler takes the node only once that goes stale.
+    scheduler_lease: Mapped[str | None] = mapped_column(String(250))
     last_modified: Mapped[dt.datetime] = last_modified_column()
     cpus_total: Mapped[float | None]
     mem_total: Mapped[float | None]

@@ -16,11 +16,13 @@ Decisions where the reference is silent:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions.fields import BOOLEAN, body_schema
@@ -121,15 +123,36 @@ def get_node(session: Session, node_id: int) -> Node:
     return node
 
 
+class Lease(StrEnum):
+    """A scheduler's hold on a node after its heartbeat."""
+
+    HELD = "HELD"          # it already ran the node
+    ACQUIRED = "ACQUIRED"  # it has just taken the node: what was left RUNNING there is its to reconcile
+    BUSY = "BUSY"          # another live scheduler runs the node
+
+
 def register_node(session: Session, *, hostname: str, port: int, total: Resources,
-                  slave_id: str | None = None, now: dt.datetime | None = None) -> Node:
-    """Create or refresh the node called `hostname` from a resource manager's offer: its
-    capacity, `last_offer` (the heartbeat) and `is_active`. Pause state is left alone."""
+                  slave_id: str | None = None, instance: str | None = None,
+                  holder_is_alive: Callable[[str], bool] = lambda _holder: True,
+                  now: dt.datetime | None = None) -> tuple[Node, Lease]:
+    """Create or refresh the node called `hostname` from a resource manager's offer (capacity,
+    `last_offer` heartbeat, `is_active`; pause state is left alone), for scheduler `instance`.
+
+    A node is run by one scheduler at a time, so that a second scheduler never reconciles
+    (fails) executions the first is still running: while another instance's heartbeat is
+    fresh (within ONLINE_WINDOW) and `holder_is_alive(holder)` does not say it is gone, the
+    node is BUSY and left untouched. Locks the node row."""
     now = now or utcnow()
     node = session.scalar(select(Node).where(Node.hostname == hostname).with_for_update())
     if node is None:
         node = Node(hostname=hostname, port=port, created=now, last_modified=now)
         session.add(node)
+    holder = node.scheduler_lease
+    if (instance is not None and holder not in (None, instance) and is_online(node, now)
+            and holder_is_alive(holder)):
+        return node, Lease.BUSY
+    lease = Lease.HELD if holder == instance else Lease.ACQUIRED
+    node.scheduler_lease = instance
     node.port = port
     node.slave_id = slave_id
     node.is_active = True
@@ -138,7 +161,13 @@ def register_node(session: Session, *, hostname: str, port: int, total: Resource
     node.cpus_total, node.mem_total, node.disk_total = total.cpus, total.mem, total.disk
     node.last_modified = now
     session.flush()
-    return node
+    return node, lease
+
+
+def release_node(session: Session, node_id: int, instance: str) -> None:
+    """A scheduler stopping cleanly hands its node back, so the next one need not wait."""
+    session.execute(update(Node).where(Node.id == node_id, Node.scheduler_lease == instance)
+                    .values(scheduler_lease=None))
 
 
 def replace_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:

@@ -24,8 +24,11 @@ container would need a resume entry point in the runner.)
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,13 +69,17 @@ class SchedulerLoop:
         self._sessions = sessions
         self._manager = manager
         self._options = options
-        self._offers: dict[int, NodeOffer] = {}  # node id -> offer
+        self._offers: dict[int, NodeOffer] = {}  # node id -> offer, for the nodes this one runs
+        self._standing_by: set[int] = set()
         self._last_heartbeat = float("-inf")
+        # Unique per process; the host and pid let a scheduler on the same host tell at once
+        # that a crashed holder is gone instead of waiting for its heartbeat to go stale.
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def start(self) -> None:
-        """Register the manager's nodes and reconcile what was left RUNNING on them."""
+        """Register the manager's nodes, taking those no live scheduler runs, and reconcile
+        what was left RUNNING on them."""
         self._heartbeat()
-        self._reconcile()
 
     def run(self, stop: threading.Event) -> None:
         """`start`, then cycle until `stop` is set; the manager is shut down on the way out."""
@@ -89,6 +96,7 @@ class SchedulerLoop:
                     self._manager.wait_for_change(self._options.idle_wait)
         finally:
             self._manager.shutdown()
+            self._release()
 
     def cycle(self) -> bool:
         """One cycle. True when it placed a full claim, so the next should follow at once."""
@@ -103,26 +111,52 @@ class SchedulerLoop:
     # ---- steps ------------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
-        offers = self._manager.nodes()
+        """Refresh the manager's nodes and hold their leases; a node another live scheduler
+        runs is left to it (this one stands by), and a node just taken over is reconciled."""
+        held: dict[int, NodeOffer] = {}
+        acquired: list[int] = []
         with self._sessions.begin() as session:
-            registered = {nodes.register_node(session, hostname=o.hostname, port=o.port,
-                                              total=o.total, slave_id=o.slave_id).id: o
-                          for o in offers}
+            for offer in self._manager.nodes():
+                node, lease = nodes.register_node(
+                    session, hostname=offer.hostname, port=offer.port, total=offer.total,
+                    slave_id=offer.slave_id, instance=self.instance, holder_is_alive=holder_is_alive)
+                if lease == nodes.Lease.BUSY:
+                    if node.id not in self._standing_by:
+                        log.info("node %s is run by scheduler %s; standing by", node.hostname,
+                                 node.scheduler_lease)
+                        self._standing_by.add(node.id)
+                    continue
+                self._standing_by.discard(node.id)
+                held[node.id] = offer
+                if lease == nodes.Lease.ACQUIRED:
+                    acquired.append(node.id)
             for node in nodes.pause_nodes_with_errors(session):
                 log.warning("paused node %s: %s", node.hostname, node.pause_reason)
-        self._offers = registered
+        self._offers = held
         self._last_heartbeat = time.monotonic()
+        if acquired:
+            self._reconcile(acquired)
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, node_ids: list[int]) -> None:
+        """Executions left RUNNING on nodes this scheduler has just taken belong to no live
+        scheduler: reap what they left and fail them (node-lost, retried while tries remain)."""
         running_here = self._manager.running()
         with self._sessions() as session:
             left = [exe_id for exe_id in session.scalars(
                 select(JobExecution.id).where(JobExecution.status == RUNNING,
-                                              JobExecution.node_id.in_(self._offers)))
+                                              JobExecution.node_id.in_(node_ids)))
                     if exe_id not in running_here]
         for job_exe_id in left:
             self._manager.reap(job_exe_id)
             self._fail(job_exe_id, NODE_LOST)
+
+    def _release(self) -> None:
+        try:
+            with self._sessions.begin() as session:
+                for node_id in self._offers:
+                    nodes.release_node(session, node_id, self.instance)
+        except Exception:  # the lease then goes stale on its own
+            log.exception("could not release this scheduler's nodes")
 
     def _kill_canceled(self) -> None:
         running = self._manager.running()
@@ -208,3 +242,18 @@ def _candidate(row: Queue) -> Candidate:
                      priority=row.priority, queued=row.queued,
                      required=Resources(row.cpus_required, row.mem_required,
                                         row.disk_total_required))
+
+
+def holder_is_alive(holder: str) -> bool:
+    """False only when `holder` ran on this host and its process no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

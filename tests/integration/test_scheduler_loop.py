@@ -7,6 +7,7 @@ a known number of cycles instead of after a sleep."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from scale.queue import transitions
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.local import LocalManager
 from scale.scheduler.matching import Resources
+from scale.timeutil import utcnow
 from tests.conftest import truncate_runtime_tables
 from tests.helpers import wait_until
 
@@ -169,11 +171,13 @@ def test_max_scheduled_holds_and_cancel_kills_the_running_job(sessions, loop, ma
 def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, manager):
     SchedulerLoop(sessions, manager, options=OPTIONS).start()  # registers the node
     job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
-    with sessions.begin() as session:  # a scheduler that died right after scheduling it
-        node_id = session.scalars(select(Node.id).where(Node.hostname == HOSTNAME)).one()
+    with sessions.begin() as session:  # a scheduler elsewhere that died right after scheduling it
+        node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
         row = transitions.claim_queued(session, limit=1)[0]
-        lost = transitions.schedule_execution(session, row, node_id=node_id, cpus=1, mem=64,
+        lost = transitions.schedule_execution(session, row, node_id=node.id, cpus=1, mem=64,
                                               disk_in=0, disk_out=1).id
+        node.scheduler_lease = "another-host:4242:crashed"
+        node.last_offer = utcnow() - dt.timedelta(minutes=5)  # its heartbeat has gone stale
 
     loop = SchedulerLoop(sessions, manager, options=OPTIONS)
     loop.start()
@@ -181,6 +185,25 @@ def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, mana
         exe = session.get(JobExecution, lost)
         assert exe.status == "FAILED" and exe.error.name == "node-lost"
     until_all(sessions, job_ids, "COMPLETED", loop=loop)  # the retry runs
+
+
+def test_a_second_scheduler_stands_by_while_the_first_holds_the_node(sessions, manager):
+    first = SchedulerLoop(sessions, manager, options=OPTIONS)
+    first.start()
+    queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    with sessions.begin() as session:  # the first scheduler is running this one
+        node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
+        row = transitions.claim_queued(session, limit=1)[0]
+        running = transitions.schedule_execution(session, row, node_id=node.id, cpus=1, mem=64,
+                                                 disk_in=0, disk_out=1).id
+
+    second = SchedulerLoop(sessions, manager, options=OPTIONS)
+    second.start()
+    second.cycle()
+    with sessions() as session:
+        assert session.get(JobExecution, running).status == "RUNNING"  # not reconciled away
+        node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
+        assert node.scheduler_lease == first.instance
 
 
 def test_node_is_paused_after_too_many_system_failures(sessions, loop):

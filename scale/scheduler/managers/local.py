@@ -89,7 +89,8 @@ class LocalManager:
         from scale.execution.runner import run_execution
 
         return cls(sessions=sessions, work_root=settings.work_root, runner=run_execution,
-                   docker=partial(docker_client, settings.docker_url), on_finished=on_finished)
+                   docker=partial(docker_client, settings.docker_url), hostname=settings.node_name,
+                   on_finished=on_finished)
 
     def nodes(self) -> list[NodeOffer]:
         return [self._offer]

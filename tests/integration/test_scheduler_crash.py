@@ -1,0 +1,125 @@
+"""Scheduler processes for real: `kill -9` while jobs run loses no job (the next scheduler
+takes the node over and fails what was left RUNNING as `node-lost`, a SYSTEM error, so it is
+retried), and schedulers running at once run every job exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from scale.db import make_engine, make_sessions
+from scale.definitions import job_types
+from scale.models.errors import Error
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
+from scale.queue import service as queue_service
+from tests.conftest import truncate_runtime_tables
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+JOBS = 6
+
+
+@pytest.fixture
+def committed(pg_url: str) -> Iterator[sessionmaker]:
+    engine = make_engine(pg_url)
+    yield make_sessions(engine)
+    truncate_runtime_tables(engine)
+    engine.dispose()
+
+
+def start_scheduler(pg_url: str, tmp_path: Path, name: str, node: str = "crash-test-node") -> subprocess.Popen:
+    env = {**os.environ, "SCALE_DATABASE_URL": pg_url, "SCALE_BROKER_URL": "redis://127.0.0.1:6379/8",
+           "SCALE_WORK_ROOT": str(tmp_path / "work"), "SCALE_NODE_NAME": node}
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "scheduler", "--home", str(tmp_path / "home")],
+                            env=env, stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+
+
+def count(sessions: sessionmaker, stmt) -> int:
+    with sessions() as session:
+        return session.scalar(stmt) or 0
+
+
+def test_kill_9_of_the_scheduler_loses_no_job(committed: sessionmaker, pg_url: str, tmp_path: Path):
+    with committed.begin() as session:
+        job_type = job_types.create_job_type(session, {
+            "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "1",
+                          "input_data": [], "output_data": []}})
+        for _ in range(JOBS):
+            queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+                "version": "1.0", "input_data": [], "output_data": []}})
+
+    first = start_scheduler(pg_url, tmp_path, "first")
+    try:
+        running = select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
+        wait_until(lambda: count(committed, running) >= 2, what="jobs to be running", timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    interrupted = count(committed, running)
+    assert interrupted >= 1
+
+    second = start_scheduler(pg_url, tmp_path, "second")
+    try:
+        completed = select(func.count()).select_from(Job).where(Job.status == JobStatus.COMPLETED)
+        wait_until(lambda: count(committed, completed) == JOBS, what="every job to complete", timeout=90)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+
+    with committed() as session:
+        per_job = dict(session.execute(
+            select(JobExecution.job_id, func.count()).where(JobExecution.status == JobExecutionStatus.COMPLETED)
+            .group_by(JobExecution.job_id)).all())
+        lost = session.scalar(select(func.count()).select_from(JobExecution).join(Error)
+                              .where(Error.name == "node-lost"))
+    assert sorted(per_job.values()) == [1] * JOBS
+    assert lost >= 1
+
+
+@pytest.mark.parametrize("nodes", [("node-a", "node-b"), ("same-node", "same-node")],
+                         ids=["two-nodes", "one-node"])
+def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmaker, pg_url: str,
+                                                            tmp_path: Path, nodes: tuple[str, str]):
+    """On two nodes both schedule from one queue; on one node the second stands by (it must
+    not reconcile, that is fail, what the first is running)."""
+    jobs = 40
+    with committed.begin() as session:
+        job_type = job_types.create_job_type(session, {
+            "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/true", "command_arguments": "",
+                          "input_data": [], "output_data": []}})
+        for _ in range(jobs):
+            queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+                "version": "1.0", "input_data": [], "output_data": []}})
+
+    schedulers = [start_scheduler(pg_url, tmp_path, name, node)
+                  for name, node in zip(("one", "two"), nodes, strict=True)]
+    try:
+        finished = select(func.count()).select_from(Job).where(
+            Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]))
+        wait_until(lambda: count(committed, finished) == jobs, what="every job to finish", timeout=90)
+    finally:
+        for scheduler in schedulers:
+            scheduler.send_signal(signal.SIGTERM)
+        for scheduler in schedulers:
+            assert scheduler.wait(timeout=30) == 0
+
+    with committed() as session:
+        statuses = session.scalars(select(Job.status)).all()
+        executions = session.scalar(select(func.count()).select_from(JobExecution))
+        started = session.scalar(select(func.count()).select_from(JobExecution)
+                                 .where(JobExecution.started.is_not(None)))
+        used_nodes = set(session.scalars(select(JobExecution.node_id).distinct()))
+    assert statuses == [JobStatus.COMPLETED] * jobs
+    assert executions == jobs and started == jobs
+    assert len(used_nodes) == len(set(nodes))
