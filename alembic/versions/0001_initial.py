@@ -89,7 +89,7 @@ INDEXED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 COMPOSITE_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("ix_queue_priority_queued", "queue", ("priority", "queued")),
+    ("ix_queue_priority_queued", "queue", ("priority", "queued", "id")),
     ("ix_job_load_job_type_id_measured", "job_load", ("job_type_id", "measured")),
 )
 # PostgreSQL only: there is no spatial index on GeoJSON text.

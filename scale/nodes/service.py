@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions.fields import BOOLEAN, body_schema
@@ -143,10 +144,17 @@ def register_node(session: Session, *, hostname: str, port: int, total: Resource
     fresh (within ONLINE_WINDOW) and `holder_is_alive(holder)` does not say it is gone, the
     node is BUSY and left untouched. Locks the node row."""
     now = now or utcnow()
-    node = session.scalar(select(Node).where(Node.hostname == hostname).with_for_update())
+    node = _lock_node_named(session, hostname)
     if node is None:
-        node = Node(hostname=hostname, port=port, created=now, last_modified=now)
-        session.add(node)
+        try:
+            # Two schedulers starting together on a new node both get here; one insert wins.
+            with session.begin_nested():
+                node = Node(hostname=hostname, port=port, created=now, last_modified=now)
+                session.add(node)
+                session.flush()
+        except IntegrityError:
+            node = _lock_node_named(session, hostname)
+            assert node is not None
     holder = node.scheduler_lease
     if (instance is not None and holder not in (None, instance) and is_online(node, now)
             and holder_is_alive(holder)):
@@ -162,6 +170,11 @@ def register_node(session: Session, *, hostname: str, port: int, total: Resource
     node.last_modified = now
     session.flush()
     return node, lease
+
+
+def _lock_node_named(session: Session, hostname: str) -> Node | None:
+    return session.scalar(select(Node).where(Node.hostname == hostname).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def release_node(session: Session, node_id: int, instance: str) -> None:

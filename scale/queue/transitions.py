@@ -17,9 +17,10 @@ PENDING, for its recipe to queue when its inputs are ready (reference, "Requeue 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, insert, inspect, literal, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 
 from scale.errors import InvalidTransition, NotFound
@@ -56,24 +57,72 @@ def claim_queued(session: Session, *, limit: int) -> list[Queue]:
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class Placement:
+    """A claimed queue row placed on a node with the resources it reserves there."""
+
+    queue_row: Queue
+    node_id: int
+    cpus: float
+    mem: float
+    disk_in: float | None = None  # default: what the queue row asks for
+    disk_out: float | None = None
+
+
+def schedule_many(session: Session, placements: Sequence[Placement]) -> list[int]:
+    """`schedule_execution` for a whole cycle's placements in a handful of statements (the
+    scheduler's hot path): lock the jobs (queue row -> job -> execution, the one lock order),
+    move those still QUEUED and their executions to RUNNING, and delete their queue rows.
+    Returns the job_exe_ids scheduled; a placement whose job was canceled meanwhile is left out."""
+    if not placements:
+        return []
+    by_job = {p.queue_row.job_id: p for p in placements}
+    now = utcnow()
+    # Lock first so a concurrent cancel waits for us (or we skip what it already canceled).
+    session.execute(select(Job.id).where(Job.id.in_(by_job)).with_for_update()).all()
+    moved = set(_dml(session, update(Job).where(Job.id.in_(by_job), Job.status == JobStatus.QUEUED)
+                     .values(status=JobStatus.RUNNING, started=now, last_status_change=now)
+                     .returning(Job.id)).scalars())
+    chosen = [by_job[job_id] for job_id in moved]
+    if not chosen:
+        return []
+    # Core, not the ORM: one executemany for every row's own resources and node.
+    exe_table = cast(Table, JobExecution.__table__)
+    session.execute(
+        update(exe_table).where(exe_table.c.id == bindparam("exe_id"),
+                                exe_table.c.status == JobExecutionStatus.QUEUED)
+        .values(status=JobExecutionStatus.RUNNING, node_id=bindparam("node"), cpus_scheduled=bindparam("cpus"),
+                mem_scheduled=bindparam("mem"), disk_in_scheduled=bindparam("disk_in"),
+                disk_out_scheduled=bindparam("disk_out"), disk_total_scheduled=bindparam("disk_total"),
+                started=now, last_modified=now),
+        [_placement_values(p) for p in chosen])
+    scheduled = [p.queue_row.job_exe_id for p in chosen]
+    _dml(session, delete(Queue).where(Queue.id.in_([p.queue_row.id for p in chosen])))
+    for placement in chosen:  # deleted: nothing left to re-read
+        session.expunge(placement.queue_row)
+    _expire(session, moved)
+    return scheduled
+
+
+def _placement_values(placement: Placement) -> dict[str, Any]:
+    row = placement.queue_row
+    disk_in = row.disk_in_required if placement.disk_in is None else placement.disk_in
+    disk_out = row.disk_out_required if placement.disk_out is None else placement.disk_out
+    return {"exe_id": row.job_exe_id, "node": placement.node_id, "cpus": placement.cpus, "mem": placement.mem,
+            "disk_in": disk_in, "disk_out": disk_out, "disk_total": disk_in + disk_out}
+
+
 def schedule_execution(session: Session, queue_row: Queue, *, node_id: int, cpus: float, mem: float,
                        disk_in: float, disk_out: float) -> JobExecution:
-    """Place a claimed queue row on a node: the row is deleted, and the execution and its job
-    become RUNNING with the resources reserved. Raises InvalidTransition if the row was taken
-    or its job is no longer QUEUED."""
-    job = lock_job(session, queue_row.job_id)
-    exe = _lock_execution_row(session, queue_row.job_exe_id)
-    if job.status != JobStatus.QUEUED or exe.status != JobExecutionStatus.QUEUED:
-        raise InvalidTransition(f"job {job.id} is {job.status}, not QUEUED")
-    gone = _dml(session, delete(Queue).where(Queue.id == queue_row.id))
-    if gone.rowcount != 1:
-        raise InvalidTransition(f"queue row {queue_row.id} was scheduled by someone else")
-    now = utcnow()
-    _move(session, JobExecution, exe.id, (JobExecutionStatus.QUEUED,), status=JobExecutionStatus.RUNNING,
-          node_id=node_id, cpus_scheduled=cpus, mem_scheduled=mem, disk_in_scheduled=disk_in,
-          disk_out_scheduled=disk_out, disk_total_scheduled=disk_in + disk_out, started=now)
-    _move(session, Job, job.id, (JobStatus.QUEUED,), status=JobStatus.RUNNING, started=now,
-          last_status_change=now)
+    """Place one claimed queue row on a node (see `schedule_many`). Raises InvalidTransition if
+    its job is no longer QUEUED."""
+    job_id = queue_row.job_id
+    scheduled = schedule_many(session, [Placement(queue_row, node_id=node_id, cpus=cpus, mem=mem,
+                                                  disk_in=disk_in, disk_out=disk_out)])
+    if not scheduled:
+        raise InvalidTransition(f"job {job_id} is no longer QUEUED")
+    exe = session.get(JobExecution, scheduled[0])
+    assert exe is not None
     return exe
 
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scale.errors import InvalidTransition
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import Node
@@ -84,7 +83,13 @@ class SchedulerLoop:
     def run(self, stop: threading.Event) -> None:
         """`start`, then cycle until `stop` is set; the manager is shut down on the way out."""
         try:
-            self.start()
+            while not stop.is_set():
+                try:
+                    self.start()
+                    break
+                except Exception:  # the database may not be up yet: keep trying
+                    log.exception("scheduler start failed; retrying")
+                    stop.wait(self._options.idle_wait)
             while not stop.is_set():
                 try:
                     busy = self.cycle()
@@ -186,18 +191,13 @@ class SchedulerLoop:
 
     def _schedule_rows(self, session: Session, assignments: Sequence[Assignment],
                        by_id: dict[int, Queue]) -> list[tuple[int, NodeOffer]]:
-        scheduled = []
-        for assignment in assignments:
-            row, need = by_id[assignment.candidate.queue_id], assignment.candidate.required
-            try:
-                with session.begin_nested():
-                    transitions.schedule_execution(
-                        session, row, node_id=assignment.node_id, cpus=need.cpus, mem=need.mem,
-                        disk_in=row.disk_in_required, disk_out=row.disk_out_required)
-            except InvalidTransition:
-                continue  # canceled since it was claimed
-            scheduled.append((row.job_exe_id, self._offers[assignment.node_id]))
-        return scheduled
+        placements = [transitions.Placement(by_id[a.candidate.queue_id], node_id=a.node_id,
+                                            cpus=a.candidate.required.cpus, mem=a.candidate.required.mem)
+                      for a in assignments]
+        node_of = {p.queue_row.job_exe_id: p.node_id for p in placements}
+        # A job canceled since it was claimed is left out.
+        return [(exe_id, self._offers[node_of[exe_id]])
+                for exe_id in transitions.schedule_many(session, placements)]
 
     def _match_nodes(self, session: Session) -> list[MatchNode]:
         scheduled = nodes.scheduled_by_node(session)
