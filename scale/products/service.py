@@ -20,12 +20,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
-from scale.errors import ValidationError
+from scale.errors import NotFound, ValidationError
 from scale.execution.outputs import CollectedOutput, ParsedInput
+from scale.listing import Filter, ListSpec, parse_bool, parse_int
 from scale.models.files import FileAncestryLink, ScaleFile, ScaleFileType
+from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution
 from scale.models.recipes import RecipeJob
 from scale.models.workspaces import Workspace
@@ -155,3 +157,50 @@ def _output_workspace(session: Session, data: job_data.JobData, output_name: str
     if workspace is None:
         raise ValidationError("output_data", f"workspace {entry.workspace_id} of output {output_name!r} does not exist")
     return workspace
+
+
+PRODUCT_LIST = ListSpec(
+    filters={"job_type_id": Filter(ScaleFile.job_type_id, parse_int),
+             "job_type_name": Filter(JobType.name),
+             "job_type_category": Filter(JobType.category),
+             "is_operational": Filter(ScaleFile.is_operational, parse_bool),
+             "file_name": Filter(ScaleFile.file_name)},
+    orders={"id": ScaleFile.id, "file_name": ScaleFile.file_name, "media_type": ScaleFile.media_type,
+            "file_size": ScaleFile.file_size, "created": ScaleFile.created,
+            "last_modified": ScaleFile.last_modified, "data_started": ScaleFile.data_started,
+            "data_ended": ScaleFile.data_ended, "is_operational": ScaleFile.is_operational,
+            "is_published": ScaleFile.is_published, "published": ScaleFile.published,
+            "unpublished": ScaleFile.unpublished, "deleted": ScaleFile.deleted,
+            "job_type__id": JobType.id, "job_type__name": JobType.name,
+            "job_type__version": JobType.version, "job_type__category": JobType.category},
+    default_order=("-last_modified", "-id"),
+    time_column=ScaleFile.last_modified,
+)
+
+
+def list_products_statement() -> Select:
+    """Rows of (product, the job type that made it)."""
+    return (select(ScaleFile, JobType).join(JobType, ScaleFile.job_type_id == JobType.id)
+            .where(ScaleFile.file_type == ScaleFileType.PRODUCT)
+            .options(selectinload(ScaleFile.workspace)))
+
+
+def list_product_updates_statement() -> Select:
+    """Rows of (product, job type) for the products that have ever been published."""
+    return list_products_statement().where(ScaleFile.has_been_published.is_(True))
+
+
+def source_files_of(session: Session, product_id: int) -> list[ScaleFile]:
+    """The source files a product was made from, directly or through its recipe."""
+    return list(session.scalars(
+        select(ScaleFile).join(FileAncestryLink, FileAncestryLink.ancestor_id == ScaleFile.id)
+        .where(FileAncestryLink.descendant_id == product_id, ScaleFile.file_type == ScaleFileType.SOURCE)
+        .distinct().order_by(ScaleFile.id)))
+
+
+def get_product(session: Session, product_id: int) -> ScaleFile:
+    """A product that is not deleted; NotFound otherwise (a source file is not a product)."""
+    product = session.get(ScaleFile, product_id)
+    if product is None or product.file_type != ScaleFileType.PRODUCT or product.is_deleted:
+        raise NotFound(f"product {product_id} does not exist")
+    return product
