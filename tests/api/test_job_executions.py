@@ -6,7 +6,7 @@ import pytest
 
 from scale.models.jobs import JobExecution
 from scale.queue import service, transitions
-from tests.unit.test_transitions import make_job_type, make_node, queued_job, run_job
+from tests.factories import make_job_type, make_node, queued_job, run_job
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.recipes import Recipe, RecipeJob, RecipeType, RecipeTypeRevision
 from scale.queue import transitions
-from tests.unit.test_transitions import (
+from tests.factories import (
     count,
     interface,
     make_file,

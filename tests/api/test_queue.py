@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.triggers import TriggerEvent
 from scale.queue import transitions
-from tests.unit.test_transitions import (
+from tests.factories import (
     MIB,
     count,
     interface,

@@ -15,7 +15,7 @@ from scale.db import make_engine
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.queue import transitions
 from tests.conftest import truncate_runtime_tables
-from tests.unit.test_transitions import make_job_type, make_node, queued_job
+from tests.factories import make_job_type, make_node, queued_job
 
 pytestmark = pytest.mark.integration
 
