@@ -200,16 +200,16 @@ def queue_job(session: Session, job: Job) -> JobExecution:
     `disk_out_const_required + disk_out_mult_required * disk_in`. The job becomes QUEUED with
     `num_exes` + 1; the write is guarded on the status, so a job another writer moved meanwhile
     raises InvalidTransition. A new job is added to the session here."""
-    session.add(job)
-    session.flush()  # a new job gets its id and its default status, PENDING
-    if job.status not in QUEUEABLE:
-        raise InvalidTransition(f"job {job.id} is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
+    # Sizes are set before the first flush, so a new job is written once, not inserted then updated.
     job_type = session.get(JobType, job.job_type_id)
     assert job_type is not None
     disk_in = input_size_mib(session, job.data)
     job.disk_in_required = disk_in
     job.disk_out_required = job_type.disk_out_const_required + job_type.disk_out_mult_required * disk_in
-    session.flush()
+    session.add(job)
+    session.flush()  # a new job gets its id and its default status, PENDING
+    if job.status not in QUEUEABLE:
+        raise InvalidTransition(f"job {job.id} is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
     if not _queue_many(session, [job.id], from_statuses=QUEUEABLE, now=utcnow()):
         raise InvalidTransition(f"job {job.id} changed status while being queued")
     return session.scalars(select(JobExecution).where(JobExecution.job_id == job.id,
