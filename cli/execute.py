@@ -34,7 +34,8 @@ def execute(settings: Settings, job_exe_id: int) -> int:
     try:
         settings.work_root.mkdir(parents=True, exist_ok=True)
         result = run_execution(make_sessions(engine), job_exe_id, work_root=settings.work_root,
-                               docker=partial(_docker_client, settings.docker_url), should_stop=stop.is_set)
+                               docker=partial(_docker_client, settings.docker_url), should_stop=stop.is_set,
+                               system_env=settings.to_env())
     finally:
         engine.dispose()
         for signum, handler in previous.items():

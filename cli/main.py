@@ -12,7 +12,7 @@ from scale.errors import ScaleError
 from scale.settings import Settings
 
 HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-                           default=Path(".scale"), show_default=True,
+                           default=Path(".scale"), show_default=True, envvar="SCALE_HOME",
                            help="Directory of the embedded default (SQLite database, admin token).")
 
 

@@ -33,6 +33,12 @@ class Settings:
     reads_require_token: bool = False
     # This machine's node name for the local resource manager (default: its hostname).
     node_name: str | None = None
+    # Where NFS mounts (`host:/path`) of workspaces and Strike processes are mounted.
+    mount_root: Path | None = None
+    # A Strike without a transfer_suffix takes a file as complete once its size and mtime
+    # have not changed for this long; every Strike rescans its directory this often.
+    strike_settle_seconds: float = 5.0
+    strike_rescan_seconds: float = 10.0
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -43,6 +49,7 @@ class Settings:
             database_url=f"sqlite:///{home / 'scale.db'}",
             broker_url=f"filesystem://{home / 'broker'}",
             work_root=home / "work",
+            mount_root=home / "mounts",
         )
 
     @classmethod
@@ -66,7 +73,42 @@ class Settings:
             work_root=Path(env["SCALE_WORK_ROOT"]) if env.get("SCALE_WORK_ROOT") else settings.work_root,
             reads_require_token=reads in ("true", "1", "yes"),
             node_name=env.get("SCALE_NODE_NAME") or None,
+            mount_root=Path(env["SCALE_MOUNT_ROOT"]) if env.get("SCALE_MOUNT_ROOT") else settings.mount_root,
+            strike_settle_seconds=_seconds(env, "SCALE_STRIKE_SETTLE_SECONDS", settings.strike_settle_seconds),
+            strike_rescan_seconds=_seconds(env, "SCALE_STRIKE_RESCAN_SECONDS", settings.strike_rescan_seconds),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
         return settings
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the `SCALE_*` variables that `from_env` reads back: what a system
+        job (a `scale` subcommand the runner starts) needs to reach the same database and broker."""
+        env = {
+            "SCALE_HOME": str(self.home),
+            "SCALE_DATABASE_URL": self.database_url,
+            "SCALE_BROKER_URL": self.broker_url,
+            "SCALE_WORK_ROOT": str(self.work_root),
+            "SCALE_RESOURCE_MANAGER": self.resource_manager,
+            "SCALE_READS_REQUIRE_TOKEN": "true" if self.reads_require_token else "false",
+            "SCALE_STRIKE_SETTLE_SECONDS": str(self.strike_settle_seconds),
+            "SCALE_STRIKE_RESCAN_SECONDS": str(self.strike_rescan_seconds),
+        }
+        optional = {"SCALE_MESOS_MASTER": self.mesos_master, "SCALE_DOCKER_URL": self.docker_url,
+                    "SCALE_NODE_NAME": self.node_name,
+                    "SCALE_MOUNT_ROOT": str(self.mount_root) if self.mount_root else None}
+        env.update({key: value for key, value in optional.items() if value})
+        return env
+
+
+def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
+    text = env.get(key)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be more than 0 seconds, not {text!r}")
+    return value

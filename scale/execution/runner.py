@@ -30,7 +30,7 @@ import shlex
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -135,14 +135,16 @@ class _Plan:
 
 def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
                   docker: DockerClientFactory | None = None, should_stop: Callable[[], bool] = lambda: False,
-                  poll_interval: float = 0.2) -> ExecutionResult:
+                  poll_interval: float = 0.2, system_env: Mapping[str, str] | None = None) -> ExecutionResult:
     """Run execution `job_exe_id` (scheduled, so RUNNING) to its end and report the outcome.
 
-    Blocks until the task ends, is killed, or the runner stops it. Never raises."""
+    `system_env` (`Settings.to_env()`) reaches only system job types: they are `scale`
+    subcommands that need the node's database and broker. Blocks until the task ends, is
+    killed, or the runner stops it. Never raises."""
     work = WorkDir(work_root / str(job_exe_id))
     launched: list[RunningTask] = []
     try:
-        result = _run(sessions, job_exe_id, work, docker, should_stop, poll_interval, launched)
+        result = _run(sessions, job_exe_id, work, docker, should_stop, poll_interval, launched, system_env or {})
     except _Failure as failure:
         _note(work.stderr, f"scale: {failure.error_name}: {failure}")
         result = _report_failure(sessions, job_exe_id, failure.error_name, failure.exit_code)
@@ -159,13 +161,14 @@ def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
 
 
 def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerClientFactory | None,
-         should_stop: Callable[[], bool], poll_interval: float, launched: list[RunningTask]) -> ExecutionResult:
+         should_stop: Callable[[], bool], poll_interval: float, launched: list[RunningTask],
+         system_env: Mapping[str, str]) -> ExecutionResult:
     with sessions() as session:
         exe = session.get(JobExecution, job_exe_id)
         if exe is None or exe.status != JobExecutionStatus.RUNNING:
             raise _Stopped(f"execution {job_exe_id} is {exe.status if exe else 'missing'}, not RUNNING")
         _prepare(work)
-        plan = _load_plan(session, exe, work)
+        plan = _load_plan(session, exe, work, system_env)
     try:
         for item in plan.retrievals:
             item.broker.retrieve(item.file_path, item.local_path)
@@ -206,7 +209,7 @@ def _prepare(work: WorkDir) -> None:
     work.stderr.touch()
 
 
-def _load_plan(session: Session, exe: JobExecution, work: WorkDir) -> _Plan:
+def _load_plan(session: Session, exe: JobExecution, work: WorkDir, system_env: Mapping[str, str]) -> _Plan:
     job = exe.job
     job_type = job.job_type
     try:
@@ -219,7 +222,8 @@ def _load_plan(session: Session, exe: JobExecution, work: WorkDir) -> _Plan:
         job_id=job.id, interface=interface, errors=errors, timeout=job.timeout, image=job_type.docker_image,
         privileged=job_type.docker_privileged, cpus=exe.cpus_scheduled or job.cpus_required,
         mem_mib=exe.mem_scheduled or job.mem_required,
-        env={str(key): str(value) for key, value in (exe.environment or {}).items()},
+        env={**(system_env if job_type.is_system else {}),
+             **{str(key): str(value) for key, value in (exe.environment or {}).items()}},
     )
     files = {row.id: row for row in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(data.file_ids())))}
     used: set[Path] = set()

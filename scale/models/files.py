@@ -57,6 +57,8 @@ class ScaleFile(Base):
     countries: Mapped[list[Any]] = mapped_column(default=list)
     is_parsed: Mapped[bool] = mapped_column(default=False, index=True)
     parsed: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # When parse trigger rules were last evaluated for the file (null or before `parsed`: due).
+    parse_triggered: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created: Mapped[dt.datetime] = created_column()
     last_modified: Mapped[dt.datetime] = last_modified_column()
 

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scale.db import Base
@@ -37,6 +37,8 @@ class Strike(Base):
     title: Mapped[str | None] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(Text)
     configuration: Mapped[dict[str, Any]]
+    # A deactivated Strike has no running job and is not restarted.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
     created: Mapped[dt.datetime] = created_column()
     last_modified: Mapped[dt.datetime] = last_modified_column()
@@ -71,6 +73,9 @@ class Ingest(Base):
     # Where the file is to be stored, and the scale-ingest job storing it.
     workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspace.id"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    # Why the ingest is ERRORED; when its ingest trigger rules were evaluated (null: not yet).
+    error: Mapped[str | None] = mapped_column(Text)
+    triggered: Mapped[dt.datetime | None] = mapped_column(Timestamp, index=True)
     created: Mapped[dt.datetime] = created_column()
     last_modified: Mapped[dt.datetime] = last_modified_column()
 

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scale.db import Base
@@ -39,13 +39,16 @@ class TriggerRule(Base):
 class TriggerEvent(Base):
     """Something that happened and caused jobs or recipes to be created.
 
-    `rule_id` is null for events no rule fired, such as a Strike transfer or a user's request."""
+    `rule_id` is null for events no rule fired, such as a Strike transfer or a user's request.
+    An ingest or parse rule fires at most once per source file: (rule_id, source_file_id) is unique."""
 
     __tablename__ = "trigger_event"
+    __table_args__ = (Index("uq_trigger_event_rule_id_source_file_id", "rule_id", "source_file_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(50), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("trigger_rule.id"), index=True)
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("scale_file.id"), index=True)
     description: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
 

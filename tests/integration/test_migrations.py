@@ -113,7 +113,7 @@ def test_postgresql_upgrade_seeds_and_downgrade(postgres_url: str) -> None:
     migrate.upgrade(postgres_url)
     engine = make_engine(postgres_url, poolclass=NullPool)
     try:
-        assert migrate.current(postgres_url) == "0001"
+        assert migrate.current(postgres_url) == "0002"
         assert _scale_tables(engine) == set(Base.metadata.tables)
         _assert_seeded(engine)
 

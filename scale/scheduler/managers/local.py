@@ -88,7 +88,8 @@ class LocalManager:
                       on_finished: Callable[[int], None] | None = None) -> LocalManager:
         from scale.execution.runner import run_execution
 
-        return cls(sessions=sessions, work_root=settings.work_root, runner=run_execution,
+        return cls(sessions=sessions, work_root=settings.work_root,
+                   runner=partial(run_execution, system_env=settings.to_env()),
                    docker=partial(docker_client, settings.docker_url), hostname=settings.node_name,
                    on_finished=on_finished)
 
