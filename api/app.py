@@ -15,6 +15,7 @@ from api.errors import register_error_handlers
 from api.namespaces import NAMESPACES
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
+from scale.workspaces import brokers
 
 
 def _authenticated(resource_method):
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     if sessions is None:
         sessions = make_sessions(make_engine(settings.database_url))
     app.extensions["scale.settings"] = settings
+    brokers.configure(mount_root=settings.mount_root)  # downloads may reach an nfs workspace
     app.extensions["scale.sessions"] = sessions
 
     blueprint = Blueprint("api", __name__, url_prefix="/api")

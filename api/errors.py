@@ -14,6 +14,7 @@ from scale.errors import (
     Unsupported,
     ValidationError,
 )
+from scale.workspaces.mounts import MountError
 
 # Conflict (a duplicate name/version) is a ValidationError: the reference answers 400.
 STATUS_FOR: dict[type[ScaleError], int] = {
@@ -22,6 +23,7 @@ STATUS_FOR: dict[type[ScaleError], int] = {
     NotFound: 404,
     InvalidTransition: 409,
     Unsupported: 501,
+    MountError: 503,  # the message names the workspace (or Strike) and what `mount` said
     ConfigError: 500,
 }
 

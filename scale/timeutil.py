@@ -53,5 +53,8 @@ def parse_duration(text: str, *, field: str) -> dt.timedelta:
 def parse_time_or_duration(text: str, *, field: str, now: dt.datetime | None = None) -> dt.datetime:
     """A datetime, or a duration meaning that long before `now` (`started=PT3H`)."""
     if text.upper().startswith("P"):
-        return (now or utcnow()) - parse_duration(text, field=field)
+        try:
+            return (now or utcnow()) - parse_duration(text, field=field)
+        except OverflowError:
+            raise ValidationError(field, f"{text!r} reaches back before the year 1") from None
     return parse_datetime(text, field=field)

@@ -12,10 +12,10 @@ source file, a deleted product or a file missing from the workspace."""
 
 from __future__ import annotations
 
-from flask import send_file
 from flask_restx import Namespace, Resource
 
 from api.context import db_session
+from api.downloads import send_workspace_file
 from api.listing import document_list, list_response
 from api.serialize import products as serialize
 from scale.products.service import (
@@ -25,7 +25,6 @@ from scale.products.service import (
     list_products_statement,
     source_files_of,
 )
-from scale.workspaces.brokers import broker_for
 
 ns = Namespace("products", description="Products: files that jobs produce")
 
@@ -58,9 +57,9 @@ class ProductUpdates(Resource):
 class ProductDownload(Resource):
     @ns.produces(["application/octet-stream"])
     @ns.response(404, "No such product, or its file is missing from the workspace")
+    @ns.response(503, "The product's NFS workspace cannot be mounted")
     def get(self, product_id: int):
         """Download a product's file (beyond the reference)."""
         product = get_product(db_session(), product_id)
-        stream = broker_for(product.workspace).open_read(product.file_path)
-        return send_file(stream, mimetype=product.media_type, as_attachment=True,
-                         download_name=product.file_name, max_age=0)
+        return send_workspace_file(product.workspace, product.file_path, download_name=product.file_name,
+                                   mimetype=product.media_type)

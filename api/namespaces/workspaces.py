@@ -1,12 +1,20 @@
-"""Workspace services: `/api/workspaces/` (create and edit go beyond the reference)."""
+"""Workspace services: `/api/workspaces/` (create and edit go beyond the reference).
+
+Beyond the reference: `GET /workspaces/{id}/files/<path>` streams the file stored at `path`
+(relative to the workspace root) through the workspace's broker: 404 for an unknown workspace
+or file, 400 for a path that leaves the workspace (`..`, a symlink out), 503 when an NFS
+workspace cannot be mounted (the message names the workspace and what `mount` said)."""
 
 from __future__ import annotations
+
+from pathlib import PurePosixPath
 
 from flask import url_for
 from flask_restx import Namespace, Resource
 
 from api.body import json_object
 from api.context import db_session
+from api.downloads import send_workspace_file
 from api.listing import document_list, list_response
 from api.serialize import workspaces as serialize
 from scale.definitions import workspaces
@@ -49,3 +57,15 @@ class WorkspaceDetail(Resource):
         workspace = workspaces.edit_workspace(session, workspace_id, json_object())
         session.commit()
         return serialize.workspace_detail(workspace)
+
+
+@ns.route("/<int:workspace_id>/files/<path:rel_path>")
+class WorkspaceFile(Resource):
+    @ns.produces(["application/octet-stream"])
+    @ns.response(400, "The path leaves the workspace")
+    @ns.response(404, "No such workspace, or no such file in it")
+    @ns.response(503, "The workspace is on NFS and cannot be mounted")
+    def get(self, workspace_id: int, rel_path: str):
+        """Download a file stored in a workspace (beyond the reference)."""
+        workspace = workspaces.get_workspace(db_session(), workspace_id)
+        return send_workspace_file(workspace, rel_path, download_name=PurePosixPath(rel_path).name)

@@ -1,16 +1,19 @@
-"""The host broker: files confined to the workspace root, atomic writes, and the registry."""
+"""The host and nfs brokers: files confined to the workspace root, atomic writes, and the registry."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from scale.errors import NotFound, ScaleError, Unsupported, ValidationError
-from scale.workspaces.brokers import HostBroker, broker_for
+from scale.errors import ConfigError, NotFound, ScaleError, ValidationError
+from scale.workspaces import brokers
+from scale.workspaces.brokers import HostBroker, NfsBroker, broker_for
 from scale.workspaces.brokers import host as host_module
+from scale.workspaces.brokers import nfs as nfs_module
 
 
 @pytest.fixture
@@ -23,6 +26,15 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def broker(root: Path) -> HostBroker:
     return HostBroker(root)
+
+
+@pytest.fixture(autouse=True)
+def mount_root(tmp_path: Path) -> Iterator[Path]:
+    """This process's brokers mount nfs workspaces under a fresh directory for each test."""
+    previous = brokers._mount_root
+    brokers.configure(mount_root=tmp_path / "mounts")
+    yield tmp_path / "mounts"
+    brokers.configure(mount_root=previous)
 
 
 @pytest.fixture
@@ -60,22 +72,63 @@ def test_paths_that_leave_the_root_are_refused(broker, local_file, tmp_path, bad
     assert not (tmp_path / "escape.txt").exists()
 
 
-def test_symlink_out_of_the_root_is_refused_for_every_operation(broker, root, local_file, tmp_path):
+# Every way a broker reaches the disk, each aimed at `path` (a file stored earlier at "inside.txt").
+OPERATIONS: dict[str, Callable[[HostBroker, str, Path], object]] = {
+    "store": lambda broker, path, local: broker.store(local, path),
+    "retrieve": lambda broker, path, local: broker.retrieve(path, local.parent / "fetched.txt"),
+    "move from": lambda broker, path, local: broker.move(path, "moved.txt"),
+    "move to": lambda broker, path, local: broker.move("inside.txt", path),
+    "delete": lambda broker, path, local: broker.delete(path),
+    "open_read": lambda broker, path, local: broker.open_read(path).close(),
+    "exists": lambda broker, path, local: broker.exists(path),
+    "size": lambda broker, path, local: broker.size(path),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("layout", ["parent directory", "last component", "dangling last component", "chained"])
+def test_symlinks_out_of_the_root_are_refused(broker, root, local_file, tmp_path, operation, layout):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(b"secret")
-    (root / "link").symlink_to(outside)
-    with pytest.raises(ValidationError):
-        broker.store(local_file, "link/new.txt")
-    with pytest.raises(ValidationError):
-        broker.retrieve("link/secret.txt", tmp_path / "stolen.txt")
-    with pytest.raises(ValidationError):
-        broker.open_read("link/secret.txt")
-    with pytest.raises(ValidationError):
-        broker.delete("link/secret.txt")
-    assert not (outside / "new.txt").exists()
-    assert (outside / "secret.txt").exists()
-    assert not (tmp_path / "stolen.txt").exists()
+    broker.store(local_file, "inside.txt")
+    if layout == "parent directory":
+        (root / "link").symlink_to(outside)
+        path = "link/secret.txt"
+    elif layout == "last component":
+        (root / "link.txt").symlink_to(outside / "secret.txt")
+        path = "link.txt"
+    elif layout == "dangling last component":
+        (root / "link.txt").symlink_to(outside / "not-yet.txt")
+        path = "link.txt"
+    else:  # a link inside the root to a directory inside the root that links out
+        (root / "inner").mkdir()
+        (root / "inner" / "out").symlink_to(outside)
+        (root / "hop").symlink_to(root / "inner")
+        path = "hop/out/secret.txt"
+    with pytest.raises(ValidationError, match="resolves outside the workspace") as caught:
+        OPERATIONS[operation](broker, path, local_file)
+    assert caught.value.field == "path"
+    assert sorted(os.listdir(outside)) == ["secret.txt"]  # nothing written or moved out there
+    assert (outside / "secret.txt").read_bytes() == b"secret"
+    assert (root / "inside.txt").read_bytes() == b"payload\n"  # the move's source stayed put
+    assert not (local_file.parent / "fetched.txt").exists()
+
+
+@pytest.mark.parametrize("operation", ["exists", "open_read", "delete", "size"])
+def test_a_symlink_loop_is_refused_as_a_bad_path(broker, root, local_file, operation):
+    (root / "loop1").symlink_to(root / "loop2")
+    (root / "loop2").symlink_to(root / "loop1")
+    with pytest.raises(ValidationError, match="'loop1/f.txt' cannot be resolved"):
+        OPERATIONS[operation](broker, "loop1/f.txt", local_file)
+
+
+@pytest.mark.parametrize("path", ["x" * 256, "a/" + "é" * 128 + "/b.txt", "/".join(["d" * 250] * 17)])
+def test_names_and_paths_the_kernel_cannot_take_are_refused(broker, local_file, path):
+    with pytest.raises(ValidationError, match="longer than"):
+        broker.exists(path)
+    with pytest.raises(ValidationError, match="longer than"):
+        broker.store(local_file, path)
 
 
 def test_symlink_inside_the_root_is_followed(broker, root, local_file):
@@ -132,10 +185,36 @@ def test_broker_for_reads_the_workspace_configuration(root):
     assert isinstance(broker, HostBroker) and broker.root == root
 
 
-def test_broker_for_nfs_is_a_clear_unsupported_error():
+def test_broker_for_nfs_places_the_mount_under_the_mount_root_without_mounting(mount_root):
     workspace = SimpleNamespace(name="w", json_config={"broker": {"type": "nfs", "mount": "host:/exports"}})
-    with pytest.raises(Unsupported, match="nfs brokers are not supported yet"):
+    broker = broker_for(workspace)
+    assert isinstance(broker, NfsBroker)
+    assert broker.root == mount_root / "workspaces" / "w" and broker.remote == "host:/exports"
+    assert not (mount_root / "workspaces").exists()  # building a broker mounts nothing
+
+
+def test_broker_for_nfs_without_a_mount_root_is_a_config_error():
+    brokers.configure(mount_root=None)
+    workspace = SimpleNamespace(name="w", json_config={"broker": {"type": "nfs", "mount": "host:/exports"}})
+    with pytest.raises(ConfigError, match="'w' is on NFS, but this process has no mount root"):
         broker_for(workspace)
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_nfs_workspace_named_like_a_parent_directory_is_refused(mount_root, name):
+    workspace = SimpleNamespace(name=name, json_config={"broker": {"type": "nfs", "mount": "host:/exports"}})
+    with pytest.raises(ConfigError, match="cannot name a mount point"):
+        broker_for(workspace)
+
+
+def test_nfs_broker_refuses_a_bad_path_before_mounting(mount_root, local_file, monkeypatch):
+    def no_mount(*args, **kwargs):
+        raise AssertionError("mounted for a path that was refused")
+
+    monkeypatch.setattr(nfs_module, "ensure_nfs_mounted", no_mount)
+    broker = NfsBroker("w", "host:/exports", mount_root / "workspaces" / "w")
+    with pytest.raises(ValidationError, match="'..' segment"):
+        broker.store(local_file, "../x.txt")
 
 
 def test_broker_for_unknown_type_is_refused():

@@ -1,37 +1,56 @@
 """Workspace brokers: one registry keyed by the broker `type` of a workspace configuration.
 
-`nfs` workspaces (the reference's broker) arrive with Strike ingest in issue 4; until then
-asking for one is an Unsupported error (501) that says so."""
+`host` is a directory on this machine; `nfs` (the reference's) is an NFS export that the
+broker mounts under the process's mount root (`Settings.mount_root`). Every process sets that
+root once at start with `configure(mount_root=...)` (the `scale` commands and the web app do),
+so the many places that ask `broker_for(workspace)` need no settings of their own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from scale.errors import ConfigError, Unsupported
+from scale.errors import ConfigError
 from scale.models.workspaces import Workspace
 from scale.workspaces.brokers.base import Broker
 from scale.workspaces.brokers.host import HostBroker
+from scale.workspaces.brokers.nfs import NfsBroker
 
-__all__ = ["BROKER_TYPES", "Broker", "HostBroker", "broker_for"]
+__all__ = ["BROKER_TYPES", "Broker", "HostBroker", "NfsBroker", "broker_for", "configure"]
 
-# A broker type's factory takes the validated `json_config["broker"]` object.
-BROKER_TYPES: dict[str, Callable[[Mapping[str, Any]], Broker]] = {
-    "host": HostBroker.from_config,
+_mount_root: Path | None = None
+
+
+def configure(*, mount_root: Path | None) -> None:
+    """Set where this process mounts `nfs` workspaces (`Settings.mount_root`); call at start."""
+    global _mount_root
+    _mount_root = mount_root
+
+
+def _nfs(workspace_name: str, config: Mapping[str, Any]) -> Broker:
+    if _mount_root is None:
+        raise ConfigError(f"workspace {workspace_name!r} is on NFS, but this process has no mount root "
+                          "(SCALE_MOUNT_ROOT; brokers.configure was not called)")
+    return NfsBroker.for_workspace(workspace_name, config, _mount_root)
+
+
+# A broker type's factory takes the workspace name and the validated `json_config["broker"]`.
+BROKER_TYPES: dict[str, Callable[[str, Mapping[str, Any]], Broker]] = {
+    "host": lambda _name, config: HostBroker.from_config(config),
+    "nfs": _nfs,
 }
 
 
 def broker_for(workspace: Workspace) -> Broker:
-    """The broker that stores `workspace`'s files, from its `json_config["broker"]`.
+    """The broker that stores `workspace`'s files, from its `json_config["broker"]`. Building it
+    touches nothing; an `nfs` broker mounts on its first file operation (MountError if it cannot).
 
-    Raises Unsupported for `nfs` (not yet built) and ConfigError for a type no build knows
-    (the workspace configuration spec refuses those, so only a hand-edited row has one)."""
+    Raises ConfigError for a type no build knows (the workspace configuration spec refuses
+    those, so only a hand-edited row has one)."""
     config = (workspace.json_config or {}).get("broker") or {}
     kind = config.get("type")
-    if kind == "nfs":
-        raise Unsupported(f"workspace {workspace.name!r}: nfs brokers are not supported yet; "
-                          "use a host broker (nfs arrives with Strike ingest)")
     factory = BROKER_TYPES.get(kind) if isinstance(kind, str) else None
     if factory is None:
         raise ConfigError(f"workspace {workspace.name!r} has an unknown broker type {kind!r}")
-    return factory(config)
+    return factory(workspace.name, config)

@@ -16,6 +16,11 @@ from typing import Any, BinaryIO
 
 from scale.errors import NotFound, ValidationError
 
+# Linux limits on one name and on a whole path, in bytes; longer ones fail in the kernel
+# (ENAMETOOLONG), so they are refused up front as bad input.
+NAME_MAX = 255
+PATH_MAX = 4096
+
 
 class HostBroker:
     """Files under `root`, a local directory (created on first store)."""
@@ -71,14 +76,23 @@ class HostBroker:
             raise ValidationError("path", f"{rel_path!r} may not contain a '..' segment")
         if not parts:
             raise ValidationError("path", f"{rel_path!r} names the workspace root, not a file")
+        if any(len(os.fsencode(part)) > NAME_MAX for part in parts):
+            raise ValidationError("path", f"a name in {rel_path[:80]!r}... is longer than {NAME_MAX} bytes")
         return "/".join(parts)
 
     def _path(self, rel_path: str) -> Path:
-        """The absolute path of `rel_path`, refused if symlinks on disk lead it out of the root."""
+        """The absolute path of `rel_path`, refused if symlinks on disk lead it out of the root.
+        Every operation reaches the disk through here (the nfs broker mounts in its override)."""
         root = self.root.resolve()
-        candidate = (root / self._relative(rel_path)).resolve()
+        relative = self._relative(rel_path)
+        try:
+            candidate = (root / relative).resolve()
+        except (RuntimeError, OSError) as error:  # a symlink loop (RuntimeError before Python 3.13)
+            raise ValidationError("path", f"{rel_path!r} cannot be resolved: {error}") from None
         if not candidate.is_relative_to(root) or candidate == root:
             raise ValidationError("path", f"{rel_path!r} resolves outside the workspace")
+        if len(os.fsencode(candidate)) >= PATH_MAX:
+            raise ValidationError("path", f"{rel_path[:80]!r}... makes a path longer than {PATH_MAX} bytes")
         return candidate
 
     def _existing(self, rel_path: str) -> Path:

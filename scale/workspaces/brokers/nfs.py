@@ -1,0 +1,44 @@
+"""The `nfs` broker (the reference's): a workspace on an NFS export, `mount` = `host:/path`.
+
+The export is mounted at `<mount root>/workspaces/<workspace name>` the first time the broker
+touches a file (not when it is built, so listing or serializing a workspace never mounts), then
+the broker is a host broker on that directory: the same confinement and atomic writes. A mount
+that fails is a MountError naming the workspace and what `mount` said."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scale.errors import ConfigError
+from scale.workspaces.brokers.host import HostBroker
+from scale.workspaces.mounts import MountError, ensure_nfs_mounted
+
+
+class NfsBroker(HostBroker):
+    """Files under the mount of `remote` at `mount_point`, mounted on first use."""
+
+    def __init__(self, workspace_name: str, remote: str, mount_point: Path) -> None:
+        super().__init__(mount_point)
+        self.workspace_name = workspace_name
+        self.remote = remote
+        self._mounted = False
+
+    @classmethod
+    def for_workspace(cls, workspace_name: str, config: Mapping[str, Any], mount_root: Path) -> NfsBroker:
+        """The broker for `{"type": "nfs", "mount": ...}` of the workspace called `workspace_name`."""
+        # Workspace names may be "." or "..", which would put the mount on a parent directory.
+        if workspace_name in (".", "..") or "/" in workspace_name:
+            raise ConfigError(f"workspace {workspace_name!r}: its name cannot name a mount point")
+        return cls(workspace_name, config["mount"], mount_root.absolute() / "workspaces" / workspace_name)
+
+    def _path(self, rel_path: str) -> Path:
+        self._relative(rel_path)  # a bad path is refused before anything is mounted
+        if not self._mounted:
+            try:
+                ensure_nfs_mounted(self.remote, self.root)
+            except MountError as error:
+                raise MountError(f"workspace {self.workspace_name!r}: {error}") from error
+            self._mounted = True
+        return super()._path(rel_path)
