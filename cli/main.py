@@ -17,10 +17,14 @@ HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=
 
 
 def load_settings(home: Path) -> Settings:
+    from scale.workspaces import brokers
+
     try:
-        return Settings.from_env(os.environ, home=home)
+        settings = Settings.from_env(os.environ, home=home)
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
+    brokers.configure(mount_root=settings.mount_root)  # every process may reach an nfs workspace
+    return settings
 
 
 @click.group()
@@ -113,6 +117,27 @@ def execute(job_exe_id: int, home: Path) -> None:
     from cli.execute import execute as run_one
 
     sys.exit(run_one(load_settings(home), job_exe_id))
+
+
+@main.command()
+@click.argument("strike_id", type=int)
+@HOME_OPTION
+def strike(strike_id: int, home: Path) -> None:
+    """Watch Strike STRIKE_ID's directory and ingest what lands there (the `scale-strike` job)."""
+    from cli.strike import run_strike
+
+    sys.exit(run_strike(load_settings(home), strike_id))
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="List what would be ingested; write nothing.")
+@HOME_OPTION
+def scan(config: Path, dry_run: bool, home: Path) -> None:
+    """Ingest the files already in a directory or workspace, as the JSON file CONFIG says."""
+    from cli.scan import run_scan
+
+    sys.exit(run_scan(load_settings(home), config, dry_run=dry_run))
 
 
 @main.command()

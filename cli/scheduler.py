@@ -11,12 +11,15 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
 from scale.models.jobs import JobExecution
+from scale.models.triggers import TriggerRuleType
 from scale.recipes.service import recipe_ids_for_jobs
 from scale.scheduler.loop import SchedulerLoop
 from scale.scheduler.managers import make_manager
 from scale.settings import Settings
+from scale.triggers.service import parsed_files_due
 from workers.app import make_celery
 from workers.tasks import send_advance
+from workers.trigger_tasks import send_evaluate_triggers
 
 log = logging.getLogger("scale.scheduler")
 
@@ -37,7 +40,7 @@ def run_scheduler(settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        manager = make_manager(settings, sessions, on_finished=recipe_advancer(settings, sessions))
+        manager = make_manager(settings, sessions, on_finished=after_execution(settings, sessions))
         log.info("scheduler started with the %s resource manager", manager.name)
         SchedulerLoop(sessions, manager).run(stop)
     finally:
@@ -46,15 +49,21 @@ def run_scheduler(settings: Settings) -> int:
     return 0
 
 
-def recipe_advancer(settings: Settings, sessions: sessionmaker) -> Callable[[int], None]:
+def after_execution(settings: Settings, sessions: sessionmaker) -> Callable[[int], None]:
     """After an execution ends (its outcome committed by the runner), send the advancement of
-    the recipe its job belongs to, so the next jobs queue without waiting for the clock."""
+    the recipe its job belongs to, so the next jobs queue without waiting for the clock, and
+    the parse trigger evaluations of the source files whose parse results the job recorded."""
     celery = make_celery(settings)
 
-    def advance(job_exe_id: int) -> None:
+    def after(job_exe_id: int) -> None:
+        recipe_ids: set[int] = set()
+        parsed_ids: list[int] = []
         with sessions() as session:
             exe = session.get(JobExecution, job_exe_id)
-            recipe_ids = recipe_ids_for_jobs(session, [exe.job_id]) if exe is not None else set()
+            if exe is not None:
+                recipe_ids = recipe_ids_for_jobs(session, [exe.job_id])
+                parsed_ids = parsed_files_due(session, exe.job_id)
         send_advance(recipe_ids, app=celery)
+        send_evaluate_triggers(TriggerRuleType.PARSE.value, parsed_ids, app=celery)
 
-    return advance
+    return after

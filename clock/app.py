@@ -13,7 +13,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scale.settings import Settings
 from workers.app import make_celery
+from workers.ingest_tasks import SWEEP_INGESTS
 from workers.tasks import SWEEP_RECIPES
+from workers.trigger_tasks import SWEEP_TRIGGERS
 
 log = logging.getLogger("scale.clock")
 
@@ -27,6 +29,10 @@ def run_clock(settings: Settings) -> int:
     scheduler.add_job(lambda: celery.send_task(SWEEP_RECIPES), "interval",
                       seconds=SWEEP_RECIPES_EVERY_S, id="sweep-recipes", coalesce=True,
                       max_instances=1)
+    scheduler.add_job(lambda: celery.send_task(SWEEP_TRIGGERS), "interval", seconds=SWEEP_RECIPES_EVERY_S,
+                      id="sweep-triggers", coalesce=True, max_instances=1)
+    scheduler.add_job(lambda: celery.send_task(SWEEP_INGESTS), "interval", seconds=SWEEP_RECIPES_EVERY_S,
+                      id="sweep-ingests", coalesce=True, max_instances=1)
 
     def stop(signum: int, _frame: object) -> None:
         log.info("received signal %s; stopping", signum)

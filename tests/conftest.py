@@ -141,6 +141,8 @@ def truncate_runtime_tables(engine: Engine) -> None:
     from scale.db import Base
 
     with engine.begin() as conn:
+        # The one foreign key that points back up the table order (see TriggerEvent.source_file_id).
+        conn.execute(text("UPDATE trigger_event SET source_file_id = NULL"))
         for table in reversed(Base.metadata.sorted_tables):
             keep = SEEDED.get(table.name)
             where = f" WHERE NOT ({keep})" if keep else ""

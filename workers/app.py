@@ -81,7 +81,9 @@ def make_celery(settings: Settings) -> ScaleCelery:
         worker_hijack_root_logger=False,
     )
     # Importing the module registers its shared tasks with every app, this one included.
+    import workers.ingest_tasks  # noqa: F401
     import workers.tasks  # noqa: F401
+    import workers.trigger_tasks  # noqa: F401
 
     return app
 

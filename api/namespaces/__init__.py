@@ -7,6 +7,7 @@ from flask_restx import Namespace
 from api.namespaces import (
     configuration,
     errors,
+    ingests,
     job_executions,
     job_types,
     jobs,
@@ -16,14 +17,19 @@ from api.namespaces import (
     queue_recipes,
     recipe_types,
     recipes,
+    scans,
     scheduler,
+    sources,
+    strikes,
     system_status,
+    triggers,
     workspaces,
 )
 
 NAMESPACES: list[tuple[Namespace, str]] = [
     (configuration.ns, "/configuration"),
     (errors.ns, "/errors"),
+    (ingests.ns, "/ingests"),
     (job_executions.ns, "/job-executions"),
     (job_types.ns, "/job-types"),
     (jobs.ns, "/jobs"),
@@ -33,7 +39,13 @@ NAMESPACES: list[tuple[Namespace, str]] = [
     (queue_recipes.ns, "/queue"),
     (recipe_types.ns, "/recipe-types"),
     (recipes.ns, "/recipes"),
+    (scans.ns, "/scans"),
     (scheduler.ns, "/scheduler"),
+    (sources.ns, "/sources"),
+    (strikes.create_ns, "/strike"),
+    (strikes.ns, "/strikes"),
     (system_status.ns, "/status"),
+    (triggers.rules_ns, "/trigger-rules"),
+    (triggers.events_ns, "/trigger-events"),
     (workspaces.ns, "/workspaces"),
 ]

@@ -25,13 +25,13 @@ from scale.models.files import ScaleFileType
 from scale.timeutil import to_iso
 
 
-def file_url(scale_file) -> str | None:
+def file_url(scale_file) -> str:
     base_url = scale_file.workspace.base_url
     if base_url:
         return f"{base_url.rstrip('/')}/{scale_file.file_path.lstrip('/')}"
     if scale_file.file_type == ScaleFileType.PRODUCT:
         return url_for("api.products_product_download", product_id=scale_file.id, _external=True)
-    return None
+    return url_for("api.sources_source_download", source_id=scale_file.id, _external=True)
 
 
 def scale_file_base(scale_file) -> dict[str, Any]:

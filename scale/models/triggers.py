@@ -48,7 +48,9 @@ class TriggerEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(50), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("trigger_rule.id"), index=True)
-    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("scale_file.id"), index=True)
+    # use_alter: scale_file -> job -> trigger_event -> scale_file is a cycle; this edge breaks it
+    # for table ordering (the constraint itself is the same).
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("scale_file.id", use_alter=True), index=True)
     description: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
 

@@ -156,7 +156,7 @@ def register_node(session: Session, *, hostname: str, port: int, total: Resource
             node = _lock_node_named(session, hostname)
             assert node is not None
     holder = node.scheduler_lease
-    if (instance is not None and holder not in (None, instance) and is_online(node, now)
+    if (instance is not None and holder is not None and holder != instance and is_online(node, now)
             and holder_is_alive(holder)):
         return node, Lease.BUSY
     lease = Lease.HELD if holder == instance else Lease.ACQUIRED

@@ -44,11 +44,14 @@ def store_products(session: Session, job_exe: JobExecution, outputs: Sequence[Co
     Raises ValidationError when the job data gives an output no workspace (or an unknown one),
     ScaleError when the workspace's broker cannot be used, and OSError when copying fails.
     Files already copied stay in the workspace if a later one fails (the rows are rolled back)."""
+    if not any(output.files for output in outputs):
+        return []  # no lineage or recipe lookups for a job that made nothing
     job = job_exe.job
     data = job_data.parse(job.data)
     recipe_id = session.scalar(select(RecipeJob.recipe_id).where(RecipeJob.job_id == job.id).limit(1))
     ancestor_ids = _lineage(session, data.file_ids())
     products = []
+    published = utcnow()
     for output in outputs:
         workspace = _output_workspace(session, data, output.name)
         broker = broker_for(workspace)
@@ -68,6 +71,8 @@ def store_products(session: Session, job_exe: JobExecution, outputs: Sequence[Co
                 job_type_id=job.job_type_id,
                 recipe_id=recipe_id,
                 is_operational=job.job_type.is_operational,
+                # Published as its job completes: these rows commit with the completion.
+                is_published=True, has_been_published=True, published=published,
                 data_started=geo.data_started if geo else None,
                 data_ended=geo.data_ended if geo else None,
                 geometry=geometry_of(geo.geo_json) if geo and geo.geo_json else None,

@@ -26,6 +26,7 @@ def readme_blocks(heading: str) -> list[str]:
 def test_readme_session_creates_exports_and_imports(tmp_path: Path):
     first_block, second_block = readme_blocks("A first session")
     (recipe_block,) = readme_blocks("Running a recipe")
+    (files_block,) = readme_blocks("Files in, products out")
     port, second_port = free_port(), free_port()
     first = start_up(tmp_path / ".scale", port)
     second = start_up(tmp_path / "second", second_port)
@@ -48,6 +49,15 @@ def test_readme_session_creates_exports_and_imports(tmp_path: Path):
                               + recipe_block], cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert out.stdout.endswith("HELLO, WORLD\n")
+
+        files_block = files_block.replace("8000", str(port)).replace(
+            "/tmp/scale-incoming", str(tmp_path / "incoming")).replace("/tmp/scale-raw", str(tmp_path / "raw"))
+        out = subprocess.run(["bash", "-euo", "pipefail", "-c", first_block.split("# A workspace")[0]
+                              + files_block], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        assert '{"strike_id": 1}' in out.stdout
+        assert out.stdout.endswith("HELLO, FILES\n")
+        assert (tmp_path / "raw" / "notes").is_dir()
 
         exported = json.loads((tmp_path / "configuration.json").read_text())
         assert [j["name"] for j in exported["job_types"]] == ["make-png", "shrink"]

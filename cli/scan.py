@@ -1,0 +1,49 @@
+"""`scale scan CONFIG`: ingest the files already in a directory or workspace, once each.
+
+CONFIG is a JSON file holding a scan configuration (`scale/ingest/scan.py`). Each file's line is
+printed as it is looked at; the ingests are committed together, then their ingest tasks are sent
+(a running `scale worker` stores the files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from scale.db import make_engine, make_sessions
+from scale.errors import ScaleError
+from scale.ingest import scan as scans
+from scale.settings import Settings
+from workers.app import make_celery
+from workers.ingest_tasks import send_ingest
+
+
+def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
+    """Scan as `config_path` says; returns the exit code. A bad configuration is a ClickException."""
+    try:
+        configuration = json.loads(config_path.read_text())
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot read the scan configuration {config_path}: {error}") from None
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessions(engine).begin() as session:
+            items = scans.scan(session, configuration, dry_run=dry_run, progress=_print,
+                               mount_root=settings.mount_root or settings.home / "mounts")
+    except ScaleError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
+    if ingest_ids:
+        send_ingest(ingest_ids, app=make_celery(settings))
+    counts = {status: sum(item.status == status for item in items)
+              for status in ("INGEST", "DUPLICATE", "NO_RULE", "REGISTERED")}
+    summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "no files"
+    click.echo(f"{'dry run: ' if dry_run else ''}{summary}")
+    return 0
+
+
+def _print(item: scans.ScanItem) -> None:
+    target = f" -> {item.workspace}:{item.file_path}" if item.workspace and item.file_path else ""
+    click.echo(f"{item.status:<10} {item.path}{target}")

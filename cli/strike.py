@@ -1,0 +1,41 @@
+"""`scale strike STRIKE_ID`: one Strike's monitor (the `scale-strike` job), until SIGINT/SIGTERM.
+
+Files the monitor finds complete are handed to `scale.ingest_file` through the Celery app,
+after the transaction that made them TRANSFERRED has committed."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from scale.db import make_engine, make_sessions
+from scale.ingest.monitor import StrikeMonitor
+from scale.settings import Settings
+from workers.app import make_celery
+from workers.ingest_tasks import send_ingest
+
+log = logging.getLogger("scale.strike")
+
+
+def run_strike(settings: Settings, strike_id: int) -> int:
+    """Run the monitor of Strike `strike_id`; returns the exit code (0 when stopped by a signal,
+    or when the Strike was deactivated or deleted)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    engine = make_engine(settings.database_url)
+    celery = make_celery(settings)
+    monitor = StrikeMonitor(make_sessions(engine), strike_id,
+                            mount_root=settings.mount_root or settings.home / "mounts",
+                            on_transferred=lambda ids: send_ingest(ids, app=celery),
+                            settle_seconds=settings.strike_settle_seconds,
+                            rescan_seconds=settings.strike_rescan_seconds)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received signal %s; stopping", signum)
+        monitor.stop()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        return monitor.run()
+    finally:
+        engine.dispose()

@@ -1,0 +1,224 @@
+"""Scans: ingest the files already sitting in a directory or a workspace, each file once.
+
+A scan configuration is a Strike configuration (`mount`, optional `transfer_suffix`,
+`files_to_ingest`) or the same with `workspace` (a workspace name) in place of `mount`:
+
+* a directory scan looks at the top level of the directory (hidden files, directories, symlinks
+  and names ending in `transfer_suffix` are skipped, as a Strike does) and copies each file a rule
+  matches into the rule's workspace at `<workspace_path>/YYYY/MM/DD/<name>`; the originals stay;
+* a workspace scan walks the whole workspace: a file already registered there is skipped; a file
+  whose rule names the scanned workspace is registered in place (its path unchanged); a rule
+  naming another workspace copies it there.
+
+Each file is `INGEST` (an Ingest is created TRANSFERRED, with no Strike, and the shell sends its
+ingest task after the commit), `DUPLICATE` (the name is already a source file, is being
+ingested, or appears twice in the scan: nothing is written), `NO_RULE` (no rule matches:
+nothing is written; DEFERRED belongs to Strike directories) or `REGISTERED` (workspace scans: the
+file already is a Scale file). A dry run reports the same and writes nothing.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scale.definitions.fields import BOOLEAN, JSON_OBJECT, body_schema
+from scale.errors import ScaleError, Unsupported, ValidationError
+from scale.ingest import service, strikes
+from scale.models.files import ScaleFile, ScaleFileType
+from scale.models.ingest import Ingest, IngestStatus
+from scale.models.workspaces import Workspace
+from scale.specs import strike_configuration
+from scale.specs._schema import validate
+from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
+from scale.timeutil import utcnow
+from scale.workspaces.brokers import HostBroker, broker_for
+from scale.workspaces.mounts import ensure_nfs_mounted
+
+# `POST /api/scans/`: the configuration and whether this is a dry run (default false).
+SCAN_REQUEST_SCHEMA = body_schema({"configuration": JSON_OBJECT, "dry_run": BOOLEAN}, required=("configuration",))
+
+ScanStatus = Literal["INGEST", "DUPLICATE", "NO_RULE", "REGISTERED"]
+# Temporary files of the host broker's atomic writes (`.<name>.<random>.part`) are not files yet.
+_HIDDEN = re.compile(r"^\.")
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """One file the scan looked at. `path` is absolute for a directory, workspace-relative for a
+    workspace; `workspace` and `file_path` say where it would be (or is being) stored."""
+
+    file_name: str
+    path: str
+    status: ScanStatus
+    rule: str | None = None
+    workspace: str | None = None
+    file_path: str | None = None
+    ingest_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScanConfiguration:
+    rules: StrikeConfiguration
+    workspace: str | None  # None: a directory scan of `rules.mount`
+
+
+def parse_scan_configuration(session: Session, doc: object) -> ScanConfiguration:
+    """Validate a scan configuration; ValidationError fields start with `configuration`, and every
+    workspace named must exist and be active."""
+    if not isinstance(doc, dict):
+        raise ValidationError("configuration", "must be a JSON object")
+    if "workspace" not in doc:
+        return ScanConfiguration(strike_configuration.parse(strikes.parse_configuration(session, doc)), None)
+    name = doc["workspace"]
+    if "mount" in doc:
+        raise ValidationError("configuration.workspace", "give either mount or workspace, not both")
+    if not isinstance(name, str) or session.scalar(
+            select(Workspace.id).where(Workspace.name == name, Workspace.is_active)) is None:
+        raise ValidationError("configuration.workspace", f"workspace {name!r} does not exist or is not active")
+    # The rules are a Strike configuration's: validate them as one, on a placeholder mount.
+    rules = {key: value for key, value in doc.items() if key != "workspace"}
+    parsed = strikes.parse_configuration(session, {**rules, "mount": "/"})
+    return ScanConfiguration(strike_configuration.parse(parsed), name)
+
+
+def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: Path,
+         progress: Callable[[ScanItem], None] | None = None) -> list[ScanItem]:
+    """Scan a directory or workspace (see the module docstring) and return what each file is.
+
+    Unless `dry_run`, creates a TRANSFERRED ingest for each `INGEST` file (flushed, not
+    committed): the caller commits, then sends `scale.ingest_file` for their `ingest_id`s.
+    Raises ValidationError for a bad configuration or a directory that does not exist."""
+    config = parse_scan_configuration(session, configuration)
+    workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(
+        Workspace.name.in_({rule.workspace_name for rule in config.rules.files_to_ingest})))}
+    if config.workspace is None:
+        candidates = _directory_files(_directory(config.rules, mount_root), config.rules.transfer_suffix)
+        registered: set[str] = set()
+        scanned: Workspace | None = None
+    else:
+        scanned = session.scalars(select(Workspace).where(Workspace.name == config.workspace)).one()
+        candidates = _workspace_files(scanned)
+        registered = set(session.scalars(select(ScaleFile.file_path).where(ScaleFile.workspace_id == scanned.id)))
+    items: list[ScanItem] = []
+    seen: set[str] = set()
+    now = utcnow()
+    for rel, absolute, size in candidates:
+        name = os.path.basename(rel)
+        rule = config.rules.rule_for(name)
+        if rel in registered:
+            item = ScanItem(name, rel, "REGISTERED", workspace=config.workspace, file_path=rel)
+        elif rule is None:
+            item = ScanItem(name, _shown(rel, absolute, scanned), "NO_RULE")
+        else:
+            in_place = scanned is not None and rule.workspace_name == scanned.name
+            file_path = rel if in_place else service.workspace_file_path(rule, name, now)
+            item = ScanItem(name, _shown(rel, absolute, scanned), "INGEST", rule.filename_regex, rule.workspace_name,
+                            file_path)
+            if name in seen or _taken(session, name):
+                item = replace(item, status="DUPLICATE")
+            elif not dry_run:
+                ingest = _new_ingest(session, name, absolute, size, rule, workspaces[rule.workspace_name],
+                                     file_path, in_place=in_place)
+                item = replace(item, ingest_id=ingest.id)
+            seen.add(name)
+        items.append(item)
+        if progress is not None:
+            progress(item)
+    return items
+
+
+def scan_request(session: Session, body: dict[str, Any], *, mount_root: Path) -> tuple[bool, list[ScanItem]]:
+    """A scan from a `SCAN_REQUEST_SCHEMA` body: (dry_run, the items). ValidationError names the field."""
+    validate(body, SCAN_REQUEST_SCHEMA)
+    dry_run = bool(body.get("dry_run", False))
+    return dry_run, scan(session, body["configuration"], dry_run=dry_run, mount_root=mount_root)
+
+
+def _shown(rel: str, absolute: Path, scanned: Workspace | None) -> str:
+    return rel if scanned is not None else str(absolute)
+
+
+def _taken(session: Session, name: str) -> bool:
+    """The name is already a source file, or an ingest is about to store it."""
+    source = session.scalar(select(ScaleFile.id).where(ScaleFile.file_type == ScaleFileType.SOURCE,
+                                                       ScaleFile.file_name == name,
+                                                       ScaleFile.is_deleted.is_(False)).limit(1))
+    return source is not None or session.scalar(select(Ingest.id).where(
+        Ingest.file_name == name, Ingest.status.in_(service.IN_FLIGHT)).limit(1)) is not None
+
+
+def _new_ingest(session: Session, name: str, absolute: Path, size: int, rule: IngestRule, workspace: Workspace,
+                file_path: str, *, in_place: bool) -> Ingest:
+    now = utcnow()
+    ingest = Ingest(file_name=name, strike_id=None, status=IngestStatus.TRANSFERRED, bytes_transferred=size,
+                    file_size=size, transfer_started=now, transfer_ended=now, transfer_path=str(absolute),
+                    ingest_path=None if in_place else str(absolute), file_path=file_path, workspace_id=workspace.id,
+                    data_type=list(rule.data_types), created=now, last_modified=now,
+                    media_type=mimetypes.guess_type(name)[0] or service.DEFAULT_MEDIA_TYPE)
+    session.add(ingest)
+    session.flush()
+    return ingest
+
+
+def _directory(config: StrikeConfiguration, mount_root: Path) -> Path:
+    if config.mount_type == "nfs":
+        try:
+            point = mount_root / "scans" / re.sub(r"[^A-Za-z0-9._-]", "_", config.mount)
+            return ensure_nfs_mounted(config.mount, point)
+        except ScaleError as error:
+            raise ValidationError("configuration.mount", str(error)) from error
+    directory = Path(config.mount_path)
+    if not directory.is_dir():
+        raise ValidationError("configuration.mount", f"{str(directory)!r} is not a directory")
+    return directory
+
+
+def _directory_files(directory: Path, suffix: str | None) -> Iterator[tuple[str, Path, int]]:
+    """(name, path, size) of the regular, visible, complete files on the directory's top level, by name."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda item: item.name)
+    except OSError as error:
+        raise ValidationError("configuration.mount", f"cannot list {str(directory)!r}: {error}") from error
+    for entry in entries:
+        if _HIDDEN.match(entry.name) or (suffix and entry.name.endswith(suffix)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # gone since the listing
+        if stat.S_ISREG(info.st_mode):
+            yield entry.name, Path(entry.path), info.st_size
+
+
+def _workspace_files(workspace: Workspace) -> Iterator[tuple[str, Path, int]]:
+    """(relative path, absolute path, size) of the regular, visible files in the workspace, by path."""
+    broker = broker_for(workspace)
+    if not isinstance(broker, HostBroker):
+        raise Unsupported(f"workspace {workspace.name!r}: its broker cannot list files")
+    broker.exists(".scan")  # touching a path mounts an nfs workspace
+    root = broker.root.resolve()
+    found: list[tuple[str, Path, int]] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if not _HIDDEN.match(name)]
+        for name in files:
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            if not _HIDDEN.match(name) and stat.S_ISREG(info.st_mode):
+                found.append((path.relative_to(root).as_posix(), path, info.st_size))
+    return iter(sorted(found))

@@ -1,0 +1,1 @@
+"""Source files: the files Strike ingested, their reads and downloads."""

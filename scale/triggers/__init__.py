@@ -1,0 +1,1 @@
+"""Trigger rule evaluation: ingested and parsed source files create jobs and recipes."""

@@ -1,0 +1,71 @@
+"""POST /api/scans/ (beyond the reference): a dry run lists what would be ingested, a real scan
+creates one ingest per new file (and sends its task through the app's broker), a bad
+configuration is 400 naming the field, and a scan needs a token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from scale.models.ingest import Ingest
+from tests.factories import count
+from tests.unit.test_ingest_service import host_workspace
+
+
+@pytest.fixture
+def directory(db, tmp_path: Path) -> Path:
+    host_workspace(db, tmp_path / "ws")
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    (folder / "b.bin").write_text("b")
+    return folder
+
+
+def body(directory: Path, *, dry_run: bool | None = None, regex: str = r".*\.txt$") -> dict:
+    doc: dict = {"configuration": {"mount": str(directory), "files_to_ingest": [
+        {"filename_regex": regex, "workspace_path": "in", "workspace_name": "raw"}]}}
+    if dry_run is not None:
+        doc["dry_run"] = dry_run
+    return doc
+
+
+def test_a_dry_run_lists_the_files_and_writes_nothing(client, db, token, directory):
+    resp = client.post("/api/scans/", json=body(directory, dry_run=True), headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    data = resp.get_json()
+    assert (data["dry_run"], data["count"]) == (True, 2)
+    assert [(f["file_name"], f["status"], f["workspace"]) for f in data["files"]] == [
+        ("a.txt", "INGEST", "raw"), ("b.bin", "NO_RULE", None)]
+    assert data["files"][0]["file_path"].startswith("in/") and data["files"][0]["ingest_id"] is None
+    assert count(db, Ingest) == 0
+
+
+def test_a_scan_creates_one_ingest_per_new_file(client, db, token, directory, settings):
+    resp = client.post("/api/scans/", json=body(directory), headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    [item, _skipped] = resp.get_json()["files"]
+    ingest = db.scalars(select(Ingest)).one()
+    assert (item["ingest_id"], ingest.status, ingest.strike_id, ingest.file_name) == (
+        ingest.id, "TRANSFERRED", None, "a.txt")
+    # The ingest task went to the app's (embedded, filesystem) broker.
+    assert any((settings.home / "broker" / "queue").iterdir())
+    again = client.post("/api/scans/", json=body(directory), headers=token).get_json()
+    assert [f["status"] for f in again["files"]] == ["DUPLICATE", "NO_RULE"]
+    assert count(db, Ingest) == 1
+
+
+def test_a_bad_configuration_is_400_naming_the_field(client, db, token, directory):
+    resp = client.post("/api/scans/", json=body(directory, regex="(["), headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "configuration.files_to_ingest[0].filename_regex"
+    resp = client.post("/api/scans/", json={"configuration": {}, "dry_run": "yes"}, headers=token)
+    assert resp.status_code == 400 and "dry_run" in resp.get_json()["message"]
+    assert count(db, Ingest) == 0
+
+
+def test_a_scan_needs_a_token(client, db, directory):
+    assert client.post("/api/scans/", json=body(directory)).status_code == 401
+    assert count(db, Ingest) == 0

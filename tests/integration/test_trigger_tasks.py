@@ -1,0 +1,172 @@
+"""Trigger evaluation across connections and processes: two evaluations of one file racing on
+two connections, a parse rule fired by a real job run (the runner with the process runner), and
+a real Celery worker on Redis running `scale.evaluate_triggers` sent twice, the scheduler's
+after-execution hook and the `scale.sweep_triggers` sweep."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from cli.scheduler import after_execution
+from scale.execution.runner import COMPLETED, run_execution
+from scale.models.ingest import Ingest, IngestStatus
+from scale.models.jobs import Job
+from scale.models.triggers import TriggerEvent
+from scale.settings import Settings
+from scale.triggers.service import evaluate_triggers, parsed_files_due
+from tests.helpers import wait_until
+from tests.integration.test_celery_recipes import REPO, WORKER
+from tests.integration.test_runner import Setup
+from tests.unit.test_trigger_evaluation import add_job_type, add_source, rule
+from workers.app import make_celery
+from workers.trigger_tasks import SWEEP_TRIGGERS, send_evaluate_triggers
+
+pytestmark = pytest.mark.integration
+
+# A database of its own on the shared Redis, emptied before each test.
+REDIS_URL = "redis://127.0.0.1:6379/12"
+
+# Records parse results for its input (data type TXT) and writes one product.
+PARSING_SCRIPT = """
+echo product > "$3/made.txt"
+echo "ARTIFACT:out:$3/made.txt"
+echo '{"parse_results": [{"filename": "input.txt", "data_types": ["TXT"]}]}' > "$3/results_manifest.json"
+"""
+
+
+def jobs_of_type(session, job_type_id: int) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.job_type_id == job_type_id)))
+
+
+def test_two_connections_evaluating_one_file_create_one_job(committed_sessions, tmp_path):
+    with committed_sessions.begin() as db:
+        setup = Setup(db, tmp_path)
+        job_type = add_job_type(db, trigger_rule=rule(workspace="ws"))
+        source = add_source(db, setup.workspace)
+        job_type_id, source_id = job_type.id, source.id
+    barrier = threading.Barrier(2)
+    fired: list[int] = []
+    failures: list[BaseException] = []
+
+    def evaluate() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with committed_sessions.begin() as session:
+                fired.append(len(evaluate_triggers(session, "INGEST", source_id)))
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=evaluate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert sorted(fired) == [0, 1]
+    with committed_sessions() as db:
+        assert len(jobs_of_type(db, job_type_id)) == 1
+        assert db.scalar(select(func.count()).select_from(TriggerEvent)
+                         .where(TriggerEvent.source_file_id == source_id)) == 1
+
+
+def test_parse_rule_fires_for_the_file_a_real_job_parsed(sessions, tmp_path):
+    with sessions.begin() as db:
+        setup = Setup(db, tmp_path)
+        on_parse = add_job_type(db, "on-parse", trigger_rule=rule("PARSE", data_types=("TXT",), workspace="ws"))
+        exe = setup.job(db, PARSING_SCRIPT)
+        exe_id, job_id, on_parse_id, source_id = exe.id, exe.job_id, on_parse.id, setup.input_file.id
+
+    assert run_execution(sessions, exe_id, work_root=setup.work_root, poll_interval=0.05).status == COMPLETED
+
+    with sessions.begin() as db:
+        assert parsed_files_due(db, job_id) == [source_id]
+        [event] = evaluate_triggers(db, "PARSE", source_id)
+    with sessions() as db:
+        [job] = jobs_of_type(db, on_parse_id)
+        assert job.event_id == event.id and event.type == "PARSE" and event.source_file_id == source_id
+        assert job.data["input_data"] == [{"name": "input_file", "file_id": source_id}]
+        assert parsed_files_due(db, job_id) == []
+
+
+@pytest.fixture
+def redis_settings(tmp_path: Path, database_url: str) -> Settings:
+    """The test's database (PostgreSQL or SQLite) with Redis as the broker."""
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return replace(Settings.embedded(tmp_path / "home"), database_url=database_url, broker_url=REDIS_URL)
+
+
+@pytest.fixture
+def worker(redis_settings: Settings, tmp_path: Path) -> Iterator[Path]:
+    """A worker child process; always stopped (SIGTERM, then SIGKILL) when the test ends.
+    Yields its log file."""
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", WORKER, str(redis_settings.home), redis_settings.database_url,
+                                 redis_settings.broker_url], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, redis_settings, worker, tmp_path):
+    with committed_sessions.begin() as db:
+        setup = Setup(db, tmp_path)
+        on_ingest = add_job_type(db, "on-ingest", trigger_rule=rule(workspace="ws"))
+        on_parse = add_job_type(db, "on-parse", trigger_rule=rule("PARSE", data_types=("TXT",), workspace="ws"))
+        source_id = setup.input_file.id
+        db.add(Ingest(file_name="input.txt", status=IngestStatus.INGESTED, source_file_id=source_id))
+        swept = add_source(db, setup.workspace)  # ingested, but its evaluation was never sent
+        exe_id = setup.job(db, PARSING_SCRIPT).id
+        on_ingest_id, on_parse_id, swept_id = on_ingest.id, on_parse.id, swept.id
+
+    app = make_celery(redis_settings)
+    broker = redis.Redis.from_url(REDIS_URL)
+
+    def count_jobs(job_type_id: int, file_id: int) -> int:
+        with committed_sessions() as db:
+            return sum(job.data["input_data"][0]["file_id"] == file_id for job in jobs_of_type(db, job_type_id))
+
+    def drained() -> bool:
+        # Acknowledged late: a message leaves `unacked` only once its task has finished.
+        return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+
+    try:
+        # The same evaluation twice: the second finds the rule fired.
+        send_evaluate_triggers("INGEST", [source_id], app=app)
+        send_evaluate_triggers("INGEST", [source_id], app=app)
+        wait_until(lambda: count_jobs(on_ingest_id, source_id), what="the ingest-triggered job", timeout=60)
+        wait_until(drained, what="the worker to run and acknowledge both messages", timeout=30)
+
+        # A real run records parse results; the scheduler's hook sends the PARSE evaluation.
+        result = run_execution(committed_sessions, exe_id, work_root=setup.work_root, poll_interval=0.05)
+        assert result.status == COMPLETED
+        after_execution(redis_settings, committed_sessions)(exe_id)
+        wait_until(lambda: count_jobs(on_parse_id, source_id), what="the parse-triggered job", timeout=60)
+
+        app.send_task(SWEEP_TRIGGERS)
+        wait_until(lambda: count_jobs(on_ingest_id, swept_id), what="the sweep to evaluate the lost file", timeout=60)
+        wait_until(drained, what="the worker to finish the sweep's evaluations", timeout=30)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- worker log ---\n{worker.read_text()}") from None
+
+    assert count_jobs(on_ingest_id, source_id) == 1
+    assert count_jobs(on_parse_id, source_id) == 1
+    assert count_jobs(on_ingest_id, swept_id) == 1
+    with committed_sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Ingest).where(Ingest.triggered.is_(None))) == 0

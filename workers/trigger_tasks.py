@@ -1,0 +1,51 @@
+"""Trigger evaluation tasks: ingested and parsed source files fire their trigger rules.
+
+Send `scale.evaluate_triggers` only after the ingest (or the parse results) has committed;
+evaluation is idempotent per (rule, source file), so a duplicate delivery creates nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import Celery, current_app, shared_task
+from sqlalchemy.exc import OperationalError
+
+from scale.triggers import service as triggers
+
+logger = logging.getLogger(__name__)
+
+EVALUATE_TRIGGERS = "scale.evaluate_triggers"
+SWEEP_TRIGGERS = "scale.sweep_triggers"
+# A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
+_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+
+
+@shared_task(bind=True, name=EVALUATE_TRIGGERS, **_RETRY)
+def evaluate_triggers(self, kind: str, source_file_id: int) -> list[int]:
+    """Fire the `kind` ("INGEST" or "PARSE") trigger rules the source file meets and that have
+    not fired for it; returns the ids of the trigger events recorded."""
+    with self.app.sessions().begin() as session:
+        events = triggers.evaluate_triggers(session, kind, source_file_id)
+        session.flush()
+        return [event.id for event in events]
+
+
+@shared_task(bind=True, name=SWEEP_TRIGGERS, **_RETRY)
+def sweep_triggers(self) -> dict[str, list[int]]:
+    """Re-send evaluations that were lost (a crash between commit and send, or a lost message):
+    the clock sends this periodically. Returns the source file ids sent, by kind."""
+    with self.app.sessions().begin() as session:
+        due = triggers.files_needing_evaluation(session)
+    for kind, file_ids in due.items():
+        send_evaluate_triggers(kind, file_ids, app=self.app)
+    return due
+
+
+def send_evaluate_triggers(kind: str, source_file_ids: Iterable[int], *, app: Celery | None = None) -> None:
+    """Send `scale.evaluate_triggers` once for each source file id. Call it only AFTER the
+    transaction that ingested (INGEST) or parsed (PARSE) the files has committed. `app`
+    defaults to the current app (the one `make_celery` made last)."""
+    sender = app if app is not None else current_app
+    for source_file_id in sorted(set(source_file_ids)):
+        sender.send_task(EVALUATE_TRIGGERS, args=[kind, source_file_id])
