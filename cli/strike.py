@@ -1,6 +1,6 @@
 """`scale strike STRIKE_ID`: one Strike's monitor (the `scale-strike` job), until SIGINT/SIGTERM.
 
-Files the monitor finds complete are handed to `scale.ingest_file` through the Celery app,
+Files the monitor finds complete are handed to `scale.ingest_files` (in batches) through the Celery app,
 after the transaction that made them TRANSFERRED has committed."""
 
 from __future__ import annotations

@@ -19,14 +19,17 @@ EVALUATE_TRIGGERS = "scale.evaluate_triggers"
 SWEEP_TRIGGERS = "scale.sweep_triggers"
 # A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
 _RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+# Source files per task: one transaction's commit shared by a batch of evaluations.
+BATCH = 20
 
 
 @shared_task(bind=True, name=EVALUATE_TRIGGERS, **_RETRY)
-def evaluate_triggers(self, kind: str, source_file_id: int) -> list[int]:
-    """Fire the `kind` ("INGEST" or "PARSE") trigger rules the source file meets and that have
-    not fired for it; returns the ids of the trigger events recorded."""
+def evaluate_triggers(self, kind: str, source_file_ids: list[int]) -> list[int]:
+    """Fire the `kind` ("INGEST" or "PARSE") trigger rules each source file meets and that have
+    not fired for it, in one transaction; returns the ids of the trigger events recorded."""
     with self.app.sessions().begin() as session:
-        events = triggers.evaluate_triggers(session, kind, source_file_id)
+        events = [event for source_file_id in sorted(set(source_file_ids))
+                  for event in triggers.evaluate_triggers(session, kind, source_file_id)]
         session.flush()
         return [event.id for event in events]
 
@@ -43,9 +46,10 @@ def sweep_triggers(self) -> dict[str, list[int]]:
 
 
 def send_evaluate_triggers(kind: str, source_file_ids: Iterable[int], *, app: Celery | None = None) -> None:
-    """Send `scale.evaluate_triggers` once for each source file id. Call it only AFTER the
-    transaction that ingested (INGEST) or parsed (PARSE) the files has committed. `app`
+    """Send `scale.evaluate_triggers` for the source file ids, in batches of `BATCH`. Call it only
+    AFTER the transaction that ingested (INGEST) or parsed (PARSE) the files has committed. `app`
     defaults to the current app (the one `make_celery` made last)."""
     sender = app if app is not None else current_app
-    for source_file_id in sorted(set(source_file_ids)):
-        sender.send_task(EVALUATE_TRIGGERS, args=[kind, source_file_id])
+    ids = sorted(set(source_file_ids))
+    for first in range(0, len(ids), BATCH):
+        sender.send_task(EVALUATE_TRIGGERS, args=[kind, ids[first:first + BATCH]])

@@ -99,7 +99,7 @@ def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: 
     """Scan a directory or workspace (see the module docstring) and return what each file is.
 
     Unless `dry_run`, creates a TRANSFERRED ingest for each `INGEST` file (flushed, not
-    committed): the caller commits, then sends `scale.ingest_file` for their `ingest_id`s.
+    committed): the caller commits, then sends `scale.ingest_files` for their `ingest_id`s.
     Raises ValidationError for a bad configuration or a directory that does not exist."""
     config = parse_scan_configuration(session, configuration)
     workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(

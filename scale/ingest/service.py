@@ -6,7 +6,7 @@ Life of an ingest (statuses are the reference's):
   `update_transfers`); once complete, `register_files` applies the first matching rule:
   TRANSFERRED (workspace, data types, `file_path` = `<workspace_path>/YYYY/MM/DD/<name>` by the
   UTC date the transfer ended) or DEFERRED (no rule: the file stays where it is);
-* `ingest_file` stores a TRANSFERRED file: INGESTING, the bytes into the workspace through its
+* `ingest_files` stores TRANSFERRED files (a batch per task): INGESTING, the bytes into the workspace through its
   broker (atomic), a SOURCE `ScaleFile`, INGESTED. A name that is already a source file (or is
   being ingested by another ingest) is DUPLICATE and nothing is stored. Any failure is ERRORED
   with the reason in `error`, and the file is kept.
@@ -366,34 +366,53 @@ def _set_errored(ingest: Ingest, reason: str, now: dt.datetime) -> None:
 
 
 def ingest_file(sessions: sessionmaker, ingest_id: int) -> IngestResult:
-    """Store one TRANSFERRED (or interrupted INGESTING) ingest: idempotent and crash-safe (see the
-    module docstring). Runs its own short transactions from `sessions`, and tidies the file on the
-    Strike mount after the one that finished the ingest; the caller sends trigger evaluation for
-    an INGESTED result."""
-    action: FileAction | None = None
+    """`ingest_files` for one ingest."""
+    return ingest_files(sessions, [ingest_id])[ingest_id]
+
+
+def ingest_files(sessions: sessionmaker, ingest_ids: Sequence[int]) -> dict[int, IngestResult]:
+    """Store TRANSFERRED (or interrupted INGESTING) ingests: idempotent and crash-safe (see the
+    module docstring). A batch takes two short transactions however many files it holds (start
+    them all, copy outside any transaction, finish them all), then tidies the files on the
+    Strike mount; the caller sends trigger evaluation for the INGESTED results.
+
+    Returns each ingest id's result."""
+    results: dict[int, IngestResult] = {}
+    works: list[IngestWork] = []
+    finished: list[int] = []
     with sessions.begin() as session:
-        work = start_ingest(session, ingest_id)
-        if isinstance(work, IngestResult) and work.outcome != "NOTHING_TO_DO":
-            action = file_action(session, ingest_id)
-    if isinstance(work, IngestResult):
-        result = work
-    else:
+        for ingest_id in sorted(set(ingest_ids)):  # one lock order for every batch
+            work = start_ingest(session, ingest_id)
+            if isinstance(work, IngestResult):
+                results[ingest_id] = work
+                if work.outcome != "NOTHING_TO_DO":
+                    finished.append(ingest_id)
+            else:
+                works.append(work)
+    stored: dict[int, StoredFile] = {}
+    failures: dict[int, str] = {}
+    for work in works:
         try:
-            stored = store_file(work)
+            stored[work.ingest_id] = store_file(work)
         except IngestFailure as failure:
-            log.warning("ingest %s of %s failed: %s", ingest_id, work.file_name, failure)
-            with sessions.begin() as session:
-                if fail_ingest(session, ingest_id, str(failure)):
-                    action = file_action(session, ingest_id)
-            result = IngestResult("ERRORED")
-        else:
-            with sessions.begin() as session:
-                result = finish_ingest(session, ingest_id, stored)
-                if result.outcome == "INGESTED":
-                    action = file_action(session, ingest_id)
-    if action is not None:
-        _apply_logged(action, ingest_id)
-    return result
+            log.warning("ingest %s of %s failed: %s", work.ingest_id, work.file_name, failure)
+            failures[work.ingest_id] = str(failure)
+    if not works and not finished:
+        return results
+    with sessions.begin() as session:
+        for ingest_id, reason in failures.items():
+            results[ingest_id] = IngestResult("ERRORED")
+            if fail_ingest(session, ingest_id, reason):
+                finished.append(ingest_id)
+        for ingest_id, file in stored.items():
+            results[ingest_id] = finish_ingest(session, ingest_id, file)
+            if results[ingest_id].outcome == "INGESTED":
+                finished.append(ingest_id)
+        actions = {ingest_id: file_action(session, ingest_id) for ingest_id in finished}
+    for ingest_id, action in actions.items():
+        if action is not None:
+            _apply_logged(action, ingest_id)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------

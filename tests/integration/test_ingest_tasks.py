@@ -1,4 +1,4 @@
-"""`scale.ingest_file` and `scale.sweep_ingests` in a real Celery worker on Redis and PostgreSQL:
+"""`scale.ingest_files` and `scale.sweep_ingests` in a real Celery worker on Redis and PostgreSQL:
 an ingest sent twice stores one source file and fires its trigger rule once, and a worker killed
 with SIGKILL in the middle of an ingest leaves, after a restart and the sweep, exactly one
 source file and one triggered job."""
