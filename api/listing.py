@@ -21,17 +21,20 @@ def _page_url(page: int) -> str:
         f"{key}={value}" for key in args for value in args.getlist(key))
 
 
-def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], dict], *,
-                  rows: bool = False) -> dict:
+def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], Any], *,
+                  rows: bool = False, whole_page: bool = False) -> dict:
     """Run the request's list arguments against `stmt` and wrap one page of results, each
-    given to `serialize`: the first column of a row, or with `rows` the whole row."""
+    given to `serialize`: the first column of a row, or with `rows` the whole row. With
+    `whole_page`, `serialize` takes the page's list and returns the list of results, so what
+    the results need from elsewhere is read in one query, not one per result."""
     query = parse_list_args(request.args.to_dict(flat=False), spec)
     page: Page = paginate(db_session(), stmt, query, spec, rows=rows)
+    results = list(page.results)
     return {
         "count": page.count,
         "next": _page_url(page.page + 1) if page.has_next else None,
         "previous": _page_url(page.page - 1) if page.has_previous else None,
-        "results": [serialize(item) for item in page.results],
+        "results": serialize(results) if whole_page else [serialize(item) for item in results],
     }
 
 

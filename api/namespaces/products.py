@@ -32,9 +32,9 @@ def _summary(row) -> dict:
     return serialize.product_summary(*row)
 
 
-def _update(row) -> dict:
-    product, job_type = row
-    return serialize.product_update(product, job_type, source_files_of(db_session(), product.id))
+def _updates(rows: list) -> list[dict]:
+    sources = source_files_of(db_session(), [product.id for product, _job_type in rows])
+    return [serialize.product_update(product, job_type, sources[product.id]) for product, job_type in rows]
 
 
 @ns.route("/")
@@ -50,7 +50,8 @@ class ProductUpdates(Resource):
     @document_list(ns, PRODUCT_LIST)
     def get(self):
         """List product updates (published, unpublished, deleted) in the time range."""
-        return list_response(list_product_updates_statement(), PRODUCT_LIST, _update, rows=True)
+        return list_response(list_product_updates_statement(), PRODUCT_LIST, _updates, rows=True,
+                             whole_page=True)
 
 
 @ns.route("/<int:product_id>/download/")

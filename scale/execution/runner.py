@@ -8,7 +8,8 @@ of docs/execution.md:
    `stdout.log` and `stderr.log` (a leftover directory of an earlier attempt is emptied);
 2. retrieve the input files through their workspaces' brokers: a `file` input becomes
    `inputs/<input name>/<file name>`, a `files` input the directory `inputs/<input name>/`;
-3. build the argv with `JobInterface.command_argv` (never a shell) and record the start;
+3. build the argv with `JobInterface.command_argv` (never a shell) and record the start, in
+   the transaction of step 1 when there are no input files to retrieve;
 4. run a child process, or a Docker container when the job type has a `docker_image`;
 5. enforce the timeout (kill, SYSTEM error `timeout`), and kill without reporting when
    `should_stop()` says so or the execution is no longer RUNNING (canceled), checked about
@@ -16,7 +17,12 @@ of docs/execution.md:
 6. map a non-zero exit code through the job type's error mapping (unmapped: ALGORITHM error
    `algorithm-unknown`); on 0, collect outputs (`outputs.py`), store products and record
    parse results (`scale/products/service.py`);
-7. report with `complete_execution` / `fail_execution` in a transaction of its own.
+7. report with `complete_execution` / `fail_execution` in a transaction of its own (with the
+   products and parse results, when there are any).
+
+A job without input files or products costs five statements in two transactions: the
+scheduler runs tens of them a second on one Python interpreter, so the hot statements are
+built once.
 
 Failures Scale assigns itself: retrieving inputs or building the argv -> `pre-task`; the node
 cannot start a process -> `task-launch`; a Docker problem -> `docker`; storing products ->
@@ -35,15 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from scale.errors import InvalidTransition, ScaleError, ValidationError
 from scale.execution.outputs import CollectedResults, OutputError, collect_outputs
 from scale.execution.processes import start_process
 from scale.execution.tasks import RunningTask, TaskSpec
 from scale.models.files import ScaleFile
-from scale.models.jobs import JobExecution, JobExecutionStatus
+from scale.models.job_types import JobType, JobTypeRevision
+from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.products.service import record_parse_results, store_products
 from scale.queue import transitions
 from scale.specs import error_interface, job_data, job_interface
@@ -163,25 +170,21 @@ def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
 def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerClientFactory | None,
          should_stop: Callable[[], bool], poll_interval: float, launched: list[RunningTask],
          system_env: Mapping[str, str]) -> ExecutionResult:
-    with sessions() as session:
-        exe = session.get(JobExecution, job_exe_id)
-        if exe is None or exe.status != JobExecutionStatus.RUNNING:
-            raise _Stopped(f"execution {job_exe_id} is {exe.status if exe else 'missing'}, not RUNNING")
-        _prepare(work)
-        plan = _load_plan(session, exe, work, system_env)
-    try:
-        for item in plan.retrievals:
-            item.broker.retrieve(item.file_path, item.local_path)
-        argv = plan.interface.command_argv(plan.values, str(work.outputs))
-    except (ScaleError, OSError) as error:
-        raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
-    arguments = argv[len(plan.interface.command.split()):]
-    try:
+    # Without input files to fetch, reading the plan and recording the start are one
+    # transaction; with them, the start is recorded once they are here.
+    with sessions.begin() as session:
+        plan = _load_plan(session, job_exe_id, work, system_env)
+        argv = _command(plan, work)
+        if not plan.retrievals:
+            _record_start(session, job_exe_id, plan, argv, work)
+    if plan.retrievals:
+        try:
+            for item in plan.retrievals:
+                item.broker.retrieve(item.file_path, item.local_path)
+        except (ScaleError, OSError) as error:
+            raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
         with sessions.begin() as session:
-            transitions.start_execution(session, job_exe_id, command_arguments=shlex.join(arguments),
-                                        stdout_path=str(work.stdout), stderr_path=str(work.stderr))
-    except InvalidTransition as error:
-        raise _Stopped(str(error)) from error
+            _record_start(session, job_exe_id, plan, argv, work)
     if should_stop():
         raise _Stopped("the node is stopping")
     spec = TaskSpec(job_exe_id=job_exe_id, argv=argv, work_dir=work.root, inputs_dir=work.inputs,
@@ -197,7 +200,23 @@ def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerC
         results = collect_outputs(plan.interface, work.outputs, work.stdout)
     except OutputError as error:
         raise _Failure(error.error_name, str(error), exit_code) from error
-    return _report_success(sessions, job_exe_id, plan.job_id, results)
+    return _report_success(sessions, job_exe_id, results)
+
+
+def _command(plan: _Plan, work: WorkDir) -> list[str]:
+    try:
+        return plan.interface.command_argv(plan.values, str(work.outputs))
+    except ScaleError as error:
+        raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
+
+
+def _record_start(session: Session, job_exe_id: int, plan: _Plan, argv: list[str], work: WorkDir) -> None:
+    arguments = argv[len(plan.interface.command.split()):]
+    try:
+        transitions.start_execution(session, job_exe_id, command_arguments=shlex.join(arguments),
+                                    stdout_path=str(work.stdout), stderr_path=str(work.stderr))
+    except InvalidTransition as error:
+        raise _Stopped(str(error)) from error
 
 
 def _prepare(work: WorkDir) -> None:
@@ -209,23 +228,40 @@ def _prepare(work: WorkDir) -> None:
     work.stderr.touch()
 
 
-def _load_plan(session: Session, exe: JobExecution, work: WorkDir, system_env: Mapping[str, str]) -> _Plan:
-    job = exe.job
-    job_type = job.job_type
+# Built once (building a statement costs more Python than running it): what a run needs.
+_PLAN = (select(JobExecution.status, JobExecution.environment, JobExecution.cpus_scheduled,
+                JobExecution.mem_scheduled, Job.id, Job.data, Job.timeout, Job.cpus_required, Job.mem_required,
+                JobType.docker_image, JobType.docker_privileged, JobType.is_system, JobType.error_mapping,
+                JobTypeRevision.interface)
+         .join(Job, JobExecution.job_id == Job.id).join(JobType, Job.job_type_id == JobType.id)
+         .join(JobTypeRevision, Job.job_type_rev_id == JobTypeRevision.id)
+         .where(JobExecution.id == bindparam("job_exe_id")))
+
+
+def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Mapping[str, str]) -> _Plan:
+    """The plan of a RUNNING execution (else _Stopped), with its work directory made afresh.
+    One statement reads the columns it needs; input files cost one more."""
+    found = session.execute(_PLAN, {"job_exe_id": job_exe_id}).one_or_none()
+    if found is None or found.status != JobExecutionStatus.RUNNING:
+        raise _Stopped(f"execution {job_exe_id} is {found.status if found else 'missing'}, not RUNNING")
+    _prepare(work)
     try:
-        interface = job_interface.parse(job.job_type_rev.interface)
-        errors = error_interface.parse(job_type.error_mapping or {"exit_codes": {}})
-        data = job_data.parse(job.data)
+        interface = job_interface.parse(found.interface)
+        errors = error_interface.parse(found.error_mapping or {"exit_codes": {}})
+        data = job_data.parse(found.data)
     except ValidationError as error:
         raise _Failure("pre-task", f"the job's stored documents are not valid: {error}") from error
     plan = _Plan(
-        job_id=job.id, interface=interface, errors=errors, timeout=job.timeout, image=job_type.docker_image,
-        privileged=job_type.docker_privileged, cpus=exe.cpus_scheduled or job.cpus_required,
-        mem_mib=exe.mem_scheduled or job.mem_required,
-        env={**(system_env if job_type.is_system else {}),
-             **{str(key): str(value) for key, value in (exe.environment or {}).items()}},
+        job_id=found.id, interface=interface, errors=errors, timeout=found.timeout, image=found.docker_image,
+        privileged=found.docker_privileged, cpus=found.cpus_scheduled or found.cpus_required,
+        mem_mib=found.mem_scheduled or found.mem_required,
+        env={**(system_env if found.is_system else {}),
+             **{str(key): str(value) for key, value in (found.environment or {}).items()}},
     )
-    files = {row.id: row for row in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(data.file_ids())))}
+    files: dict[int, ScaleFile] = {}
+    if file_ids := data.file_ids():
+        files = {f.id: f for f in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(file_ids))
+                                                  .options(selectinload(ScaleFile.workspace)))}
     used: set[Path] = set()
     for entry in data.inputs:
         if entry.value is not None:
@@ -296,31 +332,41 @@ def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: i
     return exit_code
 
 
-def _report_success(sessions: sessionmaker, job_exe_id: int, job_id: int, results: CollectedResults) -> ExecutionResult:
+def _report_success(sessions: sessionmaker, job_exe_id: int, results: CollectedResults) -> ExecutionResult:
+    """Store products and parse results (when there are any) and complete the execution, in one
+    transaction; a job with neither costs just `complete_execution`'s three statements."""
     try:
         with sessions.begin() as session:
-            transitions.lock_job(session, job_id)
-            exe = session.scalars(select(JobExecution).where(JobExecution.id == job_exe_id).with_for_update()
-                                  .execution_options(populate_existing=True)).one()
-            if exe.status != JobExecutionStatus.RUNNING:
-                raise _Stopped(f"the execution is {exe.status}")
-            products = store_products(session, exe, results.outputs)
-            try:
-                record_parse_results(session, exe.job, results.parse_results)
-            except ValidationError as error:
-                raise OutputError("invalid-results-manifest", str(error)) from error
-            exe.results_manifest = results.manifest.to_dict() if results.manifest is not None else None
-            session.flush()
-            transitions.complete_execution(session, job_exe_id, results=_results_document(results, products),
-                                           exit_code=0)
-            status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+            products: list[ScaleFile] = []
+            if results.outputs or results.parse_results:
+                products = _store_outputs(session, job_exe_id, results)
+            job = transitions.complete_execution(
+                session, job_exe_id, results=_results_document(results, products), exit_code=0,
+                results_manifest=results.manifest.to_dict() if results.manifest is not None else None)
+            if job.status != JobStatus.COMPLETED:  # canceled meanwhile: roll the products back
+                raise _Stopped(f"the execution was no longer RUNNING; its job is {job.status}")
     except OutputError as error:
         raise _Failure(error.error_name, str(error), 0) from error
     except (ScaleError, OSError) as error:
         raise _Failure("post-task", f"could not store the products: {error}", 0) from error
-    if status != JobExecutionStatus.COMPLETED:
-        raise _Stopped(f"the execution is {status}")
     return ExecutionResult(job_exe_id, COMPLETED, exit_code=0)
+
+
+def _store_outputs(session: Session, job_exe_id: int, results: CollectedResults) -> list[ScaleFile]:
+    """Products and parse results, under the job's lock (taken first: the one lock order) and
+    only while the execution is RUNNING, so a canceled one stores nothing."""
+    job, exe = transitions.lock_execution(session, job_exe_id)
+    if exe.status != JobExecutionStatus.RUNNING:
+        raise _Stopped(f"the execution is {exe.status}")
+    products = store_products(session, exe, results.outputs)
+    try:
+        record_parse_results(session, job, results.parse_results)
+    except ValidationError as error:
+        raise OutputError("invalid-results-manifest", str(error)) from error
+    return products
+
+
+
 
 
 def _results_document(results: CollectedResults, products: list[ScaleFile]) -> dict[str, Any]:

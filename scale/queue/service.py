@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from scale.definitions.fields import body_schema
@@ -170,15 +170,17 @@ def queue_new_job(session: Session, body: dict[str, Any]) -> Job:
     input accepts, and every output workspace must exist and be active. Any failure is a
     ValidationError naming the field, before anything is written."""
     validate(body, NEW_JOB_SCHEMA)
-    job_type = session.get(JobType, body["job_type_id"])
-    if job_type is None:
+    # The type and its current revision in one statement: queueing is a hot path.
+    found = session.execute(select(JobType, JobTypeRevision).join(JobTypeRevision, and_(
+        JobTypeRevision.job_type_id == JobType.id, JobTypeRevision.revision_num == JobType.revision_num))
+        .where(JobType.id == body["job_type_id"])).one_or_none()
+    if found is None:
         raise ValidationError("job_type_id", f"job type {body['job_type_id']} does not exist")
+    job_type, revision = found
     for broken, problem in ((not job_type.is_active, "is archived"), (job_type.is_paused, "is paused"),
                             (job_type.is_system, "is a system job type, queued by Scale itself")):
         if broken:
             raise ValidationError("job_type_id", f"job type {job_type.name} {job_type.version} {problem}")
-    revision = session.scalars(select(JobTypeRevision).where(
-        JobTypeRevision.job_type_id == job_type.id, JobTypeRevision.revision_num == job_type.revision_num)).one()
     try:
         data = job_data.parse(body["job_data"])
         interface = job_interface.parse(revision.interface)
@@ -198,7 +200,9 @@ def queue_new_job(session: Session, body: dict[str, Any]) -> Job:
 
 
 def _check_files(session: Session, data: job_data.JobData, interface: job_interface.JobInterface) -> None:
-    files = {f.id: f for f in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(data.file_ids())))}
+    if not (file_ids := data.file_ids()):
+        return
+    files = {f.id: f for f in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(file_ids)))}
     for index, entry in enumerate(data.inputs):
         spec = interface.get_input(entry.name)
         assert spec is not None  # validate_against checked the names
@@ -213,7 +217,8 @@ def _check_files(session: Session, data: job_data.JobData, interface: job_interf
 
 
 def _check_workspaces(session: Session, data: job_data.JobData) -> None:
-    wanted = {entry.workspace_id for entry in data.outputs}
+    if not (wanted := {entry.workspace_id for entry in data.outputs}):
+        return
     active = set(session.scalars(select(Workspace.id).where(Workspace.id.in_(wanted), Workspace.is_active)))
     for index, entry in enumerate(data.outputs):
         if entry.workspace_id not in active:

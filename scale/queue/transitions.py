@@ -16,13 +16,30 @@ PENDING, for its recipe to queue when its inputs are ready (reference, "Requeue 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, inspect, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Table,
+    Update,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from scale.db import Base
 from scale.errors import InvalidTransition, NotFound
 from scale.models.errors import Error, ErrorCategory
 from scale.models.files import ScaleFile
@@ -43,18 +60,44 @@ MIB = 1024 * 1024
 _NO_SYNC = {"synchronize_session": False}
 
 
+def _claim_statements() -> dict[str, Any]:
+    """The scheduler cycle's statements, built once (building one costs about as much Python as
+    running it) and in Core where no ORM object is wanted."""
+    job, exe, queue = (cast(Table, model.__table__) for model in (Job, JobExecution, Queue))
+    job_ids: BindParameter[Any] = bindparam("job_ids", expanding=True)
+    now = bindparam("now", type_=job.c.started.type)
+    return {
+        "claim": (select(Queue).join(JobType, Queue.job_type_id == JobType.id)
+                  .where(JobType.is_paused.is_(False))
+                  .order_by(Queue.priority, Queue.queued, Queue.id).limit(bindparam("limit"))
+                  .with_for_update(skip_locked=True, of=Queue)
+                  .execution_options(populate_existing=True)),
+        "lock_jobs": select(job.c.id).where(job.c.id.in_(job_ids)).with_for_update(),
+        "start_jobs": (update(job).where(job.c.id.in_(job_ids), job.c.status == JobStatus.QUEUED)
+                       .values(status=JobStatus.RUNNING, started=now, last_status_change=now)
+                       .returning(job.c.id)),
+        "start_executions": (update(exe).where(exe.c.id == bindparam("exe_id"),
+                                               exe.c.status == JobExecutionStatus.QUEUED)
+                             .values(status=JobExecutionStatus.RUNNING, node_id=bindparam("node"),
+                                     cpus_scheduled=bindparam("cpus"), mem_scheduled=bindparam("mem"),
+                                     disk_in_scheduled=bindparam("disk_in"), disk_out_scheduled=bindparam("disk_out"),
+                                     disk_total_scheduled=bindparam("disk_total"),
+                                     started=bindparam("exe_now", type_=exe.c.started.type),
+                                     last_modified=bindparam("exe_now", type_=exe.c.started.type))),
+        "delete_rows": delete(queue).where(queue.c.id.in_(bindparam("queue_ids", expanding=True))),
+    }
+
+
+_CLAIM = _claim_statements()
+
+
 def claim_queued(session: Session, *, limit: int) -> list[Queue]:
     """Lock up to `limit` queue rows, lowest priority number first, then oldest queued.
 
     Rows another scheduler holds are skipped (`FOR UPDATE SKIP LOCKED`), and so are rows of
     paused job types, which are never scheduled: skipping them here keeps them from filling
     every claim."""
-    stmt = (select(Queue).join(JobType, Queue.job_type_id == JobType.id)
-            .where(JobType.is_paused.is_(False))
-            .order_by(Queue.priority, Queue.queued, Queue.id).limit(limit)
-            .with_for_update(skip_locked=True, of=Queue)
-            .execution_options(populate_existing=True))
-    return list(session.scalars(stmt))
+    return list(session.scalars(_CLAIM["claim"], {"limit": limit}))
 
 
 @dataclass(frozen=True)
@@ -79,28 +122,19 @@ def schedule_many(session: Session, placements: Sequence[Placement]) -> list[int
     by_job = {p.queue_row.job_id: p for p in placements}
     now = utcnow()
     # Lock first so a concurrent cancel waits for us (or we skip what it already canceled).
-    session.execute(select(Job.id).where(Job.id.in_(by_job)).with_for_update()).all()
-    moved = set(_dml(session, update(Job).where(Job.id.in_(by_job), Job.status == JobStatus.QUEUED)
-                     .values(status=JobStatus.RUNNING, started=now, last_status_change=now)
-                     .returning(Job.id)).scalars())
+    session.execute(_CLAIM["lock_jobs"], {"job_ids": list(by_job)}).all()
+    moved: set[int] = set(session.execute(_CLAIM["start_jobs"], {"job_ids": list(by_job), "now": now}).scalars())
     chosen = [by_job[job_id] for job_id in moved]
     if not chosen:
         return []
-    # Core, not the ORM: one executemany for every row's own resources and node.
-    exe_table = cast(Table, JobExecution.__table__)
-    session.execute(
-        update(exe_table).where(exe_table.c.id == bindparam("exe_id"),
-                                exe_table.c.status == JobExecutionStatus.QUEUED)
-        .values(status=JobExecutionStatus.RUNNING, node_id=bindparam("node"), cpus_scheduled=bindparam("cpus"),
-                mem_scheduled=bindparam("mem"), disk_in_scheduled=bindparam("disk_in"),
-                disk_out_scheduled=bindparam("disk_out"), disk_total_scheduled=bindparam("disk_total"),
-                started=now, last_modified=now),
-        [_placement_values(p) for p in chosen])
+    # One executemany for every row's own resources and node.
+    session.execute(_CLAIM["start_executions"], [{**_placement_values(p), "exe_now": now} for p in chosen])
     scheduled = [p.queue_row.job_exe_id for p in chosen]
-    _dml(session, delete(Queue).where(Queue.id.in_([p.queue_row.id for p in chosen])))
+    session.execute(_CLAIM["delete_rows"], {"queue_ids": [p.queue_row.id for p in chosen]})
     for placement in chosen:  # deleted: nothing left to re-read
         session.expunge(placement.queue_row)
-    _expire(session, moved)
+    _expire(session, Job, moved)
+    _expire(session, JobExecution, scheduled)
     return scheduled
 
 
@@ -130,24 +164,34 @@ def start_execution(session: Session, job_exe_id: int, *, command_arguments: str
                     stderr_path: str) -> None:
     """Record that the runner started the job task: its command line, log files and
     `job_started`. Raises InvalidTransition when the execution is no longer RUNNING (it was
-    canceled after scheduling), so the runner does not start it."""
-    _, exe = _lock_execution(session, job_exe_id)
-    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), command_arguments=command_arguments,
-          stdout_path=stdout_path, stderr_path=stderr_path, job_started=utcnow())
+    canceled after scheduling), so the runner does not start it, and NotFound for an unknown id.
+
+    One guarded UPDATE of the execution's row and no other lock: holding a single row, it
+    cannot deadlock with a cancel (which locks the job, then the execution)."""
+    if not _move_if(session, JobExecution, job_exe_id, (JobExecutionStatus.RUNNING,),
+                    command_arguments=command_arguments, stdout_path=stdout_path, stderr_path=stderr_path,
+                    job_started=utcnow()):
+        if session.get(JobExecution, job_exe_id) is None:
+            raise NotFound(f"job execution {job_exe_id} does not exist")
+        raise InvalidTransition(f"job execution {job_exe_id} is no longer RUNNING")
 
 
-def complete_execution(session: Session, job_exe_id: int, *, results: dict[str, Any],
-                       exit_code: int | None) -> Job:
-    """End a RUNNING execution COMPLETED with its `results`, and its job with it.
+def complete_execution(session: Session, job_exe_id: int, *, results: dict[str, Any], exit_code: int | None,
+                       results_manifest: dict[str, Any] | None = None) -> Job:
+    """End a RUNNING execution COMPLETED with its `results` (and the `results_manifest` the job
+    wrote, if any), and its job with it. Three statements: lock the job (reading it and the
+    execution), then the two guarded UPDATEs.
 
     An execution that is no longer RUNNING (canceled meanwhile) is left alone and its job
-    returned unchanged: a late report never resurrects a canceled job."""
-    job, exe = _lock_execution(session, job_exe_id)
-    if exe.status != JobExecutionStatus.RUNNING:
-        return job
+    returned unchanged: a late report never resurrects a canceled job. So the returned job is
+    COMPLETED exactly when this execution completed it (a COMPLETED job is never queued again),
+    and its status is known without a query."""
+    job, exe = lock_execution(session, job_exe_id)
     now = utcnow()
-    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), status=JobExecutionStatus.COMPLETED,
-          results=results, job_exit_code=exit_code, job_completed=exe.job_completed or now, ended=now)
+    if not _move_if(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,),
+                    status=JobExecutionStatus.COMPLETED, results=results, results_manifest=results_manifest,
+                    job_exit_code=exit_code, job_completed=exe.job_completed or now, ended=now):
+        return job
     if job.status == JobStatus.RUNNING:
         _move(session, Job, job.id, (JobStatus.RUNNING,), status=JobStatus.COMPLETED, results=results,
               ended=now, last_status_change=now)
@@ -160,12 +204,12 @@ def fail_execution(session: Session, job_exe_id: int, *, error_name: str, exit_c
     execution, or ends FAILED with the error. Returns the job in its new state; an execution that
     is no longer RUNNING is left alone, as in `complete_execution`."""
     error = _error_named(session, error_name)
-    job, exe = _lock_execution(session, job_exe_id)
-    if exe.status != JobExecutionStatus.RUNNING:
-        return job
+    job, exe = lock_execution(session, job_exe_id)
     now = utcnow()
-    _move(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,), status=JobExecutionStatus.FAILED,
-          error_id=error.id, job_exit_code=exe.job_exit_code if exit_code is None else exit_code, ended=now)
+    if not _move_if(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,),
+                    status=JobExecutionStatus.FAILED, error_id=error.id,
+                    job_exit_code=exe.job_exit_code if exit_code is None else exit_code, ended=now):
+        return job
     if job.status != JobStatus.RUNNING:
         return job
     retry = job.job_type.is_long_running or (error.category == ErrorCategory.SYSTEM
@@ -194,26 +238,38 @@ def cancel_job(session: Session, job_id: int) -> Job:
     return job
 
 
-def queue_job(session: Session, job: Job) -> JobExecution:
+def queue_job(session: Session, job: Job) -> int:
     """Queue `job` (new, PENDING, FAILED or CANCELED): a QUEUED execution and a queue row holding
     the job's resources. disk_in is the input files' total size in MiB, disk_out the job type's
     `disk_out_const_required + disk_out_mult_required * disk_in`. The job becomes QUEUED with
-    `num_exes` + 1; the write is guarded on the status, so a job another writer moved meanwhile
-    raises InvalidTransition. A new job is added to the session here."""
-    # Sizes are set before the first flush, so a new job is written once, not inserted then updated.
+    `num_exes` + 1. Returns the new execution's id.
+
+    A new job (not yet in the database) is added to the session and inserted already QUEUED:
+    nobody else can see it, so there is nothing to guard, and queueing it costs its INSERT plus
+    the execution's and the queue row's. A job that exists is moved by an UPDATE guarded on its
+    status, so one another writer moved meanwhile raises InvalidTransition."""
     job_type = session.get(JobType, job.job_type_id)
     assert job_type is not None
     disk_in = input_size_mib(session, job.data)
     job.disk_in_required = disk_in
     job.disk_out_required = job_type.disk_out_const_required + job_type.disk_out_mult_required * disk_in
-    session.add(job)
-    session.flush()  # a new job gets its id and its default status, PENDING
+    now = utcnow()
+    if not inspect(job).has_identity:
+        status = job.status or JobStatus.PENDING
+        if status not in QUEUEABLE:
+            raise InvalidTransition(f"a new job is {status}; only {', '.join(QUEUEABLE)} jobs can be queued")
+        for key, value in _queued_values(now, num_exes=(job.num_exes or 0) + 1).items():
+            setattr(job, key, value)
+        session.add(job)
+        session.flush()
+        return _add_executions(session, [job.id], now)[job.id]
+    session.flush()
     if job.status not in QUEUEABLE:
         raise InvalidTransition(f"job {job.id} is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
-    if not _queue_many(session, [job.id], from_statuses=QUEUEABLE, now=utcnow()):
+    queued = _queue_many(session, [job.id], from_statuses=QUEUEABLE, now=now)
+    if not queued:
         raise InvalidTransition(f"job {job.id} changed status while being queued")
-    return session.scalars(select(JobExecution).where(JobExecution.job_id == job.id,
-                                                      JobExecution.status == JobExecutionStatus.QUEUED)).one()
+    return queued[job.id]
 
 
 def requeue_many(session: Session, job_ids: Sequence[int], *, priority: int | None = None) -> list[int]:
@@ -238,7 +294,7 @@ def requeue_many(session: Session, job_ids: Sequence[int], *, priority: int | No
         _dml(session, update(Job).where(Job.id.in_(ran), Job.status.in_(REQUEUEABLE)).values(
             max_tries=case((Job.max_tries < Job.num_exes + 1, Job.num_exes + 1), else_=Job.max_tries)))
         moved += _queue_many(session, ran, from_statuses=REQUEUEABLE, now=now, priority=priority)
-    _expire(session, moved)
+    _expire(session, Job, moved)
     return sorted(moved)
 
 
@@ -253,14 +309,16 @@ def cancel_many(session: Session, job_ids: Sequence[int]) -> list[int]:
                                   .order_by(Job.id).with_for_update()))
     if not locked:
         return []
-    _dml(session, delete(Queue).where(Queue.job_id.in_(locked)))
-    _dml(session, update(JobExecution).where(
+    deleted = _dml(session, delete(Queue).where(Queue.job_id.in_(locked)).returning(Queue.id)).scalars().all()
+    exes = _dml(session, update(JobExecution).where(
         JobExecution.job_id.in_(locked),
         JobExecution.status.in_((JobExecutionStatus.QUEUED, JobExecutionStatus.RUNNING)),
-    ).values(status=JobExecutionStatus.CANCELED, ended=now))
+    ).values(status=JobExecutionStatus.CANCELED, ended=now).returning(JobExecution.id)).scalars().all()
     canceled = list(_dml(session, update(Job).where(Job.id.in_(locked), Job.status.in_(CANCELABLE)).values(
         status=JobStatus.CANCELED, ended=now, last_status_change=now).returning(Job.id)).scalars())
-    _expire(session, locked)
+    _expire(session, Queue, deleted)
+    _expire(session, JobExecution, exes)
+    _expire(session, Job, locked)
     return canceled
 
 
@@ -283,83 +341,136 @@ def input_size_mib(session: Session, data: dict[str, Any]) -> float:
     return float(total or 0) / MIB
 
 
-def _lock_execution(session: Session, job_exe_id: int) -> tuple[Job, JobExecution]:
-    """The execution and its job, both locked (job first)."""
-    job_id = session.scalar(select(JobExecution.job_id).where(JobExecution.id == job_exe_id))
-    if job_id is None:
-        raise NotFound(f"job execution {job_exe_id} does not exist")
-    return lock_job(session, job_id), _lock_execution_row(session, job_exe_id)
+# The statements of the runner's hot path are built once, with parameters: building a
+# statement costs more Python than executing it (py-spy of bench/throughput's scheduler).
+_LOCK_EXECUTION = (select(Job, JobExecution).join(JobExecution, JobExecution.job_id == Job.id)
+                   .where(JobExecution.id == bindparam("job_exe_id")).with_for_update(of=Job)
+                   .execution_options(populate_existing=True))
 
 
-def _lock_execution_row(session: Session, job_exe_id: int) -> JobExecution:
-    exe = session.scalars(select(JobExecution).where(JobExecution.id == job_exe_id).with_for_update()
-                          .execution_options(populate_existing=True)).one_or_none()
-    if exe is None:
+def lock_execution(session: Session, job_exe_id: int) -> tuple[Job, JobExecution]:
+    """The execution and its job, re-read in one statement that locks the job's row; NotFound
+    if there is no such execution. The execution's row is locked by the guarded UPDATE that
+    moves it (job, then execution: the one lock order). Its status as read here may predate a
+    cancel that committed while this waited for the job's lock; the guard, not this read,
+    decides whether it still moves."""
+    found = session.execute(_LOCK_EXECUTION, {"job_exe_id": job_exe_id}).one_or_none()
+    if found is None:
         raise NotFound(f"job execution {job_exe_id} does not exist")
-    return exe
+    return found[0], found[1]
 
 
 def _move(session: Session, model: type[Job] | type[JobExecution], row_id: int,
           from_statuses: Collection[str], **values: Any) -> None:
-    """UPDATE one row, guarded on its status; InvalidTransition if it was no longer in one of
+    """`_move_if`, raising InvalidTransition when the row was no longer in one of
     `from_statuses` (another writer got there first)."""
-    result = _dml(session, update(model).where(model.id == row_id, model.status.in_(from_statuses))
-                  .values(**values))
-    if result.rowcount != 1:
+    if not _move_if(session, model, row_id, from_statuses, **values):
         raise InvalidTransition(f"{model.__tablename__} {row_id} is no longer {' or '.join(from_statuses)}")
+
+
+def _move_if(session: Session, model: type[Job] | type[JobExecution], row_id: int,
+             from_statuses: Collection[str], **values: Any) -> bool:
+    """UPDATE one row to plain `values`, guarded on its status; False (nothing written) when it
+    was no longer in one of `from_statuses`. A loaded object of the row is expired; when the row
+    moved, all but the written columns, which it then holds as loaded (reading them back, as the
+    runner does with the status, costs no query)."""
+    params = {f"new_{key}": value for key, value in values.items()}
+    result = session.execute(_guarded_update(model.__tablename__, tuple(values)),
+                             {"row_id": row_id, "from_statuses": list(from_statuses), **params})
+    moved = cast(CursorResult[Any], result).rowcount == 1
     row = session.identity_map.get(session.identity_key(model, row_id))
-    if row is not None:
+    if row is not None and not moved:
         session.expire(row)
+    elif row is not None:
+        columns = cast(Mapper[Any], inspect(model)).column_attrs
+        session.expire(row, [column.key for column in columns if column.key not in values])
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+    return bool(moved)
+
+
+@functools.cache
+def _guarded_update(table_name: str, columns: tuple[str, ...]) -> Update:
+    """`UPDATE table SET columns WHERE id = :row_id AND status IN :from_statuses`, built once
+    per table and set of columns (a handful of call sites use it). Core, not an ORM-enabled
+    UPDATE: `_move_if` keeps the session's objects in step itself."""
+    table = Base.metadata.tables[table_name]
+    return (update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.status.in_(bindparam("from_statuses", expanding=True)))
+            .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns}))
 
 
 def _queue_many(session: Session, job_ids: Sequence[int], *, from_statuses: Collection[str], now: Any,
-                priority: int | None = None) -> list[int]:
-    """The one queue write: the jobs among `job_ids` still in `from_statuses` become QUEUED
-    (`num_exes` + 1, error and times cleared), each gets a QUEUED execution and a queue row
-    with its resources (`disk_*_required` as computed when it was first queued). Set-based,
-    so requeueing thousands of jobs is a handful of statements. Returns the ids queued."""
-    values: dict[str, Any] = {"status": JobStatus.QUEUED, "num_exes": Job.num_exes + 1, "queued": now,
-                              "error_id": None, "started": None, "ended": None, "last_status_change": now}
+                priority: int | None = None) -> dict[int, int]:
+    """The one queue write for jobs that exist: those among `job_ids` still in `from_statuses`
+    become QUEUED (`num_exes` + 1, error and times cleared), each with a QUEUED execution and a
+    queue row (`_add_executions`). Set-based, so requeueing thousands of jobs is a handful of
+    statements. Returns the new execution id of each job queued, by job id."""
+    values = _queued_values(now, num_exes=Job.num_exes + 1)
     if priority is not None:
         values["priority"] = priority
     moved = list(_dml(session, update(Job).where(Job.id.in_(job_ids), Job.status.in_(from_statuses))
                       .values(**values).returning(Job.id)).scalars())
     if not moved:
-        return []
-    exe_columns = JobExecution.__table__.c
-    _dml(session, insert(JobExecution).from_select(
+        return {}
+    _expire(session, Job, moved)
+    return _add_executions(session, moved, now)
+
+
+def _queued_values(now: Any, *, num_exes: Any) -> dict[str, Any]:
+    """What a job becomes when queued, new (`queue_job`) or again (`_queue_many`)."""
+    return {"status": JobStatus.QUEUED, "num_exes": num_exes, "queued": now, "error_id": None, "started": None,
+            "ended": None, "last_status_change": now}
+
+
+def _insert_statements() -> tuple[Any, Any]:
+    """The two INSERT ... SELECTs of `_add_executions`, built once: building them is most of
+    their cost in Python. Parameters: `job_ids` (expanding) and `now`."""
+    exe, queue, job = (cast(Table, model.__table__) for model in (JobExecution, Queue, Job))
+    job_ids: BindParameter[Any] = bindparam("job_ids", expanding=True)
+    now = bindparam("now", type_=exe.c.created.type)
+    executions = insert(exe).from_select(
         ["job_id", "status", "timeout", "environment", "requires_cleanup", "created", "queued", "last_modified"],
-        select(Job.id, literal(JobExecutionStatus.QUEUED.value, exe_columns.status.type), Job.timeout,
-               literal({}, exe_columns.environment.type), literal(False),
-               literal(now, exe_columns.created.type), literal(now, exe_columns.queued.type),
-               literal(now, exe_columns.last_modified.type)).where(Job.id.in_(moved))))
-    disk_in = func.coalesce(Job.disk_in_required, 0.0)
-    disk_out = func.coalesce(Job.disk_out_required, 0.0)
-    queue_columns = Queue.__table__.c
-    _dml(session, insert(Queue).from_select(
+        select(job.c.id, literal(JobExecutionStatus.QUEUED.value, exe.c.status.type), job.c.timeout,
+               literal({}, exe.c.environment.type), literal(False), now, now, now)
+        .where(job.c.id.in_(job_ids))).returning(exe.c.job_id, exe.c.id)
+    disk_in = func.coalesce(job.c.disk_in_required, 0.0)
+    disk_out = func.coalesce(job.c.disk_out_required, 0.0)
+    queue_rows = insert(queue).from_select(
         ["job_exe_id", "job_id", "job_type_id", "priority", "cpus_required", "mem_required", "disk_in_required",
          "disk_out_required", "disk_total_required", "queued", "created", "last_modified"],
-        select(JobExecution.id, Job.id, Job.job_type_id, Job.priority, Job.cpus_required, Job.mem_required,
-               disk_in, disk_out, disk_in + disk_out, literal(now, queue_columns.queued.type),
-               literal(now, queue_columns.created.type), literal(now, queue_columns.last_modified.type))
-        .join(Job, JobExecution.job_id == Job.id)
-        .where(Job.id.in_(moved), JobExecution.status == JobExecutionStatus.QUEUED)))
-    _expire(session, moved)
-    return moved
+        select(exe.c.id, job.c.id, job.c.job_type_id, job.c.priority, job.c.cpus_required, job.c.mem_required,
+               disk_in, disk_out, disk_in + disk_out, now, now, now)
+        .join(job, exe.c.job_id == job.c.id)
+        .where(exe.c.id.in_(bindparam("exe_ids", expanding=True))))
+    return executions, queue_rows
+
+
+_INSERT_EXECUTIONS, _INSERT_QUEUE_ROWS = _insert_statements()
+
+
+def _add_executions(session: Session, job_ids: Sequence[int], now: Any) -> dict[int, int]:
+    """A QUEUED execution and a queue row with its resources (`disk_*_required` as computed
+    when the job was first queued) for each of `job_ids`, jobs just made QUEUED. Two
+    statements however many jobs. Returns the execution ids by job id."""
+    rows = cast(Sequence[tuple[int, int]],
+                session.execute(_INSERT_EXECUTIONS, {"job_ids": list(job_ids), "now": now}).all())
+    exe_ids = dict(rows)
+    session.execute(_INSERT_QUEUE_ROWS, {"exe_ids": list(exe_ids.values()), "now": now})
+    return exe_ids
 
 
 def _dml(session: Session, stmt: Any) -> Any:
     return session.execute(stmt, execution_options=_NO_SYNC)
 
 
-def _expire(session: Session, job_ids: Collection[int]) -> None:
-    """Make the session re-read the jobs, executions and queue rows of `job_ids` it holds, after
-    set-based statements changed them behind its back."""
-    wanted = set(job_ids)
-    for row in list(session.identity_map.values()):
-        state = inspect(row).dict
-        key = state.get("id") if isinstance(row, Job) else state.get("job_id")
-        if isinstance(row, Job | JobExecution | Queue) and key in wanted:
+def _expire(session: Session, model: type[Job] | type[JobExecution] | type[Queue], ids: Collection[int]) -> None:
+    """Make the session re-read the rows of `model` with these ids that it holds, after
+    set-based statements changed them behind its back (a lookup per id, not a scan of the
+    session)."""
+    for row_id in ids:
+        row = session.identity_map.get(session.identity_key(model, row_id))
+        if row is not None:
             session.expire(row)
 
 
@@ -368,3 +479,4 @@ def _error_named(session: Session, name: str) -> Error:
     if error is None:
         error = session.scalars(select(Error).where(Error.name == UNKNOWN_ERROR)).one()
     return error
+

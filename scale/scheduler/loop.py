@@ -10,8 +10,12 @@ process's units of work):
    in priority order (`FOR UPDATE SKIP LOCKED`, LIMIT on `ix_queue_priority_queued`, so a
    cycle costs the same for a queue of 1,000 rows as for 100,000), fit them with
    `matching.match`, schedule the fits, commit, and only then launch them.
-Cycles run back to back while they place a full claim or executions finish, and otherwise
-wait up to `idle_wait` s.
+Cycles run back to back while they place a full claim. Otherwise the loop waits for a reason
+to cycle again, up to `idle_wait` s: new queue rows (a one-row probe of the queue's highest id
+every `probe_every` s, so a queued job waits about that long, not a whole idle wait), or an
+execution finishing while claimed work was left waiting for room. An execution finishing when
+nothing waits for its resources does not start a cycle: at tens of jobs a second, a cycle per
+finished job would cost the scheduler more than running the jobs.
 
 On start, executions left RUNNING on the manager's nodes that the manager is not running
 (the previous scheduler died) are reconciled: a lost child process cannot be re-attached, so
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 NODE_LOST = "node-lost"
 TASK_LAUNCH = "task-launch"
 RUNNING = JobExecutionStatus.RUNNING
+# However long the loop waits for work, a stop request is noticed within this many seconds.
+STOP_CHECK_SECONDS = 0.5
 # The least a job type may ask for (docs/decisions.md): a node without this much free
 # takes nothing, so the queue is not even claimed.
 SMALLEST_JOB = Resources(cpus=0.01, mem=1.0)
@@ -57,6 +63,7 @@ SMALLEST_JOB = Resources(cpus=0.01, mem=1.0)
 class LoopOptions:
     claim_limit: int = 100
     idle_wait: float = 0.5
+    probe_every: float = 0.2
     heartbeat_every: float = 5.0
 
 
@@ -71,6 +78,10 @@ class SchedulerLoop:
         self._offers: dict[int, NodeOffer] = {}  # node id -> offer, for the nodes this one runs
         self._standing_by: set[int] = set()
         self._last_heartbeat = float("-inf")
+        # The queue's highest id when the last cycle looked, and whether that cycle left queued
+        # work waiting for room: what `_wait_for_work` compares and wakes on.
+        self._queue_mark: int | None = None
+        self._room_wanted = False
         # Unique per process; the host and pid let a scheduler on the same host tell at once
         # that a crashed holder is gone instead of waiting for its heartbeat to go stale.
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -98,7 +109,7 @@ class SchedulerLoop:
                     log.exception("scheduler cycle failed")
                     busy = False
                 if not busy:
-                    self._manager.wait_for_change(self._options.idle_wait)
+                    self._wait_for_work(stop)
         finally:
             self._manager.shutdown()
             self._release()
@@ -112,6 +123,29 @@ class SchedulerLoop:
         for job_exe_id, offer in launched:
             self._launch(job_exe_id, offer)
         return claimed_full
+
+    def _wait_for_work(self, stop: threading.Event) -> None:
+        """Return when the next cycle has something to do (see the module docstring), when
+        `idle_wait` has passed, or soon after `stop` is set."""
+        now = time.monotonic()
+        deadline = now + self._options.idle_wait
+        next_probe = now + self._options.probe_every
+        while not stop.is_set() and (now := time.monotonic()) < deadline:
+            finished = self._manager.wait_for_change(min(deadline, next_probe, now + STOP_CHECK_SECONDS) - now)
+            if finished and self._room_wanted:
+                return
+            if time.monotonic() >= next_probe:
+                next_probe += self._options.probe_every
+                if self._queue_changed():
+                    return
+
+    def _queue_changed(self) -> bool:
+        try:
+            with self._sessions() as session:
+                return _highest_queue_id(session) != self._queue_mark
+        except Exception:  # keep waiting: the next cycle logs what is wrong with the database
+            log.debug("queue probe failed", exc_info=True)
+            return False
 
     # ---- steps ------------------------------------------------------------------------------
 
@@ -177,16 +211,27 @@ class SchedulerLoop:
         """Claim, match and schedule in one transaction; the executions to launch once it has
         committed, and whether the claim was full."""
         with self._sessions.begin() as session:
-            if nodes.get_scheduler(session).is_paused:
+            # Read first: a row queued after this has a higher id, and the probe sees it.
+            self._queue_mark = _highest_queue_id(session)
+            self._room_wanted = False
+            if self._queue_mark is None:  # nothing is queued
+                return [], False
+            # Held for the transaction, so `constraints` finds it in the session, not the database.
+            scheduler = nodes.get_scheduler(session)
+            if scheduler.is_paused:
                 return [], False
             match_nodes = self._match_nodes(session)
             if not any(SMALLEST_JOB.fits_in(n.free) for n in match_nodes if not n.is_paused):
+                self._room_wanted = True
                 return [], False
             rows = transitions.claim_queued(session, limit=self._options.claim_limit)
+            if not rows:  # only paused job types, or other schedulers hold the rest
+                return [], False
             by_id = {row.id: row for row in rows}
             assignments = match(match_nodes, [_candidate(row) for row in rows],
                                 constraints(session))
             scheduled = self._schedule_rows(session, assignments, by_id)
+        self._room_wanted = len(scheduled) < len(rows)
         return scheduled, len(rows) == self._options.claim_limit and bool(scheduled)
 
     def _schedule_rows(self, session: Session, assignments: Sequence[Assignment],
@@ -235,6 +280,10 @@ def constraints(session: Session) -> Constraints:
                        paused_job_types=paused,
                        type_slots={type_id: limit - running.get(type_id, 0)
                                    for type_id, limit in limits.items()})
+
+
+def _highest_queue_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(Queue.id)))
 
 
 def _candidate(row: Queue) -> Candidate:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scale.execution import runner as runner_module
@@ -100,6 +100,29 @@ class Setup:
         session.flush()
         exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=timeout, queued=now,
                            started=now)
+        session.add(exe)
+        session.flush()
+        return exe
+
+
+    def noop(self, session: Session) -> JobExecution:
+        """A RUNNING execution of `/bin/true`, with no inputs and no outputs."""
+        interface = {"version": "1.0", "command": "/bin/true", "command_arguments": "", "input_data": [],
+                     "output_data": []}
+        job_type = JobType(name="noop", version="1.0", interface=interface, error_mapping={})
+        session.add(job_type)
+        session.flush()
+        revision = JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=interface)
+        session.add(revision)
+        session.flush()
+        now = utcnow()
+        job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event_id=self.event.id,
+                  status=JobStatus.RUNNING, priority=100, timeout=60, max_tries=1, num_exes=1, cpus_required=1.0,
+                  mem_required=64.0, data={"version": "1.0", "input_data": [], "output_data": []}, queued=now,
+                  started=now)
+        session.add(job)
+        session.flush()
+        exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=60, queued=now, started=now)
         session.add(exe)
         session.flush()
         return exe
@@ -433,3 +456,28 @@ def test_background_processes_end_with_the_command(sessions, setup):
     assert run(sessions, setup, exe_id).error_name == "algorithm-unknown"
     straggler = int(pid_file.read_text())
     wait_until(lambda: not _alive(straggler), what="the background sleep to be killed")
+
+
+def test_a_job_without_files_or_products_is_five_statements(sessions, setup):
+    """The runner's cost per no-op job (bench/throughput): read the plan and record the start
+    in one transaction (SELECT, UPDATE), complete in another (lock SELECT, two UPDATEs); no
+    product, lineage or status re-read."""
+    with sessions.begin() as session:
+        exe_id = setup.noop(session).id
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            seen.append(statement)
+
+    connection = sessions.kw["bind"]
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        result = run(sessions, setup, exe_id)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert result.status == COMPLETED
+    assert [s.split()[0] for s in seen] == ["SELECT", "UPDATE", "SELECT", "UPDATE", "UPDATE"], seen
+    exe = execution(sessions, exe_id)
+    assert (exe.status, exe.job.status, exe.command_arguments) == ("COMPLETED", "COMPLETED", "")
+    assert exe.job_started is not None and exe.stdout_path == str(setup.work_root / str(exe_id) / "stdout.log")

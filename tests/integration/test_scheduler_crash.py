@@ -19,6 +19,8 @@ from scale.db import make_engine, make_sessions
 from scale.definitions import job_types
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
+from scale.models.nodes import Node
+from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
 from tests.conftest import truncate_runtime_tables
 from tests.helpers import wait_until
@@ -91,20 +93,27 @@ def test_kill_9_of_the_scheduler_loses_no_job(committed: sessionmaker, pg_url: s
 def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmaker, pg_url: str,
                                                             tmp_path: Path, nodes: tuple[str, str]):
     """On two nodes both schedule from one queue; on one node the second stands by (it must
-    not reconcile, that is fail, what the first is running)."""
+    not reconcile, that is fail, what the first is running). The scheduler is paused until
+    every node is registered, and a job holds a whole cpu for a while, so that no scheduler
+    can run the whole queue before the other has started."""
     jobs = 40
     with committed.begin() as session:
         job_type = job_types.create_job_type(session, {
-            "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/true", "command_arguments": "",
+            "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 1.0, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.2",
                           "input_data": [], "output_data": []}})
         for _ in range(jobs):
             queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}})
+        nodes_service.edit_scheduler(session, {"is_paused": True})
 
     schedulers = [start_scheduler(pg_url, tmp_path, name, node)
                   for name, node in zip(("one", "two"), nodes, strict=True)]
     try:
+        wait_until(lambda: count(committed, select(func.count()).select_from(Node)) == len(set(nodes)),
+                   what="every node to be registered", timeout=60)
+        with committed.begin() as session:
+            nodes_service.edit_scheduler(session, {"is_paused": False})
         finished = select(func.count()).select_from(Job).where(
             Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]))
         wait_until(lambda: count(committed, finished) == jobs, what="every job to finish", timeout=90)

@@ -225,3 +225,53 @@ def test_node_is_paused_after_too_many_system_failures(sessions, loop):
     for _ in range(3):
         loop.cycle()
     assert statuses(sessions, later) == ["QUEUED"]
+
+
+class CountingLoop(SchedulerLoop):
+    """Counts its finished cycles, so a test can tell that the loop has gone to wait."""
+
+    cycles = 0
+
+    def cycle(self) -> bool:
+        busy = super().cycle()
+        self.cycles += 1
+        return busy
+
+
+def run_in_thread(loop: SchedulerLoop) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,))
+    thread.start()
+    return thread, stop
+
+
+def test_a_job_queued_while_the_loop_waits_is_scheduled_within_a_probe(sessions, manager):
+    """The idle wait is long (30 s); only the queue probe can notice the new job in time."""
+    job_type_id = make_job_type(sessions)
+    loop = CountingLoop(sessions, manager, options=LoopOptions(idle_wait=30.0, probe_every=0.05))
+    thread, stop = run_in_thread(loop)
+    try:
+        wait_until(lambda: loop.cycles >= 1, what="the loop to find the queue empty and wait")
+        job_ids = queue_jobs(sessions, job_type_id, "exit 0")
+        until_all(sessions, job_ids, "COMPLETED", timeout=5)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_finished_execution_wakes_the_loop_when_work_waits_for_room(sessions, tmp_path):
+    """One cpu, two one-cpu jobs: the second waits for room. Probing and idle waits are 30 s,
+    so only the first job finishing can start the cycle that schedules the second."""
+    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+                           hostname=HOSTNAME, total=Resources(cpus=1, mem=4096, disk=10_000))
+    job_type_id = make_job_type(sessions)
+    job_ids = queue_jobs(sessions, job_type_id, "sleep 0.2", count=2)
+    loop = SchedulerLoop(sessions, manager, options=LoopOptions(idle_wait=30.0, probe_every=30.0))
+    thread, stop = run_in_thread(loop)
+    try:
+        until_all(sessions, job_ids, "COMPLETED", timeout=5)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

@@ -5,13 +5,15 @@ The factories here are shared with the API tests of jobs, executions and the que
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from scale.errors import InvalidTransition, NotFound
 from scale.models.errors import ErrorCategory
 from scale.models.jobs import Job, JobExecution, Queue
-from scale.queue import transitions
+from scale.queue import service, transitions
 from tests.factories import (
     MIB,
     count,
@@ -40,7 +42,7 @@ def test_queue_job_creates_execution_and_queue_row_with_resources(db, job_type):
     workspace = make_workspace(db)
     first = make_file(db, workspace, size=3 * MIB)
     job = new_job(db, job_type, {"version": "1.0", "input_data": [{"name": "input_file", "file_id": first.id}]})
-    exe = transitions.queue_job(db, job)
+    exe = db.get(JobExecution, transitions.queue_job(db, job))
     assert (job.status, job.num_exes, exe.status, exe.timeout) == ("QUEUED", 1, "QUEUED", 600)
     assert job.queued is not None
     row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
@@ -254,5 +256,50 @@ def test_queue_job_takes_a_new_job_without_a_status(db, job_type):
     job = new_job(db, job_type)
     fresh = Job(job_type_id=job.job_type_id, job_type_rev_id=job.job_type_rev_id, event_id=job.event_id,
                 priority=1, timeout=60, max_tries=1, cpus_required=1.0, mem_required=1.0, data={})
-    exe = transitions.queue_job(db, fresh)
+    exe = db.get(JobExecution, transitions.queue_job(db, fresh))
     assert (fresh.status, exe.job_id, fresh.disk_in_required) == ("QUEUED", fresh.id, 0.0)
+
+
+@contextmanager
+def statements(db):
+    """The SQL statements `db` runs inside the block (transaction control left out)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            seen.append(statement)
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def test_queueing_a_new_job_without_files_is_five_statements(db):
+    """The hot path of POST /queue/new-job/: the type with its revision, then four INSERTs
+    (event, job already QUEUED, execution, queue row); no UPDATE, no re-read."""
+    job_type = make_job_type(db, interface={"version": "1.0", "command": "true", "command_arguments": "",
+                                            "input_data": [], "output_data": []})
+    db.expunge_all()  # as in a request's fresh session
+    with statements(db) as seen:
+        job = service.queue_new_job(db, {"job_type_id": job_type.id,
+                                         "job_data": {"version": "1.0", "input_data": [], "output_data": []}})
+    assert [s.split()[0] for s in seen] == ["SELECT"] + ["INSERT"] * 4, seen
+    assert (job.status, job.num_exes) == ("QUEUED", 1)
+    row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
+    assert db.get(JobExecution, row.job_exe_id).status == "QUEUED"
+
+
+def test_completing_an_execution_is_three_statements(db, job_type, node):
+    """Lock the job (reading it and the execution), then the two guarded UPDATEs; the
+    returned job's new status costs no re-read."""
+    job = queued_job(db, job_type)
+    exe_id = run_job(db, job, node).id
+    db.expunge_all()
+    with statements(db) as seen:
+        returned = transitions.complete_execution(db, exe_id, results={"version": "1.0", "output_data": []},
+                                                  exit_code=0)
+        assert returned.status == "COMPLETED"
+    assert [s.split()[0] for s in seen] == ["SELECT", "UPDATE", "UPDATE"], seen

@@ -54,9 +54,9 @@ class ResourceManager(Protocol):
         running it: stop whatever of it may still run (a container, a Mesos task), so that
         the loop can fail it with `node-lost` and queue it again without running it twice."""
 
-    def wait_for_change(self, timeout: float) -> None:
+    def wait_for_change(self, timeout: float) -> bool:
         """Block up to `timeout` seconds, returning early when an execution finishes (its
-        resources are free again, so the loop schedules at once)."""
+        resources are free again, so the loop may schedule at once). True when one finished."""
 
     def shutdown(self) -> None:
         """Stop everything launched here and release the manager's resources."""

@@ -130,9 +130,10 @@ class LocalManager:
             task.kill()
             task.close()
 
-    def wait_for_change(self, timeout: float) -> None:
-        self._changed.wait(timeout)
+    def wait_for_change(self, timeout: float) -> bool:
+        finished = self._changed.wait(timeout)
         self._changed.clear()
+        return finished
 
     def shutdown(self) -> None:
         """Ask every running execution to stop and wait for the runners to finish. Their
