@@ -10,13 +10,11 @@ from collections.abc import Callable
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
-from scale.models.jobs import JobExecution
+from scale.execution.followups import execution_followups
 from scale.models.triggers import TriggerRuleType
-from scale.recipes.service import recipe_ids_for_jobs
 from scale.scheduler.loop import SchedulerLoop
 from scale.scheduler.managers import make_manager
 from scale.settings import Settings
-from scale.triggers.service import parsed_files_due
 from workers.app import make_celery
 from workers.tasks import send_advance
 from workers.trigger_tasks import send_evaluate_triggers
@@ -63,14 +61,9 @@ def after_execution(settings: Settings, sessions: sessionmaker) -> Callable[[int
     celery = make_celery(settings)
 
     def after(job_exe_id: int) -> None:
-        recipe_ids: set[int] = set()
-        parsed_ids: list[int] = []
         with sessions() as session:
-            exe = session.get(JobExecution, job_exe_id)
-            if exe is not None:
-                recipe_ids = recipe_ids_for_jobs(session, [exe.job_id])
-                parsed_ids = parsed_files_due(session, exe.job_id)
-        send_advance(recipe_ids, app=celery)
-        send_evaluate_triggers(TriggerRuleType.PARSE.value, parsed_ids, app=celery)
+            followups = execution_followups(session, job_exe_id)
+        send_advance(followups.recipe_ids, app=celery)
+        send_evaluate_triggers(TriggerRuleType.PARSE.value, followups.parsed_source_ids, app=celery)
 
     return after

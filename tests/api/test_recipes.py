@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from scale.definitions import recipe_types
+from scale.execution.followups import FollowUps, execution_followups
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job, JobStatus, Queue
+from scale.models.jobs import Job, JobExecution, JobStatus, Queue
 from scale.models.nodes import Node
 from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent
@@ -307,11 +308,12 @@ def test_a_canceled_dependency_blocks_and_the_sweep_finds_it(db, world):
     assert service.recipes_needing_advance(db) == []
 
 
-def test_recipe_ids_for_jobs_names_only_recipes(db, world):
+def test_execution_followups_name_the_recipe_of_the_job(db, world):
     recipe = start(db, world)
-    jobs = jobs_of(db, recipe.id)
-    assert service.recipe_ids_for_jobs(db, [jobs["first"].id, jobs["second"].id, 999999]) == {recipe.id}
-    assert service.recipe_ids_for_jobs(db, []) == set()
+    first = jobs_of(db, recipe.id)["first"]
+    exe_id = db.scalar(select(JobExecution.id).where(JobExecution.job_id == first.id))
+    assert execution_followups(db, exe_id) == FollowUps({recipe.id}, [])
+    assert execution_followups(db, 999999) == FollowUps()
 
 
 def test_advance_of_an_unknown_recipe_is_not_found(db):
