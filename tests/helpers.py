@@ -1,10 +1,15 @@
-"""Test helpers: waiting on a condition with a deadline, never sleeping then asserting."""
+"""Test helpers: waiting on a condition with a deadline (never sleeping then asserting), and
+counting the SQL statements a block of code runs."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -16,3 +21,21 @@ def wait_until(check: Callable[[], T], *, what: str, timeout: float = 10.0) -> T
             raise AssertionError(f"gave up after {timeout}s waiting for {what}")
         time.sleep(0.05)
     return result
+
+
+@contextmanager
+def statements(target: Any) -> Iterator[list[str]]:
+    """The SQL statements run inside the block through `target` (a Session's connection, a
+    Connection or an Engine), transaction control (BEGIN, SAVEPOINT, ...) left out."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            seen.append(statement)
+
+    bind = target.connection() if isinstance(target, Session) else target
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", record)

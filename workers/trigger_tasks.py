@@ -19,7 +19,7 @@ EVALUATE_TRIGGERS = "scale.evaluate_triggers"
 SWEEP_TRIGGERS = "scale.sweep_triggers"
 # A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
 _RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
-# Source files per task: one transaction's commit shared by a batch of evaluations.
+# Source files per task: one transaction, and a fixed handful of statements, for a batch of evaluations.
 BATCH = 20
 
 
@@ -28,8 +28,7 @@ def evaluate_triggers(self, kind: str, source_file_ids: list[int]) -> list[int]:
     """Fire the `kind` ("INGEST" or "PARSE") trigger rules each source file meets and that have
     not fired for it, in one transaction; returns the ids of the trigger events recorded."""
     with self.app.sessions().begin() as session:
-        events = [event for source_file_id in sorted(set(source_file_ids))
-                  for event in triggers.evaluate_triggers(session, kind, source_file_id)]
+        events = triggers.evaluate_triggers_many(session, kind, source_file_ids)
         session.flush()
         return [event.id for event in events]
 

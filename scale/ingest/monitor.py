@@ -20,7 +20,7 @@ events are covered. A scan is a directory listing; each scan's database writes a
 
 Restarts resume: TRANSFERRING and DEFERRED ingests are matched to their files again, TRANSFERRED
 and INGESTING ones are handed to `on_transferred` again (the ingest is idempotent), and files
-left in `ingesting/` by finished ingests are tidied (`service.file_action`). Finished files have
+left in `ingesting/` by finished ingests are tidied (`service.file_actions`). Finished files have
 left the directory, so nothing is ingested twice.
 
 The Strike row is re-read every `reload_seconds`: a changed configuration applies at once (the
@@ -265,8 +265,7 @@ class StrikeMonitor:
             ).all())
             done = session.scalars(select(Ingest.id).where(Ingest.id.in_(list(newest.values())),
                                                            Ingest.status.in_(service.FINAL))).all()
-        for ingest_id in done:
-            service.settle_file(self.sessions, ingest_id)
+        service.settle_files(self.sessions, done)
 
     # -- scanning ------------------------------------------------------------------------------
 
@@ -434,8 +433,7 @@ class StrikeMonitor:
                 moved.append(row.id)
         if failed:
             with self.sessions.begin() as session:
-                for ingest_id, reason in failed.items():
-                    service.fail_ingest(session, ingest_id, reason)
+                service.fail_ingests(session, failed)
         if moved:
             log.info("strike %s: %d files transferred", self.strike_id, len(moved))
             self.on_transferred(moved)

@@ -11,11 +11,15 @@ Life of an ingest (statuses are the reference's):
   being ingested by another ingest) is DUPLICATE and nothing is stored. Any failure is ERRORED
   with the reason in `error`, and the file is kept.
 
+Set-based: a batch costs a fixed number of statements, not a number per file (`start_ingests`:
+lock, name check, workspaces, one UPDATE; `finish_ingests`: lock, one INSERT of the sources, one
+UPDATE; `file_actions`: one query), because the database round trips were the ingest's cost.
+
 Crash safety: the status moves in short transactions (INGESTING is committed before the copy,
 INGESTED together with the `ScaleFile`), so a redelivered task either finds the work done (a
 no-op) or repeats the copy, which overwrites only its own earlier, uncommitted bytes. Files on
 the Strike mount are handled only after the status they follow from has committed
-(`file_action`): the file in `<mount>/ingesting/` of an INGESTED ingest is removed, a
+(`file_actions`): the file in `<mount>/ingesting/` of an INGESTED ingest is removed, a
 DUPLICATE's is moved to `<mount>/duplicate/`, an ERRORED one's to `<mount>/errored/`. Such an
 action is taken only by the newest ingest of that `ingest_path`, so a late redelivery never
 touches a newer file of the same name.
@@ -30,13 +34,13 @@ import hashlib
 import logging
 import mimetypes
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import or_, select, text, union, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from scale.errors import ScaleError
 from scale.models.files import ScaleFile, ScaleFileType
@@ -229,55 +233,90 @@ class IngestResult:
     source_file_id: int | None = None
 
 
-def _locked(session: Session, ingest_id: int) -> Ingest | None:
-    return session.scalars(select(Ingest).where(Ingest.id == ingest_id).with_for_update()).one_or_none()
+def _lock(session: Session, ingest_ids: Collection[int]) -> list[Ingest]:
+    """The ingests, locked in id order (one lock order for every batch), read afresh."""
+    return list(session.scalars(select(Ingest).where(Ingest.id.in_(sorted(ingest_ids))).order_by(Ingest.id)
+                                .with_for_update().execution_options(populate_existing=True)))
 
 
-def _is_duplicate(session: Session, ingest: Ingest) -> bool:
-    """True when the name is already a source file, or another ingest is storing it now."""
+def _update(session: Session, changes: Sequence[dict[str, object]]) -> None:
+    """One executemany UPDATE of in-flight ingests by id; every change carries the same keys."""
+    if changes:
+        in_flight = or_(Ingest.status == IngestStatus.TRANSFERRED, Ingest.status == IngestStatus.INGESTING)
+        session.execute(update(Ingest).where(in_flight).execution_options(synchronize_session=False), changes)
+
+
+def _taken_names(session: Session, names: Collection[str]) -> set[str]:
+    """Which of `names` are already a (non-deleted) source file, or are being stored by an INGESTING ingest."""
+    if not names:
+        return set()
     if session.get_bind().dialect.name == "postgresql":
-        # Two ingests of one name check and claim it one after the other (SQLite's BEGIN
-        # IMMEDIATE already serialises every writing transaction).
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": ingest.file_name})
-    source = select(ScaleFile.id).where(ScaleFile.file_type == ScaleFileType.SOURCE,
-                                        ScaleFile.file_name == ingest.file_name, ScaleFile.is_deleted.is_(False))
-    other = select(Ingest.id).where(Ingest.file_name == ingest.file_name, Ingest.status == IngestStatus.INGESTING,
-                                    Ingest.id != ingest.id)
-    return bool(session.scalar(select(or_(source.exists(), other.exists()))))
+        # Two ingests of one name check and claim it one after the other (SQLite's BEGIN IMMEDIATE
+        # already serialises every writing transaction). The keys are locked in ascending order, a
+        # lock order every batch shares, so batches with names in common cannot deadlock.
+        session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(ARRAY("
+                             "SELECT DISTINCT hashtext(n) FROM unnest(CAST(:names AS text[])) AS n ORDER BY 1)) AS k"),
+                        {"names": sorted(names)})
+    source = select(ScaleFile.file_name).where(ScaleFile.file_type == ScaleFileType.SOURCE,
+                                               ScaleFile.file_name.in_(names), ScaleFile.is_deleted.is_(False))
+    other = select(Ingest.file_name).where(Ingest.file_name.in_(names), Ingest.status == IngestStatus.INGESTING)
+    return set(session.execute(union(source, other)).scalars())
 
 
-def start_ingest(session: Session, ingest_id: int) -> IngestWork | IngestResult:
-    """Lock the ingest and begin storing it: INGESTING, and the work to do; or a result when
-    there is nothing to store (already finished, not ready, a DUPLICATE, or no usable workspace:
-    ERRORED)."""
-    ingest = _locked(session, ingest_id)
-    if ingest is None or ingest.status not in IN_FLIGHT:
-        return IngestResult("NOTHING_TO_DO", ingest.source_file_id if ingest else None)
+def start_ingests(session: Session, ingest_ids: Collection[int]) -> tuple[dict[int, IngestResult], list[IngestWork]]:
+    """Lock the ingests and begin storing them, in a fixed number of statements however many
+    there are: those to store become INGESTING and come back as work; the others come back as
+    results (NOTHING_TO_DO: finished or not ready; DUPLICATE; ERRORED: no usable workspace).
+
+    A TRANSFERRED ingest whose name is a source file, or is INGESTING under another ingest
+    (one of this batch with a lower id included), is a DUPLICATE."""
+    results = {ingest_id: IngestResult("NOTHING_TO_DO") for ingest_id in ingest_ids}
+    rows = _lock(session, results)
+    live = [row for row in rows if row.status in IN_FLIGHT]
+    for row in rows:
+        if row.status not in IN_FLIGHT:
+            results[row.id] = IngestResult("NOTHING_TO_DO", row.source_file_id)
+    if not live:
+        return results, []
+    taken = _taken_names(session, {row.file_name for row in live if row.status == IngestStatus.TRANSFERRED})
+    workspace_ids = {row.workspace_id for row in live if row.workspace_id is not None}
+    workspaces = {ws.id: ws for ws in session.scalars(select(Workspace).where(Workspace.id.in_(workspace_ids)))}
+    brokers: dict[int, Broker | str] = {}  # one broker per workspace, or why there is none
     now = utcnow()
-    if ingest.status == IngestStatus.TRANSFERRED and _is_duplicate(session, ingest):
-        ingest.status = IngestStatus.DUPLICATE
-        ingest.last_modified = now
-        session.flush()
-        return IngestResult("DUPLICATE")
-    workspace = session.get(Workspace, ingest.workspace_id) if ingest.workspace_id is not None else None
-    try:
-        if workspace is None or not workspace.is_active or not ingest.file_path:
-            raise IngestFailure("the ingest has no active workspace to store the file in")
-        broker = broker_for(workspace)
-    except ScaleError as error:
-        _set_errored(ingest, str(error), now)
-        session.flush()
-        return IngestResult("ERRORED")
-    ingest.status = IngestStatus.INGESTING
-    ingest.ingest_started = ingest.ingest_started or now
-    ingest.last_modified = now
-    session.flush()
-    return IngestWork(ingest_id=ingest.id, file_name=ingest.file_name,
-                      source=Path(ingest.ingest_path) if ingest.ingest_path else None,
-                      expected_size=ingest.file_size,
-                      transfer_path=Path(ingest.transfer_path) if ingest.transfer_path else None,
-                      workspace_name=workspace.name, broker=broker,
-                      file_path=ingest.file_path)
+    changes: list[dict[str, object]] = []
+    works: list[IngestWork] = []
+    for row in live:
+        change: dict[str, object] = {"id": row.id, "status": row.status, "error": row.error,
+                                     "ingest_started": row.ingest_started, "ingest_ended": row.ingest_ended,
+                                     "last_modified": now}
+        changes.append(change)
+        if row.status == IngestStatus.TRANSFERRED and row.file_name in taken:
+            change["status"] = IngestStatus.DUPLICATE
+            results[row.id] = IngestResult("DUPLICATE")
+            continue
+        workspace = workspaces.get(row.workspace_id) if row.workspace_id is not None else None
+        broker: Broker | str = "the ingest has no active workspace to store the file in"
+        if workspace is not None and workspace.is_active and row.file_path:
+            if workspace.id not in brokers:
+                try:
+                    brokers[workspace.id] = broker_for(workspace)
+                except ScaleError as error:
+                    brokers[workspace.id] = str(error)
+            broker = brokers[workspace.id]
+        if isinstance(broker, str):
+            change.update(status=IngestStatus.ERRORED, error=broker, ingest_ended=now)
+            results[row.id] = IngestResult("ERRORED")
+            continue
+        assert workspace is not None and row.file_path
+        change.update(status=IngestStatus.INGESTING, ingest_started=row.ingest_started or now)
+        taken.add(row.file_name)
+        works.append(IngestWork(ingest_id=row.id, file_name=row.file_name,
+                                source=Path(row.ingest_path) if row.ingest_path else None,
+                                expected_size=row.file_size,
+                                transfer_path=Path(row.transfer_path) if row.transfer_path else None,
+                                workspace_name=workspace.name, broker=broker, file_path=row.file_path))
+    _update(session, changes)
+    return results, works
 
 
 def store_file(work: IngestWork) -> StoredFile:
@@ -323,46 +362,52 @@ def _md5(stream: object) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def finish_ingest(session: Session, ingest_id: int, stored: StoredFile) -> IngestResult:
-    """Register the SOURCE file and mark the ingest INGESTED (only from INGESTING)."""
-    ingest = _locked(session, ingest_id)
-    if ingest is None or ingest.status != IngestStatus.INGESTING:
-        return IngestResult("NOTHING_TO_DO", ingest.source_file_id if ingest else None)
-    assert ingest.workspace_id is not None
+def finish_ingests(session: Session, stored: Mapping[int, StoredFile],
+                   failures: Mapping[int, str]) -> dict[int, IngestResult]:
+    """Register the SOURCE files of the `stored` ingests and mark them INGESTED (only from
+    INGESTING); mark the `failures` ERRORED with their reasons (only while TRANSFERRED or
+    INGESTING). One lock, one INSERT and one UPDATE however many there are. An ingest that was
+    not in that state is NOTHING_TO_DO."""
+    rows = _lock(session, {*stored, *failures})
+    results = {row.id: IngestResult("NOTHING_TO_DO", row.source_file_id) for row in rows}
     now = utcnow()
-    media_type = ingest.media_type or mimetypes.guess_type(ingest.file_name)[0] or DEFAULT_MEDIA_TYPE
-    source = ScaleFile(file_type=ScaleFileType.SOURCE, file_name=ingest.file_name, media_type=media_type,
-                       file_size=stored.size, data_type=list(ingest.data_type or []), file_path=stored.file_path,
-                       workspace_id=ingest.workspace_id, uuid=stored.checksum, created=now, last_modified=now)
-    session.add(source)
+    changes: list[dict[str, object]] = []
+    sources: list[tuple[int, dict[str, object], ScaleFile]] = []
+    for row in rows:
+        change: dict[str, object] = {"id": row.id, "status": IngestStatus.ERRORED, "error": failures.get(row.id),
+                                     "source_file_id": row.source_file_id, "media_type": row.media_type,
+                                     "file_size": row.file_size, "file_path": row.file_path, "ingest_ended": now,
+                                     "last_modified": now}
+        file = stored.get(row.id)
+        if file is not None and row.status == IngestStatus.INGESTING:
+            assert row.workspace_id is not None
+            media_type = row.media_type or mimetypes.guess_type(row.file_name)[0] or DEFAULT_MEDIA_TYPE
+            change.update(status=IngestStatus.INGESTED, media_type=media_type, file_size=file.size,
+                          file_path=file.file_path)
+            sources.append((row.id, change, ScaleFile(
+                file_type=ScaleFileType.SOURCE, file_name=row.file_name, media_type=media_type,
+                file_size=file.size, data_type=list(row.data_type or []), file_path=file.file_path,
+                workspace_id=row.workspace_id, uuid=file.checksum, created=now, last_modified=now)))
+        elif row.id in failures and row.status in IN_FLIGHT:
+            results[row.id] = IngestResult("ERRORED")
+        else:
+            continue
+        changes.append(change)
+    session.add_all([source for _, _, source in sources])
+    # One multi-row INSERT ... RETURNING on PostgreSQL; SQLite cannot return the ids of one in
+    # order (no insert sentinel), so there the ORM inserts row by row, in process.
     session.flush()
-    ingest.source_file_id = source.id
-    ingest.status = IngestStatus.INGESTED
-    ingest.media_type = media_type
-    ingest.file_size = stored.size
-    ingest.file_path = stored.file_path
-    ingest.ingest_ended = now
-    ingest.error = None
-    ingest.last_modified = now
-    session.flush()
-    return IngestResult("INGESTED", source.id)
+    for ingest_id, change, source in sources:
+        change["source_file_id"] = source.id
+        results[ingest_id] = IngestResult("INGESTED", source.id)
+    _update(session, changes)
+    return results
 
 
-def fail_ingest(session: Session, ingest_id: int, reason: str) -> bool:
-    """ERRORED with `reason`, for an ingest still TRANSFERRED or INGESTING; False otherwise."""
-    ingest = _locked(session, ingest_id)
-    if ingest is None or ingest.status not in IN_FLIGHT:
-        return False
-    _set_errored(ingest, reason, utcnow())
-    session.flush()
-    return True
-
-
-def _set_errored(ingest: Ingest, reason: str, now: dt.datetime) -> None:
-    ingest.status = IngestStatus.ERRORED
-    ingest.error = reason
-    ingest.ingest_ended = now
-    ingest.last_modified = now
+def fail_ingests(session: Session, reasons: Mapping[int, str]) -> list[int]:
+    """ERRORED with the reason, for ingests still TRANSFERRED or INGESTING; returns those it changed."""
+    results = finish_ingests(session, {}, reasons)
+    return [ingest_id for ingest_id, result in results.items() if result.outcome == "ERRORED"]
 
 
 def ingest_file(sessions: sessionmaker, ingest_id: int) -> IngestResult:
@@ -372,23 +417,14 @@ def ingest_file(sessions: sessionmaker, ingest_id: int) -> IngestResult:
 
 def ingest_files(sessions: sessionmaker, ingest_ids: Sequence[int]) -> dict[int, IngestResult]:
     """Store TRANSFERRED (or interrupted INGESTING) ingests: idempotent and crash-safe (see the
-    module docstring). A batch takes two short transactions however many files it holds (start
-    them all, copy outside any transaction, finish them all), then tidies the files on the
-    Strike mount; the caller sends trigger evaluation for the INGESTED results.
+    module docstring). A batch takes two short transactions of a fixed number of statements
+    however many files it holds (start them all, copy outside any transaction, finish them
+    all), then tidies the files on the Strike mount; the caller sends trigger evaluation for
+    the INGESTED results.
 
     Returns each ingest id's result."""
-    results: dict[int, IngestResult] = {}
-    works: list[IngestWork] = []
-    finished: list[int] = []
     with sessions.begin() as session:
-        for ingest_id in sorted(set(ingest_ids)):  # one lock order for every batch
-            work = start_ingest(session, ingest_id)
-            if isinstance(work, IngestResult):
-                results[ingest_id] = work
-                if work.outcome != "NOTHING_TO_DO":
-                    finished.append(ingest_id)
-            else:
-                works.append(work)
+        results, works = start_ingests(session, set(ingest_ids))
     stored: dict[int, StoredFile] = {}
     failures: dict[int, str] = {}
     for work in works:
@@ -397,21 +433,15 @@ def ingest_files(sessions: sessionmaker, ingest_ids: Sequence[int]) -> dict[int,
         except IngestFailure as failure:
             log.warning("ingest %s of %s failed: %s", work.ingest_id, work.file_name, failure)
             failures[work.ingest_id] = str(failure)
-    if not works and not finished:
+    if all(result.outcome == "NOTHING_TO_DO" for result in results.values()) and not works:
         return results
     with sessions.begin() as session:
-        for ingest_id, reason in failures.items():
-            results[ingest_id] = IngestResult("ERRORED")
-            if fail_ingest(session, ingest_id, reason):
-                finished.append(ingest_id)
-        for ingest_id, file in stored.items():
-            results[ingest_id] = finish_ingest(session, ingest_id, file)
-            if results[ingest_id].outcome == "INGESTED":
-                finished.append(ingest_id)
-        actions = {ingest_id: file_action(session, ingest_id) for ingest_id in finished}
+        if works:
+            results.update(finish_ingests(session, stored, failures))
+        actions = file_actions(session, [ingest_id for ingest_id, result in results.items()
+                                         if result.outcome != "NOTHING_TO_DO"])
     for ingest_id, action in actions.items():
-        if action is not None:
-            _apply_logged(action, ingest_id)
+        _apply_logged(action, ingest_id)
     return results
 
 
@@ -427,24 +457,29 @@ class FileAction:
     target: Path | None
 
 
-def file_action(session: Session, ingest_id: int) -> FileAction | None:
-    """The action for a finished ingest's file in `<mount>/ingesting/`, or None: the ingest is
-    not finished, is not a Strike's (a scan leaves originals alone), or a newer ingest now owns
-    that path."""
-    ingest = session.get(Ingest, ingest_id)
-    if ingest is None or ingest.strike_id is None or ingest.status not in FINAL or not ingest.ingest_path:
-        return None
+def file_actions(session: Session, ingest_ids: Collection[int]) -> dict[int, FileAction]:
+    """The action for each finished ingest's file in `<mount>/ingesting/`, in one query. None
+    for an ingest that is not finished, is not a Strike's (a scan leaves originals alone), or
+    whose path a newer ingest now owns."""
+    if not ingest_ids:
+        return {}
+    newer = aliased(Ingest)
     # By file name first: it is indexed, and few ingests share one.
-    newest = session.scalar(select(func.max(Ingest.id)).where(
-        Ingest.file_name == ingest.file_name, Ingest.strike_id == ingest.strike_id,
-        Ingest.ingest_path == ingest.ingest_path))
-    if newest != ingest.id:
-        return None
-    path = Path(ingest.ingest_path)
-    if ingest.status == IngestStatus.INGESTED:
-        return FileAction(path, None)
-    folder = DUPLICATE_DIR if ingest.status == IngestStatus.DUPLICATE else ERRORED_DIR
-    return FileAction(path, path.parent.parent / folder / path.name)
+    superseded = select(newer.id).where(newer.file_name == Ingest.file_name, newer.strike_id == Ingest.strike_id,
+                                        newer.ingest_path == Ingest.ingest_path, newer.id > Ingest.id).exists()
+    rows = session.execute(select(Ingest.id, Ingest.status, Ingest.ingest_path).where(
+        Ingest.id.in_(sorted(ingest_ids)), Ingest.strike_id.is_not(None), Ingest.status.in_(FINAL),
+        Ingest.ingest_path.is_not(None), Ingest.ingest_path != "", ~superseded))
+    actions: dict[int, FileAction] = {}
+    for ingest_id, status, ingest_path in rows:
+        assert ingest_path is not None  # the query's criteria
+        path = Path(ingest_path)
+        if status == IngestStatus.INGESTED:
+            actions[ingest_id] = FileAction(path, None)
+        else:
+            folder = DUPLICATE_DIR if status == IngestStatus.DUPLICATE else ERRORED_DIR
+            actions[ingest_id] = FileAction(path, path.parent.parent / folder / path.name)
+    return actions
 
 
 def apply_file_action(action: FileAction, ingest_id: int) -> None:
@@ -463,11 +498,11 @@ def apply_file_action(action: FileAction, ingest_id: int) -> None:
         pass
 
 
-def settle_file(sessions: sessionmaker, ingest_id: int) -> None:
-    """Remove or move a finished ingest's file (`file_action`), after its status committed."""
+def settle_files(sessions: sessionmaker, ingest_ids: Collection[int]) -> None:
+    """Remove or move finished ingests' files (`file_actions`), after their status committed."""
     with sessions() as session:
-        action = file_action(session, ingest_id)
-    if action is not None:
+        actions = file_actions(session, ingest_ids)
+    for ingest_id, action in actions.items():
         _apply_logged(action, ingest_id)
 
 

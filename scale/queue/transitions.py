@@ -248,21 +248,12 @@ def queue_job(session: Session, job: Job) -> int:
     nobody else can see it, so there is nothing to guard, and queueing it costs its INSERT plus
     the execution's and the queue row's. A job that exists is moved by an UPDATE guarded on its
     status, so one another writer moved meanwhile raises InvalidTransition."""
+    if not inspect(job).has_identity:
+        return queue_new_jobs(session, [job])[job.id]
     job_type = session.get(JobType, job.job_type_id)
     assert job_type is not None
-    disk_in = input_size_mib(session, job.data)
-    job.disk_in_required = disk_in
-    job.disk_out_required = job_type.disk_out_const_required + job_type.disk_out_mult_required * disk_in
+    _set_disk_sizes(job, job_type, input_size_mib(session, job.data))
     now = utcnow()
-    if not inspect(job).has_identity:
-        status = job.status or JobStatus.PENDING
-        if status not in QUEUEABLE:
-            raise InvalidTransition(f"a new job is {status}; only {', '.join(QUEUEABLE)} jobs can be queued")
-        for key, value in _queued_values(now, num_exes=(job.num_exes or 0) + 1).items():
-            setattr(job, key, value)
-        session.add(job)
-        session.flush()
-        return _add_executions(session, [job.id], now)[job.id]
     session.flush()
     if job.status not in QUEUEABLE:
         raise InvalidTransition(f"job {job.id} is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
@@ -480,3 +471,39 @@ def _error_named(session: Session, name: str) -> Error:
         error = session.scalars(select(Error).where(Error.name == UNKNOWN_ERROR)).one()
     return error
 
+
+def queue_new_jobs(session: Session, jobs: Sequence[Job]) -> dict[int, int]:
+    """`queue_job` for many new jobs (not yet in the database) at once, in a handful of
+    statements however many: their disk sizes computed as `queue_job` does (one query for all
+    their input files' sizes), the jobs added and inserted already QUEUED in one flush (with any
+    pending objects they point at, such as their events), then `_add_executions`. Returns the
+    new execution ids by job id. Raises InvalidTransition, before writing anything, for a job
+    that exists already or is not PENDING, FAILED or CANCELED."""
+    for job in jobs:
+        if inspect(job).has_identity:
+            raise InvalidTransition(f"job {job.id} exists already; queue_job queues it")
+        if (job.status or JobStatus.PENDING) not in QUEUEABLE:
+            raise InvalidTransition(f"a new job is {job.status}; only {', '.join(QUEUEABLE)} jobs can be queued")
+    if not jobs:
+        return {}
+    inputs = [set(job_data.parse(job.data).file_ids()) for job in jobs]
+    wanted = set().union(*inputs)
+    sizes: dict[int, int | None] = dict(cast(Sequence[tuple[int, int | None]], session.execute(
+        select(ScaleFile.id, ScaleFile.file_size).where(ScaleFile.id.in_(wanted))).all())) if wanted else {}
+    now = utcnow()
+    for job, file_ids in zip(jobs, inputs, strict=True):
+        job_type = session.get(JobType, job.job_type_id)
+        assert job_type is not None
+        _set_disk_sizes(job, job_type, float(sum(sizes.get(file_id) or 0 for file_id in file_ids)) / MIB)
+        for key, value in _queued_values(now, num_exes=(job.num_exes or 0) + 1).items():
+            setattr(job, key, value)
+    session.add_all(jobs)
+    session.flush()
+    return _add_executions(session, [job.id for job in jobs], now)
+
+
+def _set_disk_sizes(job: Job, job_type: JobType, disk_in: float) -> None:
+    """disk_in is the input files' total size in MiB; disk_out the job type's
+    `disk_out_const_required + disk_out_mult_required * disk_in`."""
+    job.disk_in_required = disk_in
+    job.disk_out_required = job_type.disk_out_const_required + job_type.disk_out_mult_required * disk_in

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scale.execution import runner as runner_module
@@ -31,7 +31,7 @@ from scale.models import (
 )
 from scale.queue import transitions
 from scale.timeutil import utcnow
-from tests.helpers import wait_until
+from tests.helpers import statements, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -464,18 +464,8 @@ def test_a_job_without_files_or_products_is_five_statements(sessions, setup):
     product, lineage or status re-read."""
     with sessions.begin() as session:
         exe_id = setup.noop(session).id
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
-            seen.append(statement)
-
-    connection = sessions.kw["bind"]
-    event.listen(connection, "before_cursor_execute", record)
-    try:
+    with statements(sessions.kw["bind"]) as seen:
         result = run(sessions, setup, exe_id)
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
     assert result.status == COMPLETED
     assert [s.split()[0] for s in seen] == ["SELECT", "UPDATE", "SELECT", "UPDATE", "UPDATE"], seen
     exe = execution(sessions, exe_id)

@@ -5,10 +5,8 @@ The factories here are shared with the API tests of jobs, executions and the que
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from scale.errors import InvalidTransition, NotFound
 from scale.models.errors import ErrorCategory
@@ -26,6 +24,7 @@ from tests.factories import (
     queued_job,
     run_job,
 )
+from tests.helpers import statements
 
 
 @pytest.fixture
@@ -258,23 +257,6 @@ def test_queue_job_takes_a_new_job_without_a_status(db, job_type):
                 priority=1, timeout=60, max_tries=1, cpus_required=1.0, mem_required=1.0, data={})
     exe = db.get(JobExecution, transitions.queue_job(db, fresh))
     assert (fresh.status, exe.job_id, fresh.disk_in_required) == ("QUEUED", fresh.id, 0.0)
-
-
-@contextmanager
-def statements(db):
-    """The SQL statements `db` runs inside the block (transaction control left out)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
-            seen.append(statement)
-
-    connection = db.connection()
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
 
 
 def test_queueing_a_new_job_without_files_is_five_statements(db):
