@@ -93,11 +93,13 @@ def scheduler(home: Path) -> None:
 
 @main.command()
 @HOME_OPTION
-def worker(home: Path) -> None:
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Worker child processes (default: 1 on SQLite, else two per CPU).")
+def worker(home: Path, concurrency: int | None) -> None:
     """Run the Celery worker for system tasks (the Procfile's `worker`)."""
     from cli.worker import run_worker
 
-    sys.exit(run_worker(load_settings(home)))
+    sys.exit(run_worker(load_settings(home), concurrency=concurrency))
 
 
 @main.command()

@@ -1,8 +1,9 @@
 """Ingest tasks: store the files a Strike (or a scan) found in their workspaces, and re-send lost ones.
 
 `scale.ingest_files` takes a batch of ingest ids (a few transactions per batch, not per file),
-is idempotent (`scale.ingest.service.ingest_files`), acknowledged late, and sends trigger
-evaluation only after the ingests committed as INGESTED."""
+is idempotent (`scale.ingest.service.ingest_files`), acknowledged late, and evaluates the
+ingested files' INGEST trigger rules (`scale.triggers.service.evaluate_triggers_many`, itself
+idempotent) only after the ingests committed as INGESTED."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from celery import Celery, current_app, shared_task
 from sqlalchemy.exc import OperationalError
 
 from scale.ingest import service as ingests
-from workers.trigger_tasks import send_evaluate_triggers
+from scale.models.triggers import TriggerRuleType
+from scale.triggers import service as triggers
 
 INGEST_FILES = "scale.ingest_files"
 SWEEP_INGESTS = "scale.sweep_ingests"
@@ -30,8 +32,16 @@ def ingest_files(self, ingest_ids: list[int]) -> dict[str, int]:
     """Store the ingests' files in their workspaces; returns how many ended in each outcome
     (INGESTED, DUPLICATE, ERRORED, NOTHING_TO_DO)."""
     results = ingests.ingest_files(self.app.sessions(), ingest_ids)
-    ingested = [r.source_file_id for r in results.values() if r.outcome == "INGESTED" and r.source_file_id]
-    send_evaluate_triggers("INGEST", ingested, app=self.app)
+    # Ingested now or by an earlier delivery of this task (NOTHING_TO_DO names the source file
+    # too): evaluation is idempotent, so a retried task still evaluates what it ingested.
+    sources = [r.source_file_id for r in results.values() if r.source_file_id is not None]
+    if sources:
+        # The batch's ingest rules fire here, in a transaction of their own right after the
+        # ingest's, rather than behind every other queued task: a file's jobs are queued as soon
+        # as it is ingested. If this fails, the ingest stands and the clock's trigger sweep
+        # (`scale.sweep_triggers`: INGESTED but never `triggered`) evaluates it later.
+        with self.app.sessions().begin() as session:
+            triggers.evaluate_triggers_many(session, TriggerRuleType.INGEST.value, sources)
     outcomes: dict[str, int] = {}
     for result in results.values():
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
