@@ -31,6 +31,7 @@ stderr log. All are SYSTEM errors, so the try is retried. The runner never raise
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shlex
 import shutil
@@ -55,6 +56,7 @@ from scale.products.service import record_parse_results, store_products
 from scale.queue import transitions
 from scale.specs import error_interface, job_data, job_interface
 from scale.specs.job_interface import JobInterface
+from scale.timeutil import as_utc, utcnow
 from scale.workspaces.brokers import Broker, broker_for
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,7 @@ class _Plan:
     env: dict[str, str]
     values: dict[str, str | None] = field(default_factory=dict)
     retrievals: list[_Retrieval] = field(default_factory=list)
+    job_started: dt.datetime | None = None
 
 
 def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
@@ -150,8 +153,37 @@ def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
     killed, or the runner stops it. Never raises."""
     work = WorkDir(work_root / str(job_exe_id))
     launched: list[RunningTask] = []
+    return _guarded(sessions, job_exe_id, work, launched, lambda: _run(
+        sessions, job_exe_id, work, docker, should_stop, poll_interval, launched, system_env or {}))
+
+
+def resume_execution(sessions: sessionmaker, job_exe_id: int, task: RunningTask, *, work_root: Path,
+                     should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 0.2) -> ExecutionResult:
+    """Carry on with execution `job_exe_id` (RUNNING) whose task outlived the scheduler that
+    started it: a container found again after a crash (`containers.find_container`). Waits for
+    it within what is left of its timeout, then collects its outputs and reports exactly as
+    `run_execution` does; its work directory is this node's, as it was left. Never raises."""
+    work = WorkDir(work_root / str(job_exe_id))
+    launched = [task]
+
+    def resume() -> ExecutionResult:
+        with sessions() as session:
+            plan = _load_plan(session, job_exe_id, work, {}, resume=True)
+        timeout: float = plan.timeout
+        if timeout > 0 and plan.job_started is not None:
+            # What is left of the timeout; one already spent ends the wait at once (a timeout).
+            timeout = max(timeout - (utcnow() - as_utc(plan.job_started)).total_seconds(), 0.001)
+        return _finish(sessions, job_exe_id, plan, work, task, timeout, should_stop, poll_interval)
+
+    return _guarded(sessions, job_exe_id, work, launched, resume)
+
+
+def _guarded(sessions: sessionmaker, job_exe_id: int, work: WorkDir, launched: list[RunningTask],
+             body: Callable[[], ExecutionResult]) -> ExecutionResult:
+    """`body`'s result, with every way a run can fail turned into its report (never raises);
+    the task is cleaned up once its outcome is recorded."""
     try:
-        result = _run(sessions, job_exe_id, work, docker, should_stop, poll_interval, launched, system_env or {})
+        result = body()
     except _Failure as failure:
         _note(work.stderr, f"scale: {failure.error_name}: {failure}")
         result = _report_failure(sessions, job_exe_id, failure.error_name, failure.exit_code)
@@ -192,7 +224,13 @@ def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerC
                     cpus=plan.cpus, mem_mib=plan.mem_mib, image=plan.image, privileged=plan.privileged)
     task = _launch(spec, docker)
     launched.append(task)
-    exit_code = _wait(sessions, job_exe_id, task, plan.timeout, should_stop, poll_interval)
+    return _finish(sessions, job_exe_id, plan, work, task, plan.timeout, should_stop, poll_interval)
+
+
+def _finish(sessions: sessionmaker, job_exe_id: int, plan: _Plan, work: WorkDir, task: RunningTask, timeout: float,
+            should_stop: Callable[[], bool], poll_interval: float) -> ExecutionResult:
+    """Wait for the started task, map its exit code, collect its outputs and report success."""
+    exit_code = _wait(sessions, job_exe_id, task, timeout, should_stop, poll_interval)
     if exit_code != 0:
         name = plan.errors.error_for_exit_code(exit_code) or "algorithm-unknown"
         raise _Failure(name, f"the command exited with code {exit_code}", exit_code)
@@ -230,7 +268,8 @@ def _prepare(work: WorkDir) -> None:
 
 # Built once (building a statement costs more Python than running it): what a run needs.
 _PLAN = (select(JobExecution.status, JobExecution.environment, JobExecution.cpus_scheduled,
-                JobExecution.mem_scheduled, Job.id, Job.data, Job.timeout, Job.cpus_required, Job.mem_required,
+                JobExecution.mem_scheduled, JobExecution.job_started, Job.id, Job.data, Job.timeout,
+                Job.cpus_required, Job.mem_required,
                 JobType.docker_image, JobType.docker_privileged, JobType.is_system, JobType.error_mapping,
                 JobTypeRevision.interface)
          .join(Job, JobExecution.job_id == Job.id).join(JobType, Job.job_type_id == JobType.id)
@@ -238,13 +277,16 @@ _PLAN = (select(JobExecution.status, JobExecution.environment, JobExecution.cpus
          .where(JobExecution.id == bindparam("job_exe_id")))
 
 
-def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Mapping[str, str]) -> _Plan:
-    """The plan of a RUNNING execution (else _Stopped), with its work directory made afresh.
+def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Mapping[str, str], *,
+               resume: bool = False) -> _Plan:
+    """The plan of a RUNNING execution (else _Stopped), with its work directory made afresh;
+    to `resume` a task already running, the directory is kept and no inputs are planned.
     One statement reads the columns it needs; input files cost one more."""
     found = session.execute(_PLAN, {"job_exe_id": job_exe_id}).one_or_none()
     if found is None or found.status != JobExecutionStatus.RUNNING:
         raise _Stopped(f"execution {job_exe_id} is {found.status if found else 'missing'}, not RUNNING")
-    _prepare(work)
+    if not resume:
+        _prepare(work)
     try:
         interface = job_interface.parse(found.interface)
         errors = error_interface.parse(found.error_mapping or {"exit_codes": {}})
@@ -257,7 +299,10 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
         mem_mib=found.mem_scheduled or found.mem_required,
         env={**(system_env if found.is_system else {}),
              **{str(key): str(value) for key, value in (found.environment or {}).items()}},
+        job_started=found.job_started,
     )
+    if resume:
+        return plan
     files: dict[int, ScaleFile] = {}
     if file_ids := data.file_ids():
         files = {f.id: f for f in session.scalars(select(ScaleFile).where(ScaleFile.id.in_(file_ids))
@@ -303,7 +348,7 @@ def _launch(spec: TaskSpec, docker: DockerClientFactory | None) -> RunningTask:
         raise _Failure("docker", f"could not start a container of {spec.image!r}: {error}") from error
 
 
-def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: int,
+def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: float,
           should_stop: Callable[[], bool], poll_interval: float) -> int:
     """The task's exit code; kills it and raises _Failure (timeout) or _Stopped. Whatever goes
     wrong while waiting, the task (its whole process group) does not outlive the wait."""

@@ -18,11 +18,11 @@ nothing waits for its resources does not start a cycle: at tens of jobs a second
 finished job would cost the scheduler more than running the jobs.
 
 On start, executions left RUNNING on the manager's nodes that the manager is not running
-(the previous scheduler died) are reconciled: a lost child process cannot be re-attached, so
-the execution fails with the SYSTEM error `node-lost`, which queues it again while tries
-remain. The manager reaps it first (a container still running for it is killed), so it cannot
-run twice or report late. (The runner starts every run afresh, so re-attaching to a surviving
-container would need a resume entry point in the runner.)
+(the previous scheduler died) are reconciled: the manager re-attaches to what still exists of
+one (a container, running or exited, is followed to its end by the runner's
+`resume_execution`); otherwise (a child process died with the previous scheduler's session)
+the manager reaps it and the execution fails with the SYSTEM error `node-lost`, which queues
+it again while tries remain, so it cannot run twice or report late.
 """
 
 from __future__ import annotations
@@ -186,6 +186,8 @@ class SchedulerLoop:
                                               JobExecution.node_id.in_(node_ids)))
                     if exe_id not in running_here]
         for job_exe_id in left:
+            if self._manager.reattach(job_exe_id):
+                continue
             self._manager.reap(job_exe_id)
             self._fail(job_exe_id, NODE_LOST)
 

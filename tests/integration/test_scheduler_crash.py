@@ -1,6 +1,7 @@
 """Scheduler processes for real: `kill -9` while jobs run loses no job (the next scheduler
-takes the node over and fails what was left RUNNING as `node-lost`, a SYSTEM error, so it is
-retried), and schedulers running at once run every job exactly once."""
+takes the node over and fails the child processes left RUNNING as `node-lost`, a SYSTEM error,
+so they are retried, and re-attaches to containers that outlived it), and schedulers running
+at once run every job exactly once."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
 from scale.definitions import job_types
+from scale.execution.containers import LABEL_EXE
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
 from tests.conftest import truncate_runtime_tables
+from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -132,3 +136,49 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmak
     assert statuses == [JobStatus.COMPLETED] * jobs
     assert executions == jobs and started == jobs
     assert len(used_nodes) == len(set(nodes))
+
+
+def test_a_container_that_outlives_kill_9_is_followed_to_its_end(committed: sessionmaker, pg_url: str,
+                                                                 tmp_path: Path):
+    """The container keeps running while no scheduler exists; the next one re-attaches to it
+    (no second try, no node-lost), copies the rest of its log once and records its outcome."""
+    image = build_busybox_image(docker.from_env())
+    with committed.begin() as session:
+        job_type = job_types.create_job_type(session, {
+            "name": "slow-box", "version": "1.0", "docker_image": image, "max_tries": 3, "timeout": 120,
+            "cpus_required": 0.1, "mem_required": 32,
+            "interface": {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${script}",
+                          "input_data": [{"name": "script", "type": "property"}], "output_data": []}})
+        job = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [{"name": "script", "value": "echo before; sleep 4; echo after"}],
+            "output_data": []}})
+        job_id = job.id
+
+    client = docker.from_env()
+
+    def container_running() -> bool:
+        with committed() as session:
+            exe_id = session.scalar(select(JobExecution.id).where(JobExecution.job_id == job_id))
+        return bool(client.containers.list(filters={"label": f"{LABEL_EXE}={exe_id}", "status": "running"}))
+
+    first = start_scheduler(pg_url, tmp_path, "first")
+    try:
+        wait_until(container_running, what="the container to run", timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+    second = start_scheduler(pg_url, tmp_path, "second")
+    try:
+        done = select(func.count()).select_from(Job).where(Job.id == job_id, Job.status == JobStatus.COMPLETED)
+        wait_until(lambda: count(committed, done) == 1, what="the re-attached job to complete", timeout=60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+
+    with committed() as session:
+        [exe] = session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)).all()
+        assert (exe.status, exe.job_exit_code, exe.error_id) == (JobExecutionStatus.COMPLETED, 0, None)
+        stdout = Path(exe.stdout_path).read_text()
+    assert stdout.count("before") == 1 and stdout.count("after") == 1, stdout
+    assert not client.containers.list(all=True, filters={"label": f"{LABEL_EXE}={exe.id}"})

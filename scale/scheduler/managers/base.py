@@ -49,6 +49,11 @@ class ResourceManager(Protocol):
     def kill(self, job_exe_id: int) -> None:
         """Stop a running execution (it was canceled); a no-op if it is not running."""
 
+    def reattach(self, job_exe_id: int) -> bool:
+        """The execution was left RUNNING by a scheduler that died and this manager is not
+        running it: if its task still exists (a container), follow it to its end and report
+        as a launch would, and return True; False when it cannot go on."""
+
     def reap(self, job_exe_id: int) -> None:
         """The execution was left RUNNING by a scheduler that died and this manager is not
         running it: stop whatever of it may still run (a container, a Mesos task), so that

@@ -62,16 +62,19 @@ class LocalManager:
     """One node (this machine); executions run `runner` on a thread pool.
 
     `runner` has the signature of `scale.execution.runner.run_execution` (which
-    `from_settings` passes). A runner that raises (a bug: it reports its own failures) gets the execution
-    failed with the SYSTEM error `unknown`, so it never stays RUNNING with nothing behind it."""
+    `from_settings` passes), `resumer` that of `resume_execution` (for containers found again
+    after a crash; without one they are reaped). A runner that raises (a bug: it reports its own
+    failures) gets the execution failed with the SYSTEM error `unknown`, so it never stays
+    RUNNING with nothing behind it."""
 
     name = "local"
 
     def __init__(self, *, sessions: sessionmaker, work_root: Path, runner: Runner,
                  docker: Any = None, hostname: str | None = None,
                  total: Resources | None = None,
-                 on_finished: Callable[[int], None] | None = None) -> None:
+                 on_finished: Callable[[int], None] | None = None, resumer: Runner | None = None) -> None:
         self._sessions = sessions
+        self._resumer = resumer
         self._on_finished = on_finished
         self._work_root = work_root
         self._docker = docker
@@ -86,22 +89,45 @@ class LocalManager:
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker,
                       on_finished: Callable[[int], None] | None = None) -> LocalManager:
-        from scale.execution.runner import run_execution
+        from scale.execution.runner import resume_execution, run_execution
 
         return cls(sessions=sessions, work_root=settings.work_root,
                    runner=partial(run_execution, system_env=settings.to_env()),
                    docker=partial(docker_client, settings.docker_url), hostname=settings.node_name,
-                   on_finished=on_finished)
+                   on_finished=on_finished, resumer=resume_execution)
 
     def nodes(self) -> list[NodeOffer]:
         return [self._offer]
 
     def launch(self, job_exe_id: int, node: NodeOffer) -> None:
+        self._submit(job_exe_id, lambda stop: self._runner(
+            self._sessions, job_exe_id, work_root=self._work_root, docker=self._docker, should_stop=stop.is_set))
+
+    def reattach(self, job_exe_id: int) -> bool:
+        """Follow a container the execution left running (or exited) when its scheduler died
+        to its end, with `resumer`. A child process cannot be found again: it died with the
+        previous scheduler's session. False when there is nothing to carry on with."""
+        if self._docker is None or self._resumer is None:
+            return False
+        try:
+            task = find_container(self._docker(), job_exe_id)
+        except Exception:  # no Docker on this node: then there is no container either
+            log.debug("no Docker to look for job execution %s's container", job_exe_id)
+            return False
+        if task is None:
+            return False
+        resumer = self._resumer
+        log.warning("re-attached to the container of job execution %s", job_exe_id)
+        self._submit(job_exe_id, lambda stop: resumer(
+            self._sessions, job_exe_id, task, work_root=self._work_root, should_stop=stop.is_set))
+        return True
+
+    def _submit(self, job_exe_id: int, body: Callable[[threading.Event], object]) -> None:
         stop = threading.Event()
         with self._lock:
             if job_exe_id in self._running:
                 raise RuntimeError(f"job execution {job_exe_id} is already running here")
-            future = self._pool.submit(self._run, job_exe_id, stop)
+            future = self._pool.submit(self._run, job_exe_id, stop, body)
             self._running[job_exe_id] = (future, stop)
 
     def running(self) -> set[int]:
@@ -144,10 +170,9 @@ class LocalManager:
             stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job_exe_id: int, stop: threading.Event) -> None:
+    def _run(self, job_exe_id: int, stop: threading.Event, body: Callable[[threading.Event], object]) -> None:
         try:
-            self._runner(self._sessions, job_exe_id, work_root=self._work_root,
-                         docker=self._docker, should_stop=stop.is_set)
+            body(stop)
         except Exception:
             log.exception("runner failed for job execution %s", job_exe_id)
             self._fail_unknown(job_exe_id)
