@@ -14,6 +14,7 @@ from api.body import json_object
 from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import jobs as serialize
+from api.tasks import advance_recipes_of
 from scale.queue import service
 
 ns = Namespace("jobs", description="Jobs and their executions")
@@ -71,4 +72,5 @@ class JobDetail(Resource):
         session = db_session()
         service.edit_job(session, job_id, json_object())
         session.commit()
+        advance_recipes_of([job_id])
         return serialize.job_details(service.get_job(session, job_id))

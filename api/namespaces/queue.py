@@ -18,6 +18,7 @@ from api.body import json_object
 from api.context import db_session
 from api.serialize import jobs as serialize_jobs
 from api.serialize import queue as serialize
+from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus
 from scale.queue import service
@@ -75,6 +76,7 @@ class RequeueJobs(Resource):
         session = db_session()
         job_ids = service.requeue_jobs(session, json_object())
         session.commit()
+        advance_recipes_of(job_ids)
         return _changed_jobs(job_ids)
 
 
@@ -88,4 +90,5 @@ class CancelJobs(Resource):
         session = db_session()
         job_ids = service.cancel_jobs(session, json_object())
         session.commit()
+        advance_recipes_of(job_ids)
         return _changed_jobs(job_ids)

@@ -13,9 +13,9 @@ from flask_restx import Namespace, Resource
 
 from api.body import json_object
 from api.context import db_session
+from api.tasks import celery_app
 from scale.ingest import scan as scans
 from scale.settings import Settings
-from workers.app import ScaleCelery, make_celery
 from workers.ingest_tasks import send_ingest
 
 ns = Namespace("scans", description="Ingest the files already in a directory or workspace")
@@ -36,13 +36,6 @@ class Scan(Resource):
         session.commit()
         ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
         if ingest_ids:
-            send_ingest(ingest_ids, app=_celery(settings))
+            send_ingest(ingest_ids, app=celery_app())
         return {"dry_run": dry_run, "count": len(items), "files": [item.to_dict() for item in items]}
 
-
-def _celery(settings: Settings) -> ScaleCelery:
-    """The web process's Celery app, made on first use."""
-    app = current_app.extensions.get("scale.celery")
-    if app is None:
-        app = current_app.extensions["scale.celery"] = make_celery(settings)
-    return app

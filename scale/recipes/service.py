@@ -193,6 +193,14 @@ def advance_recipe(session: Session, recipe_id: int) -> list[int]:
     return queued
 
 
+def recipe_ids_for_jobs(session: Session, job_ids: Iterable[int]) -> set[int]:
+    """The recipes these jobs belong to (most jobs belong to none)."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(RecipeJob.recipe_id).where(RecipeJob.job_id.in_(ids))))
+
+
 def recipes_needing_advance(session: Session, *, limit: int = 1000) -> list[int]:
     """Unfinished recipes that `advance_recipe` would change now: a PENDING job whose
     dependencies have all finished or failed, a BLOCKED job that could run again, or every job

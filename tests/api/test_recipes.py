@@ -6,6 +6,8 @@ fail), standing in for the runner, which is tested elsewhere."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from pathlib import Path
 
@@ -84,19 +86,6 @@ def new_recipe_body(world: dict, **data) -> dict:
     recipe_data = {"version": "1.0", "input_data": [{"name": "input_file", "file_id": world["source"].id}],
                    "workspace_id": world["workspace"].id, **data}
     return {"recipe_type_id": world["recipe_type"].id, "recipe_data": recipe_data}
-
-
-@pytest.fixture
-def app(settings, sessions, monkeypatch):
-    """The app, with `POST /queue/new-recipe/` mounted even before the lead registers it."""
-    from api import app as app_module
-    from api.namespaces import queue_recipes
-
-    if all(ns is not queue_recipes.ns for ns, _ in app_module.NAMESPACES):
-        monkeypatch.setattr(app_module, "NAMESPACES", [*app_module.NAMESPACES, (queue_recipes.ns, "/queue")])
-    app = app_module.create_app(settings, sessions=sessions)
-    app.testing = True
-    return app
 
 
 @pytest.fixture
@@ -306,6 +295,44 @@ def test_a_canceled_dependency_blocks_and_the_sweep_finds_it(db, world):
 
     assert jobs_of(db, recipe.id)["second"].status == JobStatus.BLOCKED
     assert service.recipes_needing_advance(db) == []
+
+
+def test_recipe_ids_for_jobs_names_only_recipes(db, world):
+    recipe = start(db, world)
+    jobs = jobs_of(db, recipe.id)
+    assert service.recipe_ids_for_jobs(db, [jobs["first"].id, jobs["second"].id, 999999]) == {recipe.id}
+    assert service.recipe_ids_for_jobs(db, []) == set()
+
+
+def advances_sent(settings) -> list[int]:
+    """The recipe ids of the `scale.advance_recipe` messages in the app's embedded broker."""
+    queue = settings.home / "broker" / "queue"
+    messages = [json.loads(path.read_text()) for path in queue.iterdir()] if queue.is_dir() else []
+    return [json.loads(base64.b64decode(m["body"]))[0][0] for m in messages
+            if m["headers"]["task"] == "scale.advance_recipe"]
+
+
+@pytest.mark.parametrize("how", ["patch", "cancel-jobs"])
+def test_canceling_a_recipe_job_through_the_api_sends_its_advance(client, db, token, world, settings, how):
+    recipe = start(db, world)
+    first = jobs_of(db, recipe.id)["first"]
+    if how == "patch":
+        resp = client.patch(f"/api/jobs/{first.id}/", json={"status": "CANCELED"}, headers=token)
+    else:
+        resp = client.post("/api/queue/cancel-jobs/", json={"job_ids": [first.id]}, headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    # Sent after the commit, so the dependent job is blocked now, not at the clock's next sweep.
+    assert advances_sent(settings) == [recipe.id]
+
+
+def test_requeueing_a_recipe_job_through_the_api_sends_its_advance(client, db, token, world, settings):
+    recipe = start(db, world)
+    first = jobs_of(db, recipe.id)["first"]
+    transitions.cancel_job(db, first.id)
+    db.commit()
+    resp = client.post("/api/queue/requeue-jobs/", json={"job_ids": [first.id]}, headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    assert advances_sent(settings) == [recipe.id]
 
 
 def test_execution_followups_name_the_recipe_of_the_job(db, world):
