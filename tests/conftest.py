@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from scale import migrate, tokens
-from scale.db import make_engine
+from scale.db import make_engine, make_sessions
 from scale.settings import Settings
 
 PG_SERVER = os.environ.get("SCALE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -130,6 +130,16 @@ def committed_sessions(engine: Engine) -> Iterator[sessionmaker]:
     is emptied afterwards."""
     yield sessionmaker(bind=engine, expire_on_commit=False)
     truncate_runtime_tables(engine)
+
+
+@pytest.fixture
+def pg_committed(pg_url: str) -> Iterator[sessionmaker]:
+    """`committed_sessions` on PostgreSQL only, for tests whose other processes (a worker, a
+    scheduler, a Strike) need a database server."""
+    engine = make_engine(pg_url)
+    yield make_sessions(engine)
+    truncate_runtime_tables(engine)
+    engine.dispose()
 
 
 # Rows the migration seeds; everything else a test commits is removed after it.

@@ -4,8 +4,6 @@ process against a committed database, and queues the recipe's next job exactly o
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,27 +11,20 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
-from scale.db import make_engine, make_sessions
 from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.recipes import service
 from scale.settings import Settings
 from tests.api.test_recipes import finish, jobs_of, make_world, new_recipe_body
-from tests.conftest import truncate_runtime_tables
+from tests.celery_worker import CeleryWorker, running_worker
 from tests.helpers import wait_until
 from workers.app import make_celery
 from workers.tasks import send_advance
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 # A database of its own on the shared Redis, emptied before each test.
 REDIS_URL = "redis://127.0.0.1:6379/7"
-WORKER = ("import sys; from pathlib import Path; from cli.worker import run_worker; "
-          "from scale.settings import Settings; home = Path(sys.argv[1]); "
-          "sys.exit(run_worker(Settings(home=home, database_url=sys.argv[2], broker_url=sys.argv[3], "
-          "work_root=home / 'work'), concurrency=1))")
 
 
 @pytest.fixture(params=["redis", "filesystem"])
@@ -47,35 +38,13 @@ def settings_for_worker(request: pytest.FixtureRequest, tmp_path: Path, pg_url: 
 
 
 @pytest.fixture
-def committed(pg_url: str) -> Iterator[sessionmaker]:
-    engine = make_engine(pg_url)
-    yield make_sessions(engine)
-    truncate_runtime_tables(engine)
-    engine.dispose()
+def worker(settings_for_worker: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
+    with running_worker(settings_for_worker, tmp_path / "worker.log") as running:
+        yield running
 
 
-@pytest.fixture
-def worker(settings_for_worker: Settings, tmp_path: Path) -> Iterator[Path]:
-    """A worker child process; always stopped (SIGTERM, then SIGKILL) when the test ends.
-    Yields its log file."""
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(settings_for_worker.home), settings_for_worker.database_url,
-             settings_for_worker.broker_url], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
-def test_worker_queues_the_next_job_once(committed, settings_for_worker, worker, tmp_path):
-    with committed() as db:
+def test_worker_queues_the_next_job_once(pg_committed, settings_for_worker, worker, tmp_path):
+    with pg_committed() as db:
         world = make_world(db, tmp_path)
         recipe = service.queue_new_recipe(db, new_recipe_body(world))
         db.commit()
@@ -89,7 +58,7 @@ def test_worker_queues_the_next_job_once(committed, settings_for_worker, worker,
     send_advance([recipe_id], app=app)
 
     def second_status() -> str:
-        with committed() as db:
+        with pg_committed() as db:
             return db.scalar(select(Job.status).where(Job.id == second_id))
 
     try:
@@ -111,9 +80,9 @@ def test_worker_queues_the_next_job_once(committed, settings_for_worker, worker,
             send_advance([recipe_id], app=app)
             wait_until(all_taken, what="the worker to take the third message", timeout=30)
     except AssertionError as error:
-        raise AssertionError(f"{error}\n--- worker log ---\n{worker.read_text()}") from None
+        raise AssertionError(f"{error}\n--- worker log ---\n{worker.log()}") from None
 
-    with committed() as db:
+    with pg_committed() as db:
         executions = db.scalar(select(func.count()).select_from(JobExecution).where(JobExecution.job_id == second_id))
         assert executions == 1
         assert db.get(Job, second_id).num_exes == 1

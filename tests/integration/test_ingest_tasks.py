@@ -6,19 +6,15 @@ source file and one triggered job."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.db import make_engine, make_sessions
 from scale.ingest import service
 from scale.ingest.service import CompletedFile
 from scale.models.files import ScaleFile
@@ -27,9 +23,8 @@ from scale.models.jobs import Job
 from scale.models.workspaces import Workspace
 from scale.settings import Settings
 from scale.specs import strike_configuration
-from tests.conftest import truncate_runtime_tables
+from tests.celery_worker import CeleryWorker
 from tests.helpers import wait_until
-from tests.integration.test_celery_recipes import REPO, WORKER
 from tests.unit.test_trigger_evaluation import add_job_type, rule
 from workers.app import make_celery
 from workers.ingest_tasks import SWEEP_INGESTS, send_ingest
@@ -46,72 +41,22 @@ def settings(tmp_path: Path, pg_url: str) -> Settings:
     return replace(Settings.embedded(tmp_path / "home"), database_url=pg_url, broker_url=REDIS_URL)
 
 
-def pg_committed(pg_url: str) -> Iterator[sessionmaker]:
-    """Committing sessions on PostgreSQL (a fixture's body). Afterwards the rows this test made in
-    the ingest, file, job and trigger tables are removed with foreign key checks off (they form a
-    cycle, job -> trigger_event -> scale_file -> job, that truncate_runtime_tables cannot order),
-    then the rest."""
-    engine = make_engine(pg_url)
-    yield make_sessions(engine)
-    with engine.begin() as connection:
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        for table in ("ingest", "file_ancestry_link", "queue", "job_exe", "job", "trigger_event", "scale_file"):
-            connection.execute(text(f"DELETE FROM {table}"))
-    truncate_runtime_tables(engine)
-    engine.dispose()
-
-
 @pytest.fixture
-def committed(pg_url: str) -> Iterator[sessionmaker]:
-    yield from pg_committed(pg_url)
-
-
-class Worker:
-    """`scale worker` in its own process group, so SIGKILL reaches the parent and its pool child."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", WORKER, str(self.settings.home), self.settings.database_url,
-                 self.settings.broker_url], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
-    running = Worker(settings, tmp_path / "worker.log")
+def worker(settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
+    running = CeleryWorker(settings, tmp_path / "worker.log")
     running.start()
     yield running
     running.stop()
 
 
-def landed(committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[int, int, Path]:
+def landed(pg_committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[int, int, Path]:
     """A workspace, a Strike, a job type triggered by its ingests, and a landed file moved into
     `ingesting/` as TRANSFERRED: returns (ingest id, job type id, workspace root)."""
     mount, root = tmp_path / "incoming", tmp_path / "ws"
     (mount / "ingesting").mkdir(parents=True)
     config = {"version": "1.0", "mount": str(mount), "files_to_ingest": [
         {"filename_regex": r".*\.txt$", "workspace_path": "in", "workspace_name": "raw"}]}
-    with committed.begin() as db:
+    with pg_committed.begin() as db:
         db.add(Workspace(name="raw", is_active=True,
                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}}))
         db.flush()
@@ -127,70 +72,70 @@ def landed(committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[int
         return row.id, job_type.id, root
 
 
-def status_of(committed: sessionmaker, ingest_id: int) -> str:
-    with committed() as db:
+def status_of(pg_committed: sessionmaker, ingest_id: int) -> str:
+    with pg_committed() as db:
         return db.scalar(select(Ingest.status).where(Ingest.id == ingest_id))
 
 
-def counts(committed: sessionmaker, job_type_id: int) -> tuple[int, int]:
-    with committed() as db:
+def counts(pg_committed: sessionmaker, job_type_id: int) -> tuple[int, int]:
+    with pg_committed() as db:
         return (db.scalar(select(func.count()).select_from(ScaleFile)),
                 db.scalar(select(func.count()).select_from(Job).where(Job.job_type_id == job_type_id)))
 
 
-def explain(error: AssertionError, worker: Worker) -> AssertionError:
-    return AssertionError(f"{error}\n--- worker log ---\n{worker.log_path.read_text()}")
+def explain(error: AssertionError, worker: CeleryWorker) -> AssertionError:
+    return AssertionError(f"{error}\n--- worker log ---\n{worker.log()}")
 
 
-def test_an_ingest_sent_twice_stores_once_and_triggers_once(committed, settings, worker, tmp_path):
-    ingest_id, job_type_id, root = landed(committed, tmp_path, b"hello world\n")
+def test_an_ingest_sent_twice_stores_once_and_triggers_once(pg_committed, settings, worker, tmp_path):
+    ingest_id, job_type_id, root = landed(pg_committed, tmp_path, b"hello world\n")
     app = make_celery(settings)
     send_ingest([ingest_id], app=app)
     send_ingest([ingest_id], app=app)
     try:
-        wait_until(lambda: status_of(committed, ingest_id) == IngestStatus.INGESTED, what="INGESTED", timeout=60)
-        wait_until(lambda: counts(committed, job_type_id) == (1, 1), what="one source file and one triggered job",
+        wait_until(lambda: status_of(pg_committed, ingest_id) == IngestStatus.INGESTED, what="INGESTED", timeout=60)
+        wait_until(lambda: counts(pg_committed, job_type_id) == (1, 1), what="one source file and one triggered job",
                    timeout=60)
         broker = redis.Redis.from_url(REDIS_URL)
         wait_until(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0,
                    what="every message run and acknowledged", timeout=60)
     except AssertionError as error:
         raise explain(error, worker) from None
-    assert counts(committed, job_type_id) == (1, 1)
-    with committed() as db:
+    assert counts(pg_committed, job_type_id) == (1, 1)
+    with pg_committed() as db:
         source = db.scalars(select(ScaleFile)).one()
     assert (root / source.file_path).read_bytes() == b"hello world\n"
     wait_until(lambda: not (tmp_path / "incoming" / "ingesting" / "big.txt").exists(),
                what="the original removed after the commit")
 
 
-def test_a_worker_killed_mid_ingest_ingests_exactly_once_after_restart(committed, settings, worker, tmp_path):
+def test_a_worker_killed_mid_ingest_ingests_exactly_once_after_restart(pg_committed, settings, worker, tmp_path):
     # Big enough that checksum and copy take a few seconds: the kill lands in the middle.
     content = os.urandom(1024 * 1024) * 300
-    ingest_id, job_type_id, root = landed(committed, tmp_path, content)
+    ingest_id, job_type_id, root = landed(pg_committed, tmp_path, content)
     app = make_celery(settings)
     send_ingest([ingest_id], app=app)
     try:
-        wait_until(lambda: status_of(committed, ingest_id) == IngestStatus.INGESTING, what="INGESTING", timeout=60)
+        wait_until(lambda: status_of(pg_committed, ingest_id) == IngestStatus.INGESTING, what="INGESTING", timeout=60)
     except AssertionError as error:
         raise explain(error, worker) from None
     worker.kill()
-    assert status_of(committed, ingest_id) == IngestStatus.INGESTING  # killed in the middle
-    assert counts(committed, job_type_id) == (0, 0)
+    assert status_of(pg_committed, ingest_id) == IngestStatus.INGESTING  # killed in the middle
+    assert counts(pg_committed, job_type_id) == (0, 0)
 
     worker.start()
     app.send_task(SWEEP_INGESTS, kwargs={"older_than_seconds": 0})
     try:
-        wait_until(lambda: status_of(committed, ingest_id) == IngestStatus.INGESTED, what="INGESTED after restart",
+        wait_until(lambda: status_of(pg_committed, ingest_id) == IngestStatus.INGESTED, what="INGESTED after restart",
                    timeout=120)
-        wait_until(lambda: counts(committed, job_type_id) == (1, 1), what="one source file and one job", timeout=60)
+        wait_until(lambda: counts(pg_committed, job_type_id) == (1, 1), what="one source file and one job", timeout=60)
         app.send_task(SWEEP_INGESTS, kwargs={"older_than_seconds": 0})  # nothing is left to re-send
         broker = redis.Redis.from_url(REDIS_URL)
         wait_until(lambda: broker.llen("celery") == 0, what="the queue to drain", timeout=60)
     except AssertionError as error:
         raise explain(error, worker) from None
-    assert counts(committed, job_type_id) == (1, 1)
-    with committed() as db:
+    assert counts(pg_committed, job_type_id) == (1, 1)
+    with pg_committed() as db:
         source = db.scalars(select(ScaleFile)).one()
         assert db.get(Ingest, ingest_id).source_file_id == source.id
     assert (root / source.file_path).stat().st_size == len(content)

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -17,7 +16,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.db import make_engine, make_sessions
 from scale.definitions import job_types
 from scale.execution.containers import LABEL_EXE
 from scale.models.errors import Error
@@ -25,21 +23,12 @@ from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
-from tests.conftest import truncate_runtime_tables
 from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
 JOBS = 6
-
-
-@pytest.fixture
-def committed(pg_url: str) -> Iterator[sessionmaker]:
-    engine = make_engine(pg_url)
-    yield make_sessions(engine)
-    truncate_runtime_tables(engine)
-    engine.dispose()
 
 
 def start_scheduler(pg_url: str, tmp_path: Path, name: str, node: str = "crash-test-node") -> subprocess.Popen:
@@ -54,8 +43,8 @@ def count(sessions: sessionmaker, stmt) -> int:
         return session.scalar(stmt) or 0
 
 
-def test_kill_9_of_the_scheduler_loses_no_job(committed: sessionmaker, pg_url: str, tmp_path: Path):
-    with committed.begin() as session:
+def test_kill_9_of_the_scheduler_loses_no_job(pg_committed: sessionmaker, pg_url: str, tmp_path: Path):
+    with pg_committed.begin() as session:
         job_type = job_types.create_job_type(session, {
             "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "1",
@@ -67,22 +56,22 @@ def test_kill_9_of_the_scheduler_loses_no_job(committed: sessionmaker, pg_url: s
     first = start_scheduler(pg_url, tmp_path, "first")
     try:
         running = select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
-        wait_until(lambda: count(committed, running) >= 2, what="jobs to be running", timeout=60)
+        wait_until(lambda: count(pg_committed, running) >= 2, what="jobs to be running", timeout=60)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-    interrupted = count(committed, running)
+    interrupted = count(pg_committed, running)
     assert interrupted >= 1
 
     second = start_scheduler(pg_url, tmp_path, "second")
     try:
         completed = select(func.count()).select_from(Job).where(Job.status == JobStatus.COMPLETED)
-        wait_until(lambda: count(committed, completed) == JOBS, what="every job to complete", timeout=90)
+        wait_until(lambda: count(pg_committed, completed) == JOBS, what="every job to complete", timeout=90)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
 
-    with committed() as session:
+    with pg_committed() as session:
         per_job = dict(session.execute(
             select(JobExecution.job_id, func.count()).where(JobExecution.status == JobExecutionStatus.COMPLETED)
             .group_by(JobExecution.job_id)).all())
@@ -94,14 +83,14 @@ def test_kill_9_of_the_scheduler_loses_no_job(committed: sessionmaker, pg_url: s
 
 @pytest.mark.parametrize("nodes", [("node-a", "node-b"), ("same-node", "same-node")],
                          ids=["two-nodes", "one-node"])
-def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmaker, pg_url: str,
+def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: sessionmaker, pg_url: str,
                                                             tmp_path: Path, nodes: tuple[str, str]):
     """On two nodes both schedule from one queue; on one node the second stands by (it must
     not reconcile, that is fail, what the first is running). The scheduler is paused until
     every node is registered, and a job holds a whole cpu for a while, so that no scheduler
     can run the whole queue before the other has started."""
     jobs = 40
-    with committed.begin() as session:
+    with pg_committed.begin() as session:
         job_type = job_types.create_job_type(session, {
             "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 1.0, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.2",
@@ -114,20 +103,20 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmak
     schedulers = [start_scheduler(pg_url, tmp_path, name, node)
                   for name, node in zip(("one", "two"), nodes, strict=True)]
     try:
-        wait_until(lambda: count(committed, select(func.count()).select_from(Node)) == len(set(nodes)),
+        wait_until(lambda: count(pg_committed, select(func.count()).select_from(Node)) == len(set(nodes)),
                    what="every node to be registered", timeout=60)
-        with committed.begin() as session:
+        with pg_committed.begin() as session:
             nodes_service.edit_scheduler(session, {"is_paused": False})
         finished = select(func.count()).select_from(Job).where(
             Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]))
-        wait_until(lambda: count(committed, finished) == jobs, what="every job to finish", timeout=90)
+        wait_until(lambda: count(pg_committed, finished) == jobs, what="every job to finish", timeout=90)
     finally:
         for scheduler in schedulers:
             scheduler.send_signal(signal.SIGTERM)
         for scheduler in schedulers:
             assert scheduler.wait(timeout=30) == 0
 
-    with committed() as session:
+    with pg_committed() as session:
         statuses = session.scalars(select(Job.status)).all()
         executions = session.scalar(select(func.count()).select_from(JobExecution))
         started = session.scalar(select(func.count()).select_from(JobExecution)
@@ -138,12 +127,12 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(committed: sessionmak
     assert len(used_nodes) == len(set(nodes))
 
 
-def test_a_container_that_outlives_kill_9_is_followed_to_its_end(committed: sessionmaker, pg_url: str,
+def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: sessionmaker, pg_url: str,
                                                                  tmp_path: Path):
     """The container keeps running while no scheduler exists; the next one re-attaches to it
     (no second try, no node-lost), copies the rest of its log once and records its outcome."""
     image = build_busybox_image(docker.from_env())
-    with committed.begin() as session:
+    with pg_committed.begin() as session:
         job_type = job_types.create_job_type(session, {
             "name": "slow-box", "version": "1.0", "docker_image": image, "max_tries": 3, "timeout": 120,
             "cpus_required": 0.1, "mem_required": 32,
@@ -157,7 +146,7 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(committed: sess
     client = docker.from_env()
 
     def container_running() -> bool:
-        with committed() as session:
+        with pg_committed() as session:
             exe_id = session.scalar(select(JobExecution.id).where(JobExecution.job_id == job_id))
         return bool(client.containers.list(filters={"label": f"{LABEL_EXE}={exe_id}", "status": "running"}))
 
@@ -171,12 +160,12 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(committed: sess
     second = start_scheduler(pg_url, tmp_path, "second")
     try:
         done = select(func.count()).select_from(Job).where(Job.id == job_id, Job.status == JobStatus.COMPLETED)
-        wait_until(lambda: count(committed, done) == 1, what="the re-attached job to complete", timeout=60)
+        wait_until(lambda: count(pg_committed, done) == 1, what="the re-attached job to complete", timeout=60)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
 
-    with committed() as session:
+    with pg_committed() as session:
         [exe] = session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)).all()
         assert (exe.status, exe.job_exit_code, exe.error_id) == (JobExecutionStatus.COMPLETED, 0, None)
         stdout = Path(exe.stdout_path).read_text()

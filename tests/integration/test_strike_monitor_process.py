@@ -25,9 +25,8 @@ from scale.models.ingest import Ingest, Strike
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
 from scale.models.workspaces import Workspace
 from scale.settings import Settings
+from tests.celery_worker import REPO, CeleryWorker
 from tests.helpers import wait_until
-from tests.integration.test_celery_recipes import REPO
-from tests.integration.test_ingest_tasks import Worker, pg_committed
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +41,8 @@ def settings(tmp_path: Path, pg_url: str) -> Settings:
 
 
 @pytest.fixture
-def committed(pg_url: str) -> Iterator[sessionmaker]:
-    yield from pg_committed(pg_url)
-
-
-@pytest.fixture
-def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
-    running = Worker(settings, tmp_path / "worker.log")
+def worker(settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
+    running = CeleryWorker(settings, tmp_path / "worker.log")
     running.start()
     yield running
     running.stop()
@@ -100,11 +94,11 @@ def strike_processes(strike_id: int) -> list[int]:
     return found
 
 
-def make_strike(committed: sessionmaker, mount: Path, root: Path) -> int:
+def make_strike(pg_committed: sessionmaker, mount: Path, root: Path) -> int:
     mount.mkdir()
     config = {"version": "1.0", "mount": str(mount), "transfer_suffix": "_tmp", "files_to_ingest": [
         {"filename_regex": r".*\.dat$", "workspace_path": "landed", "workspace_name": "raw"}]}
-    with committed.begin() as db:
+    with pg_committed.begin() as db:
         db.add(Workspace(name="raw", is_active=True,
                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}}))
         strike = Strike(name="landing", configuration=config, is_active=True)
@@ -119,31 +113,31 @@ def copy_in(mount: Path, name: str, content: bytes) -> None:
     (mount / f"{name}_tmp").rename(mount / name)
 
 
-def ingested(committed: sessionmaker) -> dict[str, str]:
-    with committed() as db:
+def ingested(pg_committed: sessionmaker) -> dict[str, str]:
+    with pg_committed() as db:
         return dict(db.execute(select(Ingest.file_name, Ingest.status)).all())
 
 
-def sources(committed: sessionmaker) -> int:
-    with committed() as db:
+def sources(pg_committed: sessionmaker) -> int:
+    with pg_committed() as db:
         return db.scalar(select(func.count()).select_from(ScaleFile))
 
 
-def test_landed_files_are_ingested_and_a_restart_takes_nothing_twice(committed, worker, strike_process, tmp_path):
+def test_landed_files_are_ingested_and_a_restart_takes_nothing_twice(pg_committed, worker, strike_process, tmp_path):
     mount, root = tmp_path / "incoming", tmp_path / "ws"
-    strike_id = make_strike(committed, mount, root)
+    strike_id = make_strike(pg_committed, mount, root)
     (mount / "early.dat").write_bytes(b"already here")  # a Strike created over a full directory
     first = strike_process(strike_id)
     for index in range(5):
         copy_in(mount, f"f{index}.dat", b"data %d" % index)
     expected = {f"f{index}.dat": "INGESTED" for index in range(5)} | {"early.dat": "INGESTED"}
     try:
-        wait_until(lambda: ingested(committed) == expected, what="six files INGESTED", timeout=60)
+        wait_until(lambda: ingested(pg_committed) == expected, what="six files INGESTED", timeout=60)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- strike ---\n{first.log()}\n--- worker ---\n"
                              f"{worker.log_path.read_text()}") from None
-    assert sources(committed) == 6
-    with committed() as db:
+    assert sources(pg_committed) == 6
+    with pg_committed() as db:
         paths = sorted(db.scalars(select(ScaleFile.file_path)))
     assert all(path.startswith("landed/") for path in paths)
     assert (root / paths[0]).exists()
@@ -157,29 +151,29 @@ def test_landed_files_are_ingested_and_a_restart_takes_nothing_twice(committed, 
     second = strike_process(strike_id)
     expected["late.dat"] = "INGESTED"
     try:
-        wait_until(lambda: ingested(committed) == expected, what="the late file INGESTED", timeout=60)
+        wait_until(lambda: ingested(pg_committed) == expected, what="the late file INGESTED", timeout=60)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- strike ---\n{second.log()}") from None
-    assert sources(committed) == 7
-    with committed() as db:
+    assert sources(pg_committed) == 7
+    with pg_committed() as db:
         assert db.scalar(select(func.count()).select_from(Ingest)) == 7  # nothing taken twice
 
 
-def test_deactivating_the_strike_ends_the_process_with_0(committed, strike_process, tmp_path):
-    strike_id = make_strike(committed, tmp_path / "incoming", tmp_path / "ws")
+def test_deactivating_the_strike_ends_the_process_with_0(pg_committed, strike_process, tmp_path):
+    strike_id = make_strike(pg_committed, tmp_path / "incoming", tmp_path / "ws")
     process = strike_process(strike_id)
     wait_until(lambda: (tmp_path / "incoming" / "ingesting").is_dir(), what="the process to start watching",
                timeout=30)
-    with committed.begin() as db:
+    with pg_committed.begin() as db:
         db.get(Strike, strike_id).is_active = False
     assert process.wait(timeout=30) == 0
     assert "inactive; stopping" in process.log()
 
 
-def test_the_scheduler_runs_the_strike_job_until_deactivation(committed, settings, worker, tmp_path):
+def test_the_scheduler_runs_the_strike_job_until_deactivation(pg_committed, settings, worker, tmp_path):
     mount, root = tmp_path / "incoming", tmp_path / "ws"
     mount.mkdir()
-    with committed.begin() as db:
+    with pg_committed.begin() as db:
         db.add(Workspace(name="raw", is_active=True,
                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}}))
         db.flush()
@@ -193,7 +187,7 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(committed, setting
                                      stdout=log, stderr=subprocess.STDOUT)
 
     def job_status() -> str:
-        with committed() as db:
+        with pg_committed() as db:
             return db.scalar(select(Job.status).where(Job.id == job_id))
 
     try:
@@ -201,13 +195,13 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(committed, setting
         assert job_status() == JobStatus.RUNNING and strike_processes(strike_id)
         copy_in(mount, "one.dat", b"first")
         copy_in(mount, "two.dat", b"second")
-        wait_until(lambda: ingested(committed) == {"one.dat": "INGESTED", "two.dat": "INGESTED"},
+        wait_until(lambda: ingested(pg_committed) == {"one.dat": "INGESTED", "two.dat": "INGESTED"},
                    what="both files INGESTED", timeout=60)
-        with committed.begin() as db:
+        with pg_committed.begin() as db:
             strikes.edit_strike(db, strike_id, {"is_active": False})
         wait_until(lambda: job_status() == JobStatus.CANCELED, what="the strike job canceled", timeout=30)
         wait_until(lambda: not strike_processes(strike_id), what="the strike process to end", timeout=30)
-        with committed() as db:
+        with pg_committed() as db:
             exe = db.scalars(select(JobExecution).where(JobExecution.job_id == job_id)).one()
             assert exe.status == JobExecutionStatus.CANCELED
             assert db.scalar(select(func.count()).select_from(Queue).where(Queue.job_id == job_id)) == 0
@@ -216,4 +210,4 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(committed, setting
     finally:
         scheduler.send_signal(signal.SIGTERM)
         scheduler.wait(timeout=30)
-    assert job_status() == JobStatus.CANCELED and sources(committed) == 2  # not started again
+    assert job_status() == JobStatus.CANCELED and sources(pg_committed) == 2  # not started again

@@ -5,8 +5,6 @@ after-execution hook and the `scale.sweep_triggers` sweep."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,8 +21,8 @@ from scale.models.jobs import Job
 from scale.models.triggers import TriggerEvent
 from scale.settings import Settings
 from scale.triggers.service import evaluate_triggers, parsed_files_due
+from tests.celery_worker import CeleryWorker, running_worker
 from tests.helpers import wait_until
-from tests.integration.test_celery_recipes import REPO, WORKER
 from tests.integration.test_runner import Setup
 from tests.unit.test_trigger_evaluation import add_job_type, add_source, rule
 from workers.app import make_celery
@@ -106,22 +104,9 @@ def redis_settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def worker(redis_settings: Settings, tmp_path: Path) -> Iterator[Path]:
-    """A worker child process; always stopped (SIGTERM, then SIGKILL) when the test ends.
-    Yields its log file."""
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-c", WORKER, str(redis_settings.home), redis_settings.database_url,
-                                 redis_settings.broker_url], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+def worker(redis_settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
+    with running_worker(redis_settings, tmp_path / "worker.log") as running:
+        yield running
 
 
 def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, redis_settings, worker, tmp_path):
@@ -163,7 +148,7 @@ def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, red
         wait_until(lambda: count_jobs(on_ingest_id, swept_id), what="the sweep to evaluate the lost file", timeout=60)
         wait_until(drained, what="the worker to finish the sweep's evaluations", timeout=30)
     except AssertionError as error:
-        raise AssertionError(f"{error}\n--- worker log ---\n{worker.read_text()}") from None
+        raise AssertionError(f"{error}\n--- worker log ---\n{worker.log()}") from None
 
     assert count_jobs(on_ingest_id, source_id) == 1
     assert count_jobs(on_parse_id, source_id) == 1
