@@ -8,7 +8,10 @@
   directory, so `scale` resolves, then the system directories), `HOME` and `TMPDIR` in the
   work directory, `LANG`, plus the task's own `env`.
 * The child leads a new session, so `kill()` SIGKILLs its whole process group, including
-  anything it started in the background.
+  anything it started in the background. That session outlives a scheduler killed with -9,
+  so the child's environment carries `SCALE_JOB_EXE_ID`: `kill_leftover_processes` finds the
+  process groups an execution left (by that variable, not by a pid that may have been reused)
+  when the next scheduler reconciles the execution.
 * A command that cannot be executed (missing, or not executable) does not raise: the task
   is returned already finished with the shell's codes, 127 (not found) or 126 (cannot
   execute), and the reason is appended to the stderr log. The runner then maps that code like
@@ -30,6 +33,8 @@ from scale.execution.tasks import RunningTask, TaskSpec
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NOT_FOUND_EXIT_CODE = 127
 NOT_EXECUTABLE_EXIT_CODE = 126
+# In every job process's environment: the execution it belongs to.
+EXECUTION_MARKER = "SCALE_JOB_EXE_ID"
 
 
 class ProcessTask:
@@ -89,7 +94,28 @@ def task_environment(spec: TaskSpec) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
     }
-    return {**base, **{str(key): str(value) for key, value in spec.env.items()}}
+    return {**base, **{str(key): str(value) for key, value in spec.env.items()},
+            EXECUTION_MARKER: str(spec.job_exe_id)}
+
+
+def kill_leftover_processes(job_exe_id: int, proc: Path = Path("/proc")) -> int:
+    """SIGKILL the process groups of every process on this machine whose environment names
+    execution `job_exe_id` (a child of a scheduler that died); returns how many groups.
+    Processes that end meanwhile, or that this user may not read, are skipped."""
+    marker = f"{EXECUTION_MARKER}={job_exe_id}".encode()
+    groups: set[int] = set()
+    for entry in proc.glob("[0-9]*"):
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ValueError):
+            continue
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(groups)
 
 
 def start_process(spec: TaskSpec) -> RunningTask:

@@ -20,9 +20,10 @@ finished job would cost the scheduler more than running the jobs.
 On start, executions left RUNNING on the manager's nodes that the manager is not running
 (the previous scheduler died) are reconciled: the manager re-attaches to what still exists of
 one (a container, running or exited, is followed to its end by the runner's
-`resume_execution`); otherwise (a child process died with the previous scheduler's session)
-the manager reaps it and the execution fails with the SYSTEM error `node-lost`, which queues
-it again while tries remain, so it cannot run twice or report late.
+`resume_execution`); otherwise (a child process, whose exit status went to the scheduler
+that died) the manager reaps it (kills its process group) and the execution fails with the
+SYSTEM error `node-lost`, which queues it again while tries remain, so it cannot run twice
+or report late.
 """
 
 from __future__ import annotations

@@ -171,3 +171,59 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
         stdout = Path(exe.stdout_path).read_text()
     assert stdout.count("before") == 1 and stdout.count("after") == 1, stdout
     assert not client.containers.list(all=True, filters={"label": f"{LABEL_EXE}={exe.id}"})
+
+
+def leftover_groups(job_exe_id: int) -> set[int]:
+    """Process groups on this machine whose environment names the execution."""
+    marker = f"SCALE_JOB_EXE_ID={job_exe_id}".encode()
+    groups = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ValueError):
+            continue
+    return groups
+
+
+def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed: sessionmaker, pg_url: str,
+                                                                   tmp_path: Path):
+    """The job's process leads its own session, so it survives its scheduler; the next scheduler
+    kills it before retrying the job, so the command never runs twice at once."""
+    with pg_committed.begin() as session:
+        job_type = job_types.create_job_type(session, {
+            "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "10",
+                          "input_data": [], "output_data": []}})
+        job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [], "output_data": []}}).id
+
+    def first_exe_id() -> int | None:
+        with pg_committed() as session:
+            return session.scalar(select(JobExecution.id).where(JobExecution.job_id == job_id,
+                                                                JobExecution.job_started.is_not(None)))
+
+    first = start_scheduler(pg_url, tmp_path, "first")
+    try:
+        exe_id = wait_until(first_exe_id, what="the job's process to start", timeout=60)
+        wait_until(lambda: leftover_groups(exe_id), what="the job's process to be seen")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    assert leftover_groups(exe_id), "the orphaned job process should outlive its scheduler"
+
+    second = start_scheduler(pg_url, tmp_path, "second")
+    try:
+        # Well before its 10 s sleep would end by itself.
+        wait_until(lambda: not leftover_groups(exe_id), what="the orphan to be killed", timeout=6)
+        completed = select(func.count()).select_from(Job).where(Job.id == job_id, Job.status == JobStatus.COMPLETED)
+        wait_until(lambda: count(pg_committed, completed) == 1, what="the retried job to complete", timeout=60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    with pg_committed() as session:
+        statuses = [status for (status,) in session.execute(
+            select(JobExecution.status).where(JobExecution.job_id == job_id).order_by(JobExecution.id))]
+        lost = session.scalar(select(Error.name).join(JobExecution, JobExecution.error_id == Error.id)
+                              .where(JobExecution.id == exe_id))
+    assert (statuses, lost) == (["FAILED", "COMPLETED"], "node-lost")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.errors import InvalidTransition
 from scale.execution.containers import docker_client, find_container
+from scale.execution.processes import kill_leftover_processes
 from scale.queue import transitions
 from scale.scheduler.managers.base import NodeOffer
 from scale.scheduler.matching import Resources
@@ -105,8 +106,8 @@ class LocalManager:
 
     def reattach(self, job_exe_id: int) -> bool:
         """Follow a container the execution left running (or exited) when its scheduler died
-        to its end, with `resumer`. A child process cannot be found again: it died with the
-        previous scheduler's session. False when there is nothing to carry on with."""
+        to its end, with `resumer`. A child process cannot be followed (its exit status went to
+        the scheduler that died): `reap` stops it. False when there is nothing to carry on with."""
         if self._docker is None or self._resumer is None:
             return False
         try:
@@ -142,8 +143,11 @@ class LocalManager:
             entry[1].set()
 
     def reap(self, job_exe_id: int) -> None:
-        """Kill and remove a container the execution left behind. A child process of the
-        previous scheduler cannot be found again; it died with that process's session."""
+        """Kill the child processes (their whole process groups) and remove the container the
+        execution left behind; a process cannot be followed to its end by another scheduler
+        (its exit status went to the one that died), so it is stopped and the try retried."""
+        if killed := kill_leftover_processes(job_exe_id):
+            log.warning("killed %s leftover process group(s) of job execution %s", killed, job_exe_id)
         if self._docker is None:
             return
         try:
