@@ -46,7 +46,7 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     if sessions is None:
         sessions = make_sessions(make_engine(settings.database_url))
     app.extensions["scale.settings"] = settings
-    brokers.configure(mount_root=settings.mount_root)  # downloads may reach an nfs workspace
+    brokers.configure(mount_root=settings.mounts)  # downloads may reach an nfs workspace
     app.extensions["scale.sessions"] = sessions
 
     blueprint = Blueprint("api", __name__, url_prefix="/api")

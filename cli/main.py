@@ -23,7 +23,7 @@ def load_settings(home: Path) -> Settings:
         settings = Settings.from_env(os.environ, home=home)
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
-    brokers.configure(mount_root=settings.mount_root)  # every process may reach an nfs workspace
+    brokers.configure(mount_root=settings.mounts)  # every process may reach an nfs workspace
     return settings
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
 from scale.execution.followups import execution_followups
 from scale.models.triggers import TriggerRuleType
@@ -38,12 +38,7 @@ def run_scheduler(settings: Settings) -> int:
     sessions = make_sessions(engine)
     stop = threading.Event()
 
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received signal %s; stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    on_stop_signals(stop.set, log)
     try:
         manager = make_manager(settings, sessions, on_finished=after_execution(settings, sessions))
         log.info("scheduler started with the %s resource manager", manager.name)

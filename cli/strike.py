@@ -6,8 +6,8 @@ after the transaction that made them TRANSFERRED has committed."""
 from __future__ import annotations
 
 import logging
-import signal
 
+from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
 from scale.ingest.monitor import StrikeMonitor
 from scale.settings import Settings
@@ -24,17 +24,12 @@ def run_strike(settings: Settings, strike_id: int) -> int:
     engine = make_engine(settings.database_url)
     celery = make_celery(settings)
     monitor = StrikeMonitor(make_sessions(engine), strike_id,
-                            mount_root=settings.mount_root or settings.home / "mounts",
+                            mount_root=settings.mounts,
                             on_transferred=lambda ids: send_ingest(ids, app=celery),
                             settle_seconds=settings.strike_settle_seconds,
                             rescan_seconds=settings.strike_rescan_seconds)
 
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received signal %s; stopping", signum)
-        monitor.stop()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    on_stop_signals(monitor.stop, log)
     try:
         return monitor.run()
     finally:

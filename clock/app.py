@@ -7,10 +7,10 @@ between a commit and its send, or a message the embedded broker dropped)."""
 from __future__ import annotations
 
 import logging
-import signal
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from cli.signals import on_stop_signals
 from scale.settings import Settings
 from workers.app import make_celery
 from workers.ingest_tasks import SWEEP_INGESTS
@@ -34,12 +34,7 @@ def run_clock(settings: Settings) -> int:
     scheduler.add_job(lambda: celery.send_task(SWEEP_INGESTS), "interval", seconds=SWEEP_RECIPES_EVERY_S,
                       id="sweep-ingests", coalesce=True, max_instances=1)
 
-    def stop(signum: int, _frame: object) -> None:
-        log.info("received signal %s; stopping", signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    on_stop_signals(lambda: scheduler.shutdown(wait=False), log)
     log.info("clock started")
     scheduler.start()
     log.info("clock stopped")

@@ -81,6 +81,11 @@ class Settings:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
         return settings
 
+    @property
+    def mounts(self) -> Path:
+        """Where NFS mounts go: `mount_root`, else `HOME/mounts`."""
+        return self.mount_root or self.home / "mounts"
+
     def to_env(self) -> dict[str, str]:
         """These settings as the `SCALE_*` variables that `from_env` reads back: what a system
         job (a `scale` subcommand the runner starts) needs to reach the same database and broker."""

@@ -11,7 +11,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import redis
 
 from scale.settings import Settings
 
@@ -64,3 +68,10 @@ def running_worker(settings: Settings, log_path: Path) -> Iterator[CeleryWorker]
         yield worker
     finally:
         worker.stop()
+
+
+def redis_settings(home: Path, database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    """The embedded settings under `home` on `database_url`, with Redis database `redis_url`
+    (a test module's own, emptied here) as the broker."""
+    redis.Redis.from_url(redis_url).flushdb()
+    return replace(Settings.embedded(home), database_url=database_url, broker_url=redis_url, **overrides)

@@ -246,6 +246,17 @@ def _update(session: Session, changes: Sequence[dict[str, object]]) -> None:
         session.execute(update(Ingest).where(in_flight).execution_options(synchronize_session=False), changes)
 
 
+def names_taken(session: Session, names: Collection[str], *, ingest_statuses: Collection[str]) -> set[str]:
+    """Which of `names` are already a (non-deleted) source file, or the name of an ingest in
+    one of `ingest_statuses`. One query."""
+    if not names:
+        return set()
+    source = select(ScaleFile.file_name).where(ScaleFile.file_type == ScaleFileType.SOURCE,
+                                               ScaleFile.file_name.in_(names), ScaleFile.is_deleted.is_(False))
+    other = select(Ingest.file_name).where(Ingest.file_name.in_(names), Ingest.status.in_(ingest_statuses))
+    return set(session.execute(union(source, other)).scalars())
+
+
 def _taken_names(session: Session, names: Collection[str]) -> set[str]:
     """Which of `names` are already a (non-deleted) source file, or are being stored by an INGESTING ingest."""
     if not names:
@@ -257,10 +268,7 @@ def _taken_names(session: Session, names: Collection[str]) -> set[str]:
         session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(ARRAY("
                              "SELECT DISTINCT hashtext(n) FROM unnest(CAST(:names AS text[])) AS n ORDER BY 1)) AS k"),
                         {"names": sorted(names)})
-    source = select(ScaleFile.file_name).where(ScaleFile.file_type == ScaleFileType.SOURCE,
-                                               ScaleFile.file_name.in_(names), ScaleFile.is_deleted.is_(False))
-    other = select(Ingest.file_name).where(Ingest.file_name.in_(names), Ingest.status == IngestStatus.INGESTING)
-    return set(session.execute(union(source, other)).scalars())
+    return names_taken(session, names, ingest_statuses=(IngestStatus.INGESTING,))
 
 
 def start_ingests(session: Session, ingest_ids: Collection[int]) -> tuple[dict[int, IngestResult], list[IngestWork]]:

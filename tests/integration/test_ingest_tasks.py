@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from scale.models.jobs import Job
 from scale.models.workspaces import Workspace
 from scale.settings import Settings
 from scale.specs import strike_configuration
-from tests.celery_worker import CeleryWorker
+from tests.celery_worker import CeleryWorker, redis_settings, running_worker
 from tests.helpers import wait_until
 from tests.unit.test_trigger_evaluation import add_job_type, rule
 from workers.app import make_celery
@@ -37,16 +36,13 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 @pytest.fixture
 def settings(tmp_path: Path, pg_url: str) -> Settings:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return replace(Settings.embedded(tmp_path / "home"), database_url=pg_url, broker_url=REDIS_URL)
+    return redis_settings(tmp_path / "home", pg_url, REDIS_URL)
 
 
 @pytest.fixture
 def worker(settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
-    running = CeleryWorker(settings, tmp_path / "worker.log")
-    running.start()
-    yield running
-    running.stop()
+    with running_worker(settings, tmp_path / "worker.log") as running:
+        yield running
 
 
 def landed(pg_committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[int, int, Path]:

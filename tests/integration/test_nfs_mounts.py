@@ -29,7 +29,7 @@ UNREACHABLE = "127.0.0.1:/nonexistent"
 def mount_root(settings) -> Iterator[Path]:
     """The mount root of the test's settings, which the app (and so this process) mounts under."""
     previous = brokers._mount_root
-    brokers.configure(mount_root=settings.mount_root)
+    brokers.configure(mount_root=settings.mounts)
     yield settings.mount_root
     brokers.configure(mount_root=previous)
 

@@ -11,11 +11,9 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -25,7 +23,7 @@ from scale.models.ingest import Ingest, Strike
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
 from scale.models.workspaces import Workspace
 from scale.settings import Settings
-from tests.celery_worker import REPO, CeleryWorker
+from tests.celery_worker import REPO, CeleryWorker, redis_settings, running_worker
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -35,17 +33,13 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 @pytest.fixture
 def settings(tmp_path: Path, pg_url: str) -> Settings:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return replace(Settings.embedded(tmp_path / "home"), database_url=pg_url, broker_url=REDIS_URL,
-                   strike_rescan_seconds=1.0, strike_settle_seconds=1.0)
+    return redis_settings(tmp_path / "home", pg_url, REDIS_URL, strike_rescan_seconds=1.0, strike_settle_seconds=1.0)
 
 
 @pytest.fixture
 def worker(settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
-    running = CeleryWorker(settings, tmp_path / "worker.log")
-    running.start()
-    yield running
-    running.stop()
+    with running_worker(settings, tmp_path / "worker.log") as running:
+        yield running
 
 
 class StrikeProcess:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from scale.models.jobs import Job
 from scale.models.triggers import TriggerEvent
 from scale.settings import Settings
 from scale.triggers.service import evaluate_triggers, parsed_files_due
-from tests.celery_worker import CeleryWorker, running_worker
+from tests.celery_worker import CeleryWorker, redis_settings, running_worker
 from tests.helpers import wait_until
 from tests.integration.test_runner import Setup
 from tests.unit.test_trigger_evaluation import add_job_type, add_source, rule
@@ -97,19 +96,18 @@ def test_parse_rule_fires_for_the_file_a_real_job_parsed(sessions, tmp_path):
 
 
 @pytest.fixture
-def redis_settings(tmp_path: Path, database_url: str) -> Settings:
+def broker_settings(tmp_path: Path, database_url: str) -> Settings:
     """The test's database (PostgreSQL or SQLite) with Redis as the broker."""
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return replace(Settings.embedded(tmp_path / "home"), database_url=database_url, broker_url=REDIS_URL)
+    return redis_settings(tmp_path / "home", database_url, REDIS_URL)
 
 
 @pytest.fixture
-def worker(redis_settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
-    with running_worker(redis_settings, tmp_path / "worker.log") as running:
+def worker(broker_settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
+    with running_worker(broker_settings, tmp_path / "worker.log") as running:
         yield running
 
 
-def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, redis_settings, worker, tmp_path):
+def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, broker_settings, worker, tmp_path):
     with committed_sessions.begin() as db:
         setup = Setup(db, tmp_path)
         on_ingest = add_job_type(db, "on-ingest", trigger_rule=rule(workspace="ws"))
@@ -120,7 +118,7 @@ def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, red
         exe_id = setup.job(db, PARSING_SCRIPT).id
         on_ingest_id, on_parse_id, swept_id = on_ingest.id, on_parse.id, swept.id
 
-    app = make_celery(redis_settings)
+    app = make_celery(broker_settings)
     broker = redis.Redis.from_url(REDIS_URL)
 
     def count_jobs(job_type_id: int, file_id: int) -> int:
@@ -141,7 +139,7 @@ def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, red
         # A real run records parse results; the scheduler's hook sends the PARSE evaluation.
         result = run_execution(committed_sessions, exe_id, work_root=setup.work_root, poll_interval=0.05)
         assert result.status == COMPLETED
-        after_execution(redis_settings, committed_sessions)(exe_id)
+        after_execution(broker_settings, committed_sessions)(exe_id)
         wait_until(lambda: count_jobs(on_parse_id, source_id), what="the parse-triggered job", timeout=60)
 
         app.send_task(SWEEP_TRIGGERS)
