@@ -11,13 +11,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 import scale.models  # noqa: F401  (include_name needs every table on Base.metadata)
 from scale.db import Base, make_engine
 
-# The repository's `alembic/` directory (scripts and env.py), next to the `scale` package.
-SCRIPT_LOCATION = Path(__file__).resolve().parents[1] / "alembic"
+# The migration scripts and env.py ship inside the package (not a package themselves: no
+# __init__.py, so importing all of `scale` never runs env.py).
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
 def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any, str | None]) -> bool:
@@ -45,6 +47,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at `url` down to `revision` (`base` drops every Scale table)."""
     command.downgrade(alembic_config(url), revision)
+
+
+def head() -> str | None:
+    """The newest revision the shipped migrations reach."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def current(url: str) -> str | None:

@@ -56,6 +56,9 @@ class Scheduler(Base):
     is_paused: Mapped[bool] = mapped_column(default=False)
     max_node_errors: Mapped[int] = mapped_column(default=50)
     node_error_period: Mapped[int] = mapped_column(default=60)
+    # Made once per database by migration 0003: tags this installation's job processes and
+    # containers, so reaping never touches another Scale home's work on the same machine.
+    installation_id: Mapped[str] = mapped_column(String(36))
     # One row: no point indexing its times.
     created: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     last_modified: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scale.db import Base
@@ -25,6 +25,8 @@ class Workspace(Base):
     description: Mapped[str | None] = mapped_column(Text)
     base_url: Mapped[str | None] = mapped_column(String(1000))
     is_active: Mapped[bool] = mapped_column(default=True, index=True)
+    # Files of a public workspace may be downloaded without a token.
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     json_config: Mapped[dict[str, Any]]
     used_size: Mapped[int | None] = mapped_column(BigInteger)
     total_size: Mapped[int | None] = mapped_column(BigInteger)
