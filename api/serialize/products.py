@@ -14,7 +14,7 @@ Decisions where the reference is silent:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import url_for
@@ -98,7 +98,7 @@ def _coordinates(kind: str, coordinates: Any) -> str:
     def polygon(rings: list[list[list[float]]]) -> str:
         return f"({', '.join(ring(r) for r in rings)})"
 
-    writers = {
+    writers: dict[str, Callable[[Any], str]] = {
         "Point": lambda c: f"({point(c)})",
         "LineString": ring, "MultiPoint": ring,
         "Polygon": polygon, "MultiLineString": polygon,
