@@ -193,7 +193,7 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
     with pg_committed.begin() as session:
         job_type = job_types.create_job_type(session, {
             "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "10",
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "25",
                           "input_data": [], "output_data": []}})
         job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [], "output_data": []}}).id
@@ -214,8 +214,8 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
 
     second = start_scheduler(pg_url, tmp_path, "second")
     try:
-        # Well before its 10 s sleep would end by itself.
-        wait_until(lambda: not leftover_groups(exe_id), what="the orphan to be killed", timeout=6)
+        # Well before its 25 s sleep would end by itself, with room for a slow start on a busy machine.
+        wait_until(lambda: not leftover_groups(exe_id), what="the orphan to be killed", timeout=18)
         completed = select(func.count()).select_from(Job).where(Job.id == job_id, Job.status == JobStatus.COMPLETED)
         wait_until(lambda: count(pg_committed, completed) == 1, what="the retried job to complete", timeout=60)
     finally:
