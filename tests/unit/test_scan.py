@@ -42,7 +42,7 @@ def workspace(db, tmp_path: Path):
 
 
 def run(db, config, tmp_path: Path, *, dry_run: bool):
-    return scan(db, config, dry_run=dry_run, mount_root=tmp_path / "mounts")
+    return scan(db, config, dry_run=dry_run, mount_root=tmp_path / "mounts", home=tmp_path / "home")
 
 
 def test_a_dry_run_lists_what_would_be_ingested_and_writes_nothing(db, directory, workspace, tmp_path):
