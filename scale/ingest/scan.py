@@ -205,7 +205,11 @@ def _directory(config: StrikeConfiguration, mount_root: Path) -> Path:
         except ScaleError as error:
             raise ValidationError("configuration.mount", str(error)) from error
     directory = Path(config.mount_path)
-    if not directory.is_dir():
+    try:
+        is_directory = directory.is_dir()
+    except OSError as error:  # a folder on the way that this process may not search
+        raise ValidationError("configuration.mount", f"cannot use {str(directory)!r}: {error.strerror}") from error
+    if not is_directory:
         raise ValidationError("configuration.mount", f"{str(directory)!r} is not a directory")
     return directory
 

@@ -40,8 +40,10 @@ class MountError(ScaleError):
                          else f"cannot mount {remote} at {mount_point}: {problem}")
 
     def for_owner(self, owner: str) -> MountError:
-        """The same error, told about its owner and without the mount point."""
-        return MountError(self.remote, self.mount_point, self.problem, owner=owner)
+        """The same error, told about its owner and without the mount point (`mount` names it
+        in its own words too: there it becomes `<mount point>`)."""
+        problem = self.problem.replace(str(self.mount_point), "<mount point>")
+        return MountError(self.remote, self.mount_point, problem, owner=owner)
 
 
 def mount_point(mount_root: Path, kind: str, name: str) -> Path:

@@ -5,6 +5,8 @@ register in place or copy, and bad configurations name their field."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest
 from tests.factories import count, make_file
+from tests.helpers import unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -161,3 +164,30 @@ def test_scale_scan_dry_run_prints_each_file(tmp_path, directory):
     bad.write_text(json.dumps({**directory_config(directory), "mount": "/no/such"}))
     result = CliRunner().invoke(main, ["scan", str(bad), "--home", str(home)], env=env)
     assert result.exit_code == 1 and "configuration.mount" in result.output
+
+
+def test_a_workspace_scan_skips_what_it_cannot_read_with_warnings(db, tmp_path, caplog):
+    # Under /var/tmp, open to `nobody`: pytest's tmp_path is private to root.
+    root = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-scan-"))
+    try:
+        root.chmod(0o755)
+        host_workspace(db, root / "ws", name="open")
+        (root / "ws" / "listed-only").mkdir(parents=True)
+        (root / "ws" / "listed-only" / "hidden-from-stat.txt").write_text("x")
+        (root / "ws" / "listed-only").chmod(0o644)  # may be listed, not searched: lstat fails
+        (root / "ws" / "closed").mkdir()
+        (root / "ws" / "closed" / "z.txt").write_text("z")
+        (root / "ws" / "closed").chmod(0)  # may not even be listed
+        (root / "ws" / "secret.txt").write_text("s")
+        (root / "ws" / "secret.txt").chmod(0)
+        (root / "ws" / "ok.txt").write_text("ok")
+        config = {"workspace": "open", "files_to_ingest": [
+            {"filename_regex": ".*", "workspace_path": "p", "workspace_name": "open"}]}
+        with unprivileged_files():
+            items = run(db, config, tmp_path, dry_run=True)
+        assert [item.path for item in items] == ["ok.txt"]
+        warned = " ".join(record.getMessage() for record in caplog.records if record.levelname == "WARNING")
+        for name in ("hidden-from-stat.txt", "closed", "secret.txt"):
+            assert name in warned
+    finally:
+        shutil.rmtree(root)
