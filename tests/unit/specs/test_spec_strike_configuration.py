@@ -84,6 +84,7 @@ def test_rules_apply_in_order_first_match_wins():
         (with_(mount="host:relative"), "mount"),
         (with_(mount="host:/a/../../etc"), "mount"),
         (with_(mount="/data/../etc"), "mount"),
+        (with_(mount="/data/\ud800"), "mount"),
         (with_(mount=""), "mount"),
         (with_(transfer_suffix=""), "transfer_suffix"),
         (with_(transfer_suffix=5), "transfer_suffix"),

@@ -40,6 +40,7 @@ def test_host_broker_and_default_version():
         ({"broker": {"type": "host"}}, "broker.host_path"),
         ({"broker": {"type": "host", "host_path": "relative"}}, "broker.host_path"),
         ({"broker": {"type": "host", "host_path": "/srv/../etc"}}, "broker.host_path"),
+        ({"broker": {"type": "host", "host_path": "/srv/\ud800"}}, "broker.host_path"),
         ({"broker": {"type": "host", "host_path": 5}}, "broker.host_path"),
         ({**EXAMPLE, "extra": 1}, "extra"),
     ],
