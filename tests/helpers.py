@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -62,3 +65,15 @@ def unprivileged_files() -> Iterator[None]:
         yield
     finally:
         libc.setfsuid(0)
+
+
+@contextmanager
+def open_folder() -> Iterator[Path]:
+    """A fresh folder that `nobody` may reach (under /var/tmp, mode 755), removed afterwards:
+    pytest's tmp_path is private to root, so under `unprivileged_files` nothing in it is reachable."""
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-test-"))
+    try:
+        folder.chmod(0o755)
+        yield folder
+    finally:
+        shutil.rmtree(folder)

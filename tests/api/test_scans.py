@@ -4,8 +4,6 @@ configuration is 400 naming the field, and a scan needs a token."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from sqlalchemy import select
 
 from scale.models.ingest import Ingest
 from tests.factories import count
-from tests.helpers import unprivileged_files
+from tests.helpers import open_folder, unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -99,14 +97,10 @@ def test_the_scale_home_is_refused(client, db, token, directory, settings):
 def open_directory(db, tmp_path: Path) -> Iterator[Path]:
     """Like `directory`, but where `nobody` may reach it (pytest's tmp_path is private to root)."""
     host_workspace(db, tmp_path / "ws")
-    folder = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-scan-"))
-    try:
-        folder.chmod(0o755)
+    with open_folder() as folder:
         (folder / "a.txt").write_text("a")
         (folder / "b.bin").write_text("b")
         yield folder
-    finally:
-        shutil.rmtree(folder)
 
 
 def test_an_unreadable_file_is_skipped_with_a_warning(client, db, token, open_directory, caplog):

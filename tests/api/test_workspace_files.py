@@ -5,6 +5,7 @@ NFS that cannot be mounted answering 503 is in tests/integration/test_nfs_mounts
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import select
 
 from scale.errors import Forbidden
 from scale.models.workspaces import Workspace
-from tests.helpers import unprivileged_files
+from scale.workspaces.brokers import HostBroker
+from tests.helpers import open_folder, unprivileged_files
 
 CONTENT = b"\x00binary\xffbytes\n"
 
@@ -89,32 +91,45 @@ def test_a_workspace_rooted_at_the_file_system_root_is_refused(client, db, token
     assert db.scalar(select(Workspace.id).where(Workspace.name == "everything")) is None
 
 
-def test_an_unreadable_file_is_forbidden_naming_only_its_workspace_path(client, workspace, root):
-    secret = root / "deep" / "er" / "secret.txt"
-    secret.write_text("the password")
-    secret.chmod(0)
+@pytest.fixture
+def open_workspace(db) -> Iterator[tuple[Workspace, Path]]:
+    """A public workspace whose root `nobody` may reach (pytest's tmp_path is private to root)."""
+    with open_folder() as folder:
+        (folder / "deep" / "er").mkdir(parents=True)
+        (folder / "deep" / "er" / "secret.txt").write_text("the password")
+        (folder / "notes.txt").write_text("hello\n")
+        yield host_workspace(db, folder, name="open", is_public=True), folder
+
+
+def test_an_unreadable_file_is_forbidden_naming_only_its_workspace_path(client, open_workspace):
+    workspace, root = open_workspace
+    (root / "deep" / "er" / "secret.txt").chmod(0)
     with unprivileged_files():
+        assert client.get(f"/api/workspaces/{workspace.id}/files/notes.txt").data == b"hello\n"
         resp = client.get(f"/api/workspaces/{workspace.id}/files/deep/er/secret.txt")
     assert resp.status_code == 403
     assert resp.get_json()["message"] == "'deep/er/secret.txt' in the workspace cannot be read: permission denied"
     assert b"password" not in resp.data
 
 
-def test_a_folder_that_cannot_be_searched_is_forbidden(client, workspace, root):
-    (root / "deep").chmod(0o600)
+def test_a_folder_that_cannot_be_searched_is_forbidden(client, open_workspace):
+    workspace, root = open_workspace
+    (root / "deep").chmod(0o644)
     with unprivileged_files():
-        resp = client.get(f"/api/workspaces/{workspace.id}/files/deep/er/scene.png")
+        resp = client.get(f"/api/workspaces/{workspace.id}/files/deep/er/secret.txt")
     assert resp.status_code == 403
+    assert resp.get_json()["message"] == "'deep/er/secret.txt' in the workspace cannot be read: permission denied"
     assert str(root) not in resp.get_data(as_text=True)
 
 
-def test_the_broker_reports_an_unreadable_file_as_forbidden_for_every_read(root):
-    from scale.workspaces.brokers import HostBroker
-
+def test_the_broker_reports_an_unreadable_file_as_forbidden_when_opened(open_workspace):
+    _workspace, root = open_workspace
     (root / "notes.txt").chmod(0)
     broker = HostBroker(root)
-    with unprivileged_files(), pytest.raises(Forbidden, match="'notes.txt' in the workspace"):
-        broker.open_read("notes.txt")
+    with unprivileged_files():
+        assert broker.exists("notes.txt") and broker.size("notes.txt") == 6
+        with pytest.raises(Forbidden, match="'notes.txt' in the workspace"):
+            broker.open_read("notes.txt")
 
 
 def test_an_unknown_workspace_is_not_found(client, workspace):

@@ -5,8 +5,6 @@ register in place or copy, and bad configurations name their field."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest
 from tests.factories import count, make_file
-from tests.helpers import unprivileged_files
+from tests.helpers import open_folder, unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -167,10 +165,7 @@ def test_scale_scan_dry_run_prints_each_file(tmp_path, directory):
 
 
 def test_a_workspace_scan_skips_what_it_cannot_read_with_warnings(db, tmp_path, caplog):
-    # Under /var/tmp, open to `nobody`: pytest's tmp_path is private to root.
-    root = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-scan-"))
-    try:
-        root.chmod(0o755)
+    with open_folder() as root:
         host_workspace(db, root / "ws", name="open")
         (root / "ws" / "listed-only").mkdir(parents=True)
         (root / "ws" / "listed-only" / "hidden-from-stat.txt").write_text("x")
@@ -189,5 +184,3 @@ def test_a_workspace_scan_skips_what_it_cannot_read_with_warnings(db, tmp_path, 
         warned = " ".join(record.getMessage() for record in caplog.records if record.levelname == "WARNING")
         for name in ("hidden-from-stat.txt", "closed", "secret.txt"):
             assert name in warned
-    finally:
-        shutil.rmtree(root)

@@ -4,25 +4,17 @@ may not look at instead of crashing the `scale-strike` process."""
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-from pathlib import Path
 
 from scale.ingest.monitor import StrikeMonitor
-from tests.helpers import unprivileged_files
+from tests.helpers import open_folder, unprivileged_files
 
 
 def test_an_entry_that_cannot_be_looked_at_is_skipped_with_a_warning(caplog):
-    # Under /var/tmp, open to `nobody`: pytest's tmp_path is private to root.
-    root = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-strike-"))
-    try:
+    with open_folder() as root:
         (root / "landing").mkdir()
         (root / "landing" / "a.dat").write_text("a")
-        root.chmod(0o755)
         (root / "landing").chmod(0o644)  # `nobody` may list it but not look at its entries
         with unprivileged_files(), caplog.at_level(logging.WARNING):
             assert StrikeMonitor._list(root / "landing") == {}
         assert "a.dat" in caplog.text
         assert StrikeMonitor._list(root / "landing").keys() == {"a.dat"}
-    finally:
-        shutil.rmtree(root)
