@@ -93,6 +93,7 @@ def test_two_job_recipe_in_containers_returns_the_final_product(stack, tmp_path:
     assert products["count"] == 1
     product = products["results"][0]
     # The workspace is not public: the download needs the token.
-    download = urllib.request.Request(f"{base}/products/{product['id']}/download/", headers=token)
+    download = urllib.request.Request(f"{base}/products/{product['id']}/download/",
+                                      headers={"Authorization": f"Token {token}"})
     with urllib.request.urlopen(download, timeout=10) as resp:
         assert resp.read() == b"HELLO, WORLD\n"
