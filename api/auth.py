@@ -29,8 +29,14 @@ def check_token() -> None:
         return
     if request.path.startswith(OPEN_PATHS):
         return
+    require_token("to change anything")
+
+
+def require_token(purpose: str) -> None:
+    """Unauthorized unless the request carries a valid token; `purpose` ends the message
+    (`... is required to change anything`)."""
     token = presented_token()
     if not token:
-        raise Unauthorized("Authorization: a header 'Token <token>' is required to change anything")
+        raise Unauthorized(f"Authorization: a header 'Token <token>' is required {purpose}")
     if tokens.find_token(db_session(), token) is None:
         raise Unauthorized("Authorization: the token is not valid")

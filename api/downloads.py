@@ -1,9 +1,14 @@
-"""Streaming a workspace file to the client: the one download path of product and workspace files."""
+"""Streaming a workspace file to the client: the one download path of product, source and
+workspace files.
+
+A workspace's files may hold anything (inputs, products, what a Strike ingested), so downloading
+needs a valid token even when reads are open, unless the workspace is public (`is_public`)."""
 
 from __future__ import annotations
 
 from flask import Response, send_file
 
+from api.auth import require_token
 from scale.models.workspaces import Workspace
 from scale.workspaces.brokers import broker_for
 
@@ -12,8 +17,11 @@ def send_workspace_file(workspace: Workspace, rel_path: str, *, download_name: s
                         mimetype: str | None = None) -> Response:
     """The file at `rel_path` in `workspace`, read through its broker, as an attachment.
 
-    The media type is `mimetype`, else guessed from `download_name`. The broker raises NotFound
-    (no such file), ValidationError (a path that leaves the workspace) or MountError (an NFS
-    workspace that cannot be mounted); `api.errors` maps them."""
+    The media type is `mimetype`, else guessed from `download_name`. Raises Unauthorized (no
+    valid token for a workspace that is not public); the broker raises NotFound (no such file),
+    ValidationError (a path that leaves the workspace), Forbidden (a file this process may not
+    read) or MountError (an NFS workspace that cannot be mounted); `api.errors` maps them."""
+    if not workspace.is_public:
+        require_token("to download the files of a workspace that is not public")
     stream = broker_for(workspace).open_read(rel_path)
     return send_file(stream, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0)

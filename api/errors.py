@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from scale.errors import (
     ConfigError,
+    Forbidden,
     InvalidTransition,
     NotFound,
     ScaleError,
@@ -20,6 +21,7 @@ from scale.workspaces.mounts import MountError
 STATUS_FOR: dict[type[ScaleError], int] = {
     ValidationError: 400,
     Unauthorized: 401,
+    Forbidden: 403,  # the message names the workspace-relative path, never the host path
     NotFound: 404,
     InvalidTransition: 409,
     Unsupported: 501,

@@ -29,7 +29,7 @@ def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
     try:
         with make_sessions(engine).begin() as session:
             items = scans.scan(session, configuration, dry_run=dry_run, progress=_print,
-                               mount_root=settings.mounts)
+                               mount_root=settings.mounts, home=settings.home)
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -47,3 +47,7 @@ class Unsupported(ScaleError):
 
 class ConfigError(ScaleError):
     """A setting that cannot be used; the message names the setting."""
+
+
+class Forbidden(ScaleError):
+    """Something this process may not do: a file in a workspace that it has no permission to read."""

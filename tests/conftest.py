@@ -98,7 +98,9 @@ def db(sessions: sessionmaker) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return replace(Settings.embedded(tmp_path), database_url=database_url)
+    # The home is a folder of its own: workspaces and Strike directories under tmp_path are
+    # beside it, not inside it (Scale refuses those).
+    return replace(Settings.embedded(tmp_path / "home"), database_url=database_url)
 
 
 @pytest.fixture

@@ -3,9 +3,14 @@ counting the SQL statements a block of code runs."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -39,3 +44,36 @@ def statements(target: Any) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(bind, "before_cursor_execute", record)
+
+
+NOBODY = 65534
+
+
+@contextmanager
+def unprivileged_files() -> Iterator[None]:
+    """Let the calling thread touch files as `nobody` (its filesystem uid), as a Scale that does
+    not run as root would: a root process can read anything, so without this no file is ever
+    unreadable to the tests. Changing the filesystem uid from 0 drops CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH for this thread only (capabilities(7)); changing it back restores them.
+    The database connections the test uses are already open, so they are not affected."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if os.geteuid() != 0:
+        yield  # already unprivileged: a file with mode 000 is unreadable as it is
+        return
+    libc.setfsuid(NOBODY)
+    try:
+        yield
+    finally:
+        libc.setfsuid(0)
+
+
+@contextmanager
+def open_folder() -> Iterator[Path]:
+    """A fresh folder that `nobody` may reach (under /var/tmp, mode 755), removed afterwards:
+    pytest's tmp_path is private to root, so under `unprivileged_files` nothing in it is reachable."""
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="scale-test-"))
+    try:
+        folder.chmod(0o755)
+        yield folder
+    finally:
+        shutil.rmtree(folder)

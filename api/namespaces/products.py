@@ -8,7 +8,8 @@ update and its source files.
 
 Beyond the reference: `GET /products/{id}/download/` streams the product's bytes from its
 workspace (through the workspace's broker) with its media type; 404 for an unknown id, a
-source file, a deleted product or a file missing from the workspace."""
+source file, a deleted product or a file missing from the workspace; 401 without a valid token
+unless the product's workspace is public (`api.downloads`)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class ProductUpdates(Resource):
 @ns.route("/<int:product_id>/download/")
 class ProductDownload(Resource):
     @ns.produces(["application/octet-stream"])
+    @ns.response(401, "The product's workspace is not public and the request has no valid token")
+    @ns.response(403, "Scale may not read the file")
     @ns.response(404, "No such product, or its file is missing from the workspace")
     @ns.response(503, "The product's NFS workspace cannot be mounted")
     def get(self, product_id: int):

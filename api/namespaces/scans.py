@@ -31,7 +31,8 @@ class Scan(Resource):
         """Scan a directory or workspace; with `dry_run`, only list what would be ingested."""
         settings: Settings = current_app.extensions["scale.settings"]
         session = db_session()
-        dry_run, items = scans.scan_request(session, json_object(), mount_root=settings.mounts)
+        dry_run, items = scans.scan_request(session, json_object(), mount_root=settings.mounts,
+                                            home=settings.home)
         session.commit()
         ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
         if ingest_ids:

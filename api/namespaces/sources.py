@@ -2,7 +2,8 @@
 and beyond the reference a source's details (its ingests, the jobs that used it or its
 descendants, the products made from it) and `GET /sources/{id}/download/`, which streams its
 bytes from its workspace (404 for an unknown id, a product, a deleted file or a file missing
-from the workspace). See `scale.sources.service` for the time ranges."""
+from the workspace; 401 without a valid token unless its workspace is public, `api.downloads`).
+See `scale.sources.service` for the time ranges."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class SourceDetail(Resource):
 @ns.route("/<int:source_id>/download/")
 class SourceDownload(Resource):
     @ns.produces(["application/octet-stream"])
+    @ns.response(401, "The source file's workspace is not public and the request has no valid token")
+    @ns.response(403, "Scale may not read the file")
     @ns.response(404, "No such source file, or its file is missing from the workspace")
     @ns.response(503, "The source file's NFS workspace cannot be mounted")
     def get(self, source_id: int):

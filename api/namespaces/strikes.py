@@ -9,6 +9,7 @@ the details."""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_restx import Namespace, Resource
 
 from api.body import json_object
@@ -16,6 +17,7 @@ from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import strikes as serialize
 from scale.ingest import strikes
+from scale.settings import Settings
 
 ns = Namespace("strikes", description="Strike processes: directory watchers that ingest files")
 create_ns = Namespace("strike", description="Create a Strike process (reference path)")
@@ -31,7 +33,7 @@ class StrikeCreate(Resource):
     def post(self):
         """Create a Strike process and queue its job."""
         session = db_session()
-        strike = strikes.create_strike(session, json_object())
+        strike = strikes.create_strike(session, json_object(), home=_settings().home)
         session.commit()
         return {"strike_id": strike.id}
 
@@ -56,6 +58,10 @@ class StrikeDetail(Resource):
     def patch(self, strike_id: int):
         """Edit a Strike process; `is_active` stops or starts its job."""
         session = db_session()
-        strike = strikes.edit_strike(session, strike_id, json_object())
+        strike = strikes.edit_strike(session, strike_id, json_object(), home=_settings().home)
         session.commit()
         return serialize.strike_details(strike)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["scale.settings"]

@@ -1,15 +1,18 @@
 """Workspace services: `/api/workspaces/` (create and edit go beyond the reference).
 
-Beyond the reference: `GET /workspaces/{id}/files/<path>` streams the file stored at `path`
-(relative to the workspace root) through the workspace's broker: 404 for an unknown workspace
-or file, 400 for a path that leaves the workspace (`..`, a symlink out), 503 when an NFS
-workspace cannot be mounted (the message names the workspace and what `mount` said)."""
+Beyond the reference: `is_public` (create, edit, list and details; default false), and
+`GET /workspaces/{id}/files/<path>`, which streams the file stored at `path` (relative to the
+workspace root) through the workspace's broker: 401 without a valid token unless the workspace
+is public (even when reads are open), 404 for an unknown workspace or file, 400 for a path that
+leaves the workspace (`..`, a symlink out), 403 for a file Scale may not read, 503 when an NFS
+workspace cannot be mounted (the message names the workspace and what `mount` said). Error
+messages name the path in the workspace, never the host path."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_restx import Namespace, Resource
 
 from api.body import json_object
@@ -18,6 +21,7 @@ from api.downloads import send_workspace_file
 from api.listing import document_list, list_response
 from api.serialize import workspaces as serialize
 from scale.definitions import workspaces
+from scale.settings import Settings
 
 ns = Namespace("workspaces", description="Where source and product files are stored")
 
@@ -38,7 +42,7 @@ class WorkspaceList(Resource):
     def post(self):
         """Create a workspace."""
         session = db_session()
-        workspace = workspaces.create_workspace(session, json_object())
+        workspace = workspaces.create_workspace(session, json_object(), home=_settings().home)
         session.commit()
         location = url_for("api.workspaces_workspace_detail", workspace_id=workspace.id)
         return serialize.workspace_detail(workspace), 201, {"Location": location}
@@ -54,7 +58,7 @@ class WorkspaceDetail(Resource):
     def patch(self, workspace_id: int):
         """Edit a workspace; `is_active: false` archives it."""
         session = db_session()
-        workspace = workspaces.edit_workspace(session, workspace_id, json_object())
+        workspace = workspaces.edit_workspace(session, workspace_id, json_object(), home=_settings().home)
         session.commit()
         return serialize.workspace_detail(workspace)
 
@@ -63,9 +67,15 @@ class WorkspaceDetail(Resource):
 class WorkspaceFile(Resource):
     @ns.produces(["application/octet-stream"])
     @ns.response(400, "The path leaves the workspace")
+    @ns.response(401, "The workspace is not public and the request has no valid token")
+    @ns.response(403, "Scale may not read the file")
     @ns.response(404, "No such workspace, or no such file in it")
     @ns.response(503, "The workspace is on NFS and cannot be mounted")
     def get(self, workspace_id: int, rel_path: str):
         """Download a file stored in a workspace (beyond the reference)."""
         workspace = workspaces.get_workspace(db_session(), workspace_id)
         return send_workspace_file(workspace, rel_path, download_name=PurePosixPath(rel_path).name)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["scale.settings"]

@@ -13,7 +13,7 @@ def workspace_summary(workspace) -> dict[str, Any]:
     return {
         "id": workspace.id, "name": workspace.name, "title": workspace.title,
         "description": workspace.description, "base_url": workspace.base_url,
-        "is_active": workspace.is_active, "used_size": workspace.used_size,
+        "is_active": workspace.is_active, "is_public": workspace.is_public, "used_size": workspace.used_size,
         "total_size": workspace.total_size, "created": to_iso(workspace.created),
         "archived": to_iso(workspace.archived), "last_modified": to_iso(workspace.last_modified),
     }

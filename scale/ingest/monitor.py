@@ -51,7 +51,7 @@ from scale.ingest.service import CompletedFile, Transfer
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.specs import strike_configuration
 from scale.specs.strike_configuration import StrikeConfiguration
-from scale.workspaces.mounts import ensure_nfs_mounted
+from scale.workspaces.mounts import ensure_nfs_mounted, mount_point
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,9 @@ class StrikeMonitor:
         self._unwatch()
         self._reset()
         try:
-            self.config = strike_configuration.parse(strike.configuration)
+            # The home was checked when the configuration was stored; system directories are
+            # refused again here, so a row written before that rule existed is not watched.
+            self.config = strike_configuration.parse(strike.configuration, home=None)
         except ScaleError as error:
             log.error("strike %s: its configuration is invalid (%s); waiting for an edit", strike.name, error)
             return
@@ -187,7 +189,7 @@ class StrikeMonitor:
 
     def _directory(self, strike_name: str, config: StrikeConfiguration) -> Path:
         if config.mount_type == "nfs":
-            return ensure_nfs_mounted(config.mount, self.mount_root / "strikes" / strike_name)
+            return ensure_nfs_mounted(config.mount, mount_point(self.mount_root, "strikes", strike_name))
         return Path(config.mount_path)
 
     def _watch(self, directory: Path) -> None:
@@ -365,6 +367,9 @@ class StrikeMonitor:
             try:
                 info = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
+                continue
+            except OSError as error:  # a directory that may be listed but not searched
+                log.warning("cannot look at %s: %s; skipping it", entry.path, error)
                 continue
             if stat.S_ISREG(info.st_mode):
                 found[entry.name] = (info.st_size, info.st_mtime_ns)

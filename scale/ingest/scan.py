@@ -15,11 +15,15 @@ ingest task after the commit), `DUPLICATE` (the name is already a source file, i
 ingested, or appears twice in the scan: nothing is written), `NO_RULE` (no rule matches:
 nothing is written; DEFERRED belongs to Strike directories) or `REGISTERED` (workspace scans: the
 file already is a Scale file). A dry run reports the same and writes nothing.
+
+A file the scan cannot read, or whose directory entry it cannot look at, is skipped with a
+logged warning (its ingest could only fail); a directory of a workspace it cannot list likewise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import mimetypes
 import os
 import re
@@ -45,6 +49,8 @@ from scale.timeutil import utcnow
 from scale.workspaces.brokers import HostBroker, broker_for
 from scale.workspaces.mounts import ensure_nfs_mounted
 
+log = logging.getLogger(__name__)
+
 # `POST /api/scans/`: the configuration and whether this is a dry run (default false).
 # Files checked for duplicates and recorded per round trip, so a large directory costs a few
 # queries per SCAN_BATCH files rather than two per file.
@@ -52,6 +58,9 @@ SCAN_BATCH = 500
 SCAN_REQUEST_SCHEMA = body_schema({"configuration": JSON_OBJECT, "dry_run": BOOLEAN}, required=("configuration",))
 
 ScanStatus = Literal["INGEST", "DUPLICATE", "NO_RULE", "REGISTERED"]
+# The rules of a workspace scan are validated as a Strike configuration's, which needs a mount:
+# this one is never used (a workspace scan reads its workspace) and passes the mount rules.
+_NO_MOUNT = "/scale-workspace-scan"
 # Temporary files of the host broker's atomic writes (`.<name>.<random>.part`) are not files yet.
 _HIDDEN = re.compile(r"^\.")
 
@@ -79,33 +88,34 @@ class ScanConfiguration:
     workspace: str | None  # None: a directory scan of `rules.mount`
 
 
-def parse_scan_configuration(session: Session, doc: object) -> ScanConfiguration:
-    """Validate a scan configuration; ValidationError fields start with `configuration`, and every
-    workspace named must exist and be active."""
+def parse_scan_configuration(session: Session, doc: object, *, home: Path) -> ScanConfiguration:
+    """Validate a scan configuration; ValidationError fields start with `configuration`, every
+    workspace named must exist and be active, and a `mount` may not be Scale's `home`."""
     if not isinstance(doc, dict):
         raise ValidationError("configuration", "must be a JSON object")
     if "workspace" not in doc:
-        return ScanConfiguration(strike_configuration.parse(strikes.parse_configuration(session, doc)), None)
+        parsed = strikes.parse_configuration(session, doc, home=home)
+        return ScanConfiguration(strike_configuration.parse(parsed, home=home), None)
     name = doc["workspace"]
     if "mount" in doc:
         raise ValidationError("configuration.workspace", "give either mount or workspace, not both")
     if not isinstance(name, str) or session.scalar(
             select(Workspace.id).where(Workspace.name == name, Workspace.is_active)) is None:
         raise ValidationError("configuration.workspace", f"workspace {name!r} does not exist or is not active")
-    # The rules are a Strike configuration's: validate them as one, on a placeholder mount.
     rules = {key: value for key, value in doc.items() if key != "workspace"}
-    parsed = strikes.parse_configuration(session, {**rules, "mount": "/"})
-    return ScanConfiguration(strike_configuration.parse(parsed), name)
+    parsed = strikes.parse_configuration(session, {**rules, "mount": _NO_MOUNT}, home=home)
+    return ScanConfiguration(strike_configuration.parse(parsed, home=home), name)
 
 
-def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: Path,
+def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: Path, home: Path,
          progress: Callable[[ScanItem], None] | None = None) -> list[ScanItem]:
     """Scan a directory or workspace (see the module docstring) and return what each file is.
+    `home` is Scale's home, which may not be scanned.
 
     Unless `dry_run`, creates a TRANSFERRED ingest for each `INGEST` file (flushed, not
     committed): the caller commits, then sends `scale.ingest_files` for their `ingest_id`s.
     Raises ValidationError for a bad configuration or a directory that does not exist."""
-    config = parse_scan_configuration(session, configuration)
+    config = parse_scan_configuration(session, configuration, home=home)
     workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(
         Workspace.name.in_({rule.workspace_name for rule in config.rules.files_to_ingest})))}
     if config.workspace is None:
@@ -155,11 +165,12 @@ def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: 
     return items
 
 
-def scan_request(session: Session, body: dict[str, Any], *, mount_root: Path) -> tuple[bool, list[ScanItem]]:
+def scan_request(session: Session, body: dict[str, Any], *, mount_root: Path,
+                 home: Path) -> tuple[bool, list[ScanItem]]:
     """A scan from a `SCAN_REQUEST_SCHEMA` body: (dry_run, the items). ValidationError names the field."""
     validate(body, SCAN_REQUEST_SCHEMA)
     dry_run = bool(body.get("dry_run", False))
-    return dry_run, scan(session, body["configuration"], dry_run=dry_run, mount_root=mount_root)
+    return dry_run, scan(session, body["configuration"], dry_run=dry_run, mount_root=mount_root, home=home)
 
 
 def _shown(rel: str, absolute: Path, scanned: Workspace | None) -> str:
@@ -194,7 +205,11 @@ def _directory(config: StrikeConfiguration, mount_root: Path) -> Path:
         except ScaleError as error:
             raise ValidationError("configuration.mount", str(error)) from error
     directory = Path(config.mount_path)
-    if not directory.is_dir():
+    try:
+        is_directory = directory.is_dir()
+    except OSError as error:  # a folder on the way that this process may not search
+        raise ValidationError("configuration.mount", f"cannot use {str(directory)!r}: {error.strerror}") from error
+    if not is_directory:
         raise ValidationError("configuration.mount", f"{str(directory)!r} is not a directory")
     return directory
 
@@ -212,7 +227,10 @@ def _directory_files(directory: Path, suffix: str | None) -> Iterator[tuple[str,
             info = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue  # gone since the listing
-        if stat.S_ISREG(info.st_mode):
+        except OSError as error:
+            log.warning("scan: skipping %s: %s", entry.path, error)
+            continue
+        if stat.S_ISREG(info.st_mode) and _readable(entry.path):
             yield entry.name, Path(entry.path), info.st_size
 
 
@@ -224,7 +242,7 @@ def _workspace_files(workspace: Workspace) -> Iterator[tuple[str, Path, int]]:
     broker.exists(".scan")  # touching a path mounts an nfs workspace
     root = broker.root.resolve()
     found: list[tuple[str, Path, int]] = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, onerror=_skipped_folder):
         dirs[:] = [name for name in dirs if not _HIDDEN.match(name)]
         for name in files:
             path = Path(folder) / name
@@ -232,6 +250,22 @@ def _workspace_files(workspace: Workspace) -> Iterator[tuple[str, Path, int]]:
                 info = path.lstat()
             except FileNotFoundError:
                 continue
-            if not _HIDDEN.match(name) and stat.S_ISREG(info.st_mode):
+            except OSError as error:
+                log.warning("scan of workspace %r: skipping %s: %s", workspace.name, path, error)
+                continue
+            if not _HIDDEN.match(name) and stat.S_ISREG(info.st_mode) and _readable(str(path)):
                 found.append((path.relative_to(root).as_posix(), path, info.st_size))
     return iter(sorted(found))
+
+
+def _readable(path: str) -> bool:
+    """True when this process may read the file; else a warning is logged. The effective ids are
+    the ones that count (a root process that gave up its filesystem privileges cannot read)."""
+    if os.access(path, os.R_OK, effective_ids=True):
+        return True
+    log.warning("scan: skipping %s: this process may not read it", path)
+    return False
+
+
+def _skipped_folder(error: OSError) -> None:
+    log.warning("scan: skipping the folder %s: %s", error.filename, error)

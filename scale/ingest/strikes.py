@@ -16,6 +16,7 @@ Decisions where the reference is silent:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -69,11 +70,12 @@ def get_strike(session: Session, strike_id: int) -> Strike:
     return strike
 
 
-def parse_configuration(session: Session, doc: Any) -> dict[str, Any]:
+def parse_configuration(session: Session, doc: Any, *, home: Path | None) -> dict[str, Any]:
     """A Strike configuration document, validated and normalized; every workspace it names must
-    exist and be active. ValidationError fields start with `configuration`."""
+    exist and be active, and its mount may not be Scale's `home` (None: not checked).
+    ValidationError fields start with `configuration`."""
     try:
-        config = strike_configuration.parse(doc)
+        config = strike_configuration.parse(doc, home=home)
     except ValidationError as error:
         raise error.within("configuration") from None
     names = {rule.workspace_name for rule in config.files_to_ingest}
@@ -85,12 +87,13 @@ def parse_configuration(session: Session, doc: Any) -> dict[str, Any]:
     return config.to_dict()
 
 
-def create_strike(session: Session, body: dict[str, Any]) -> Strike:
-    """Create a Strike process from a create body and queue its `scale-strike` job.
+def create_strike(session: Session, body: dict[str, Any], *, home: Path) -> Strike:
+    """Create a Strike process from a create body and queue its `scale-strike` job. `home` is
+    Scale's home, which no Strike may watch.
 
     Raises ValidationError (a Conflict for a taken `name`) before anything is written."""
     validate(body, CREATE_SCHEMA)
-    configuration = parse_configuration(session, body["configuration"])
+    configuration = parse_configuration(session, body["configuration"], home=home)
     if session.scalar(select(Strike.id).where(Strike.name == body["name"])) is not None:
         raise _name_taken(body["name"])
     now = utcnow()
@@ -109,12 +112,14 @@ def create_strike(session: Session, body: dict[str, Any]) -> Strike:
     return strike
 
 
-def edit_strike(session: Session, strike_id: int, body: dict[str, Any]) -> Strike:
-    """Apply an edit body to the Strike (its row locked); see the module docstring for `is_active`.
+def edit_strike(session: Session, strike_id: int, body: dict[str, Any], *, home: Path) -> Strike:
+    """Apply an edit body to the Strike (its row locked); see the module docstring for `is_active`;
+    `home` as for `create_strike`.
 
     Raises ValidationError before anything is written, NotFound for an unknown id."""
     validate(body, EDIT_SCHEMA)
-    configuration = parse_configuration(session, body["configuration"]) if "configuration" in body else None
+    configuration = (parse_configuration(session, body["configuration"], home=home)
+                     if "configuration" in body else None)
     strike = session.scalars(select(Strike).where(Strike.id == strike_id).with_for_update()).one_or_none()
     if strike is None:
         raise NotFound(f"strike {strike_id} does not exist")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from scale.errors import ValidationError
@@ -43,5 +44,9 @@ def check_relative_path(text: str, *, field: str) -> str:
 def _refuse_parent_segments(text: str, field: str) -> None:
     if "\0" in text:
         raise ValidationError(field, "a path may not contain a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate: no file system name is spelled so
+        raise ValidationError(field, f"{text[:80]!r} cannot be a file system path") from None
     if ".." in text.replace("\\", "/").split("/"):
         raise ValidationError(field, f"{text!r} may not contain a '..' segment")

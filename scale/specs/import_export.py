@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from scale.definitions.fields import STABLE_NAME, VERSION
 from scale.errors import ValidationError
 from scale.specs import error_interface, job_interface, recipe_definition
 from scale.specs._schema import validate_document
@@ -33,14 +34,14 @@ _DOCUMENT: dict[str, Any] = {"type": "object"}
 _OPTIONAL_DOCUMENT: dict[str, Any] = {"type": ["object", "null"]}
 
 ERROR_FIELDS: dict[str, Any] = {
-    "name": _STRING,
+    "name": STABLE_NAME,
     "title": _TEXT,
     "description": _TEXT,
     "category": {"enum": ["SYSTEM", "ALGORITHM", "DATA"]},
 }
 JOB_TYPE_FIELDS: dict[str, Any] = {
-    "name": _STRING,
-    "version": _STRING,
+    "name": STABLE_NAME,
+    "version": VERSION,
     "title": _TEXT,
     "description": _TEXT,
     "category": _TEXT,
@@ -65,8 +66,8 @@ JOB_TYPE_FIELDS: dict[str, Any] = {
     "trigger_rule": _OPTIONAL_DOCUMENT,
 }
 RECIPE_TYPE_FIELDS: dict[str, Any] = {
-    "name": _STRING,
-    "version": _STRING,
+    "name": STABLE_NAME,
+    "version": VERSION,
     "title": _TEXT,
     "description": _TEXT,
     "definition": _DOCUMENT,

@@ -3,7 +3,8 @@
 Decisions beyond the reference:
 
 * `mount` is either `host:/path` (NFS, the reference) or a plain absolute path (a local
-  directory, DESIGN.md). Relative paths and `..` segments are refused.
+  directory, DESIGN.md). Relative paths, `..` segments, system directories and Scale's home
+  are refused (`scale.workspaces.roots`).
 * `transfer_suffix` may be omitted (None): every file is then taken to be complete when seen.
 * `workspace_path` is relative to the workspace root and may not contain `..`; a leading `/`
   (as in the reference's own example, `/wrksp/path`) is dropped, not taken as absolute.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from scale.errors import ValidationError
@@ -25,6 +27,7 @@ from scale.specs._paths import (
     parse_nfs_mount,
 )
 from scale.specs._schema import STRING_LIST_SCHEMA, validate_document
+from scale.workspaces.roots import check_local_root, check_remote_root
 
 CURRENT_VERSION = "1.0"
 
@@ -109,15 +112,18 @@ class StrikeConfiguration:
         return doc
 
 
-def parse(doc: object) -> StrikeConfiguration:
-    """Validate a Strike configuration document; raises ValidationError naming the field."""
+def parse(doc: object, *, home: Path | None) -> StrikeConfiguration:
+    """Validate a Strike configuration document; raises ValidationError naming the field.
+
+    `home` is Scale's home, refused as a mount with what is in and above it (None: not checked)."""
     version = validate_document(doc, {CURRENT_VERSION: SCHEMA}, CURRENT_VERSION)
     assert isinstance(doc, dict)
     mount = doc["mount"]
     if is_nfs_mount(mount):
-        parse_nfs_mount(mount, field="mount")
+        _host, path = parse_nfs_mount(mount, field="mount")
+        check_remote_root(path, field="mount")
     else:
-        check_absolute_path(mount, field="mount")
+        check_local_root(check_absolute_path(mount, field="mount"), field="mount", home=home)
     return StrikeConfiguration(
         mount=mount,
         files_to_ingest=tuple(_rule(item, f"files_to_ingest[{i}]") for i, item in enumerate(doc["files_to_ingest"])),

@@ -2,16 +2,18 @@
 
 Broker types: `nfs` with `mount` = `host:/path` (reference), and `host` with `host_path` = an
 absolute directory on this machine (DESIGN.md, "Contracts beyond the reference"). Neither path
-may contain a `..` segment."""
+may contain a `..` segment, nor be a system directory or Scale's home (`scale.workspaces.roots`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scale.errors import ValidationError
 from scale.specs._paths import check_absolute_path, parse_nfs_mount
 from scale.specs._schema import validate, validate_document
+from scale.workspaces.roots import check_local_root, check_remote_root
 
 CURRENT_VERSION = "1.0"
 
@@ -75,8 +77,10 @@ class WorkspaceConfiguration:
         return {"version": self.version, "broker": self.broker.to_dict()}
 
 
-def parse(doc: object) -> WorkspaceConfiguration:
-    """Validate a workspace configuration document; raises ValidationError naming the field."""
+def parse(doc: object, *, home: Path | None) -> WorkspaceConfiguration:
+    """Validate a workspace configuration document; raises ValidationError naming the field.
+
+    `home` is Scale's home, refused as a root with what is in and above it (None: not checked)."""
     version = validate_document(doc, {CURRENT_VERSION: SCHEMA}, CURRENT_VERSION)
     assert isinstance(doc, dict)
     broker = doc["broker"]
@@ -89,7 +93,8 @@ def parse(doc: object) -> WorkspaceConfiguration:
         raise error.within("broker") from None
     if broker["type"] == "nfs":
         host, path = parse_nfs_mount(broker["mount"], field="broker.mount")
+        check_remote_root(path, field="broker.mount")
         return WorkspaceConfiguration(NfsBroker(broker["mount"], host, path), version)
-    return WorkspaceConfiguration(
-        HostBroker(check_absolute_path(broker["host_path"], field="broker.host_path")), version
-    )
+    host_path = check_absolute_path(broker["host_path"], field="broker.host_path")
+    check_local_root(host_path, field="broker.host_path", home=home)
+    return WorkspaceConfiguration(HostBroker(host_path), version)

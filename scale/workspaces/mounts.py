@@ -19,7 +19,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from scale.errors import ScaleError
+from scale.errors import ConfigError, ScaleError
 
 NFS_OPTIONS = "soft,timeo=100,retrans=3,retry=0,nolock,nosuid,nodev"
 MOUNT_TIMEOUT_SECONDS = 60.0
@@ -28,7 +28,32 @@ _MOUNTS_TABLE = Path("/proc/self/mounts")
 
 class MountError(ScaleError):
     """A mount that could not be made; the message names the remote, the mount point and
-    what `mount` said."""
+    what `mount` said (`problem`)."""
+
+    def __init__(self, remote: str, mount_point: Path, problem: str, *, owner: str | None = None) -> None:
+        self.remote = remote
+        self.mount_point = mount_point
+        self.problem = problem
+        # Told about its owner (`workspace 'raw'`), the message leaves the mount point out: it
+        # may be an API answer to a caller without a token, who has no business with host paths.
+        super().__init__(f"{owner}: cannot mount {remote}: {problem}" if owner
+                         else f"cannot mount {remote} at {mount_point}: {problem}")
+
+    def for_owner(self, owner: str) -> MountError:
+        """The same error, told about its owner and without the mount point (`mount` names it
+        in its own words too: there it becomes `<mount point>`)."""
+        problem = self.problem.replace(str(self.mount_point), "<mount point>")
+        return MountError(self.remote, self.mount_point, problem, owner=owner)
+
+
+def mount_point(mount_root: Path, kind: str, name: str) -> Path:
+    """Where the NFS mount of the workspace or Strike (`kind`: "workspaces", "strikes") called
+    `name` goes: `<mount root>/<kind>/<name>`. Names are validated when they are created, but a
+    row written by hand could hold one that is not a single path component (`..` would mount over
+    the mount root's parent), so it is refused here too with ConfigError."""
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise ConfigError(f"{kind.removesuffix('s')} {name!r}: its name cannot name a mount point")
+    return mount_root.absolute() / kind / name
 
 
 def ensure_nfs_mounted(remote: str, mount_point: Path) -> Path:
@@ -41,15 +66,14 @@ def ensure_nfs_mounted(remote: str, mount_point: Path) -> Path:
         mount_point.mkdir(parents=True, exist_ok=True)
         lock = os.open(mount_point.parent / f".{mount_point.name}.mount-lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:
-        raise MountError(f"cannot mount {remote} at {mount_point}: {error}") from error
+        raise MountError(remote, mount_point, str(error)) from error
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         current = mounted_at(mount_point)
         if current is None:
             _mount(remote, mount_point)
         elif current[1].startswith("nfs") and current[0].rstrip("/") != remote.rstrip("/"):
-            raise MountError(f"cannot mount {remote} at {mount_point}: {current[0]} is mounted there; "
-                             "unmount it first")
+            raise MountError(remote, mount_point, f"{current[0]} is mounted there; unmount it first")
     finally:
         os.close(lock)  # closing the descriptor releases the lock
     return mount_point
@@ -85,13 +109,13 @@ def _mount(remote: str, mount_point: Path) -> None:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=MOUNT_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        raise MountError(f"cannot mount {remote} at {mount_point}: `mount` did not finish "
-                         f"within {MOUNT_TIMEOUT_SECONDS:g}s") from None
+        raise MountError(remote, mount_point,
+                         f"`mount` did not finish within {MOUNT_TIMEOUT_SECONDS:g}s") from None
     except OSError as error:
-        raise MountError(f"cannot mount {remote} at {mount_point}: cannot run `mount`: {error}") from error
+        raise MountError(remote, mount_point, f"cannot run `mount`: {error}") from error
     if done.returncode != 0:
         said = " ".join((done.stderr or done.stdout).split()) or f"exit code {done.returncode}"
         hint = ""
         if "unknown filesystem type" in said or "No such device" in said:
             hint = " (this machine has no NFS client: install nfs-common and load the kernel's nfs module)"
-        raise MountError(f"cannot mount {remote} at {mount_point}: {said}{hint}")
+        raise MountError(remote, mount_point, f"{said}{hint}")

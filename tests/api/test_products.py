@@ -126,10 +126,10 @@ def test_product_updates_list_published_products_with_their_action_and_sources(c
     assert results[1]["source_files"] == []
 
 
-def test_download_streams_the_product_bytes(client, db, world):
+def test_download_streams_the_product_bytes(client, db, world, token):
     made = add_file(db, world, "made.txt")
 
-    resp = client.get(f"/api/products/{made.id}/download/")
+    resp = client.get(f"/api/products/{made.id}/download/", headers=token)
 
     assert resp.status_code == 200
     assert resp.data == CONTENT
@@ -138,8 +138,22 @@ def test_download_streams_the_product_bytes(client, db, world):
     resp.close()
 
 
+def test_download_needs_a_token_unless_the_workspace_is_public(client, db, world):
+    made = add_file(db, world, "made.txt")
+
+    resp = client.get(f"/api/products/{made.id}/download/")
+    assert resp.status_code == 401
+    assert CONTENT not in resp.data
+
+    world["workspace"].is_public = True
+    db.flush()
+    resp = client.get(f"/api/products/{made.id}/download/")
+    assert resp.status_code == 200 and resp.data == CONTENT
+    resp.close()
+
+
 @pytest.mark.parametrize("case", ["unknown", "source", "deleted", "missing"])
-def test_download_is_not_found_for_what_is_not_a_stored_product(client, db, world, case):
+def test_download_is_not_found_for_what_is_not_a_stored_product(client, db, world, token, case):
     product_id = {
         "unknown": lambda: 999999,
         "source": lambda: add_file(db, world, "made.txt", file_type=ScaleFileType.SOURCE).id,
@@ -147,7 +161,7 @@ def test_download_is_not_found_for_what_is_not_a_stored_product(client, db, worl
         "missing": lambda: add_file(db, world, "not-there.txt").id,
     }[case]()
 
-    resp = client.get(f"/api/products/{product_id}/download/")
+    resp = client.get(f"/api/products/{product_id}/download/", headers=token)
 
     assert resp.status_code == 404
     assert "message" in resp.get_json()

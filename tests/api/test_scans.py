@@ -4,6 +4,7 @@ configuration is 400 naming the field, and a scan needs a token."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from scale.models.ingest import Ingest
 from tests.factories import count
+from tests.helpers import open_folder, unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -69,3 +71,51 @@ def test_a_bad_configuration_is_400_naming_the_field(client, db, token, director
 def test_a_scan_needs_a_token(client, db, directory):
     assert client.post("/api/scans/", json=body(directory)).status_code == 401
     assert count(db, Ingest) == 0
+
+
+@pytest.mark.parametrize("mount", ["/", "/etc", "/proc/self", "server:/"])
+def test_a_system_directory_is_refused(client, db, token, directory, mount):
+    doc = body(directory)
+    doc["configuration"]["mount"] = mount
+    resp = client.post("/api/scans/", json=doc, headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "configuration.mount"
+    assert count(db, Ingest) == 0
+
+
+def test_the_scale_home_is_refused(client, db, token, directory, settings):
+    (settings.home / "admin-token.txt").parent.mkdir(parents=True, exist_ok=True)
+    (settings.home / "admin-token.txt").write_text("secret")
+    doc = body(directory)
+    doc["configuration"]["mount"] = str(settings.home)
+    resp = client.post("/api/scans/", json=doc, headers=token)
+    assert resp.status_code == 400 and resp.get_json()["field"] == "configuration.mount"
+    assert count(db, Ingest) == 0
+
+
+@pytest.fixture
+def open_directory(db, tmp_path: Path) -> Iterator[Path]:
+    """Like `directory`, but where `nobody` may reach it (pytest's tmp_path is private to root)."""
+    host_workspace(db, tmp_path / "ws")
+    with open_folder() as folder:
+        (folder / "a.txt").write_text("a")
+        (folder / "b.bin").write_text("b")
+        yield folder
+
+
+def test_an_unreadable_file_is_skipped_with_a_warning(client, db, token, open_directory, caplog):
+    (open_directory / "secret.txt").write_text("s")
+    (open_directory / "secret.txt").chmod(0)
+    with unprivileged_files():  # a dry run: a real one would also send tasks into the (private) home
+        resp = client.post("/api/scans/", json=body(open_directory, dry_run=True), headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    assert [f["file_name"] for f in resp.get_json()["files"]] == ["a.txt", "b.bin"]
+    assert any("secret.txt" in record.getMessage() and record.levelname == "WARNING" for record in caplog.records)
+
+
+def test_a_directory_that_cannot_be_reached_is_400_not_500(client, db, token, directory):
+    with unprivileged_files():  # pytest's tmp_path is private to root
+        resp = client.post("/api/scans/", json=body(directory), headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "configuration.mount"
+    assert "Permission denied" in resp.get_json()["message"]

@@ -165,11 +165,11 @@ def test_a_product_is_not_a_source(client, db, workspace):
     assert client.get("/api/sources/987654/").status_code == 404
 
 
-def test_download_streams_the_bytes(client, db, workspace):
+def test_download_streams_the_bytes(client, db, workspace, token):
     source = add_file(db, workspace)
     db.commit()
 
-    resp = client.get(f"/api/sources/{source.id}/download/")
+    resp = client.get(f"/api/sources/{source.id}/download/", headers=token)
 
     assert resp.status_code == 200
     assert resp.data == CONTENT
@@ -177,11 +177,25 @@ def test_download_streams_the_bytes(client, db, workspace):
     assert "a.txt" in resp.headers["Content-Disposition"]
 
 
-def test_download_of_a_deleted_or_missing_file_is_404(client, db, workspace):
+def test_download_needs_a_token_unless_the_workspace_is_public(client, db, workspace):
+    source = add_file(db, workspace)
+    db.commit()
+
+    resp = client.get(f"/api/sources/{source.id}/download/")
+    assert resp.status_code == 401
+    assert CONTENT not in resp.data
+
+    workspace.is_public = True
+    db.commit()
+    resp = client.get(f"/api/sources/{source.id}/download/")
+    assert resp.status_code == 200 and resp.data == CONTENT
+
+
+def test_download_of_a_deleted_or_missing_file_is_404(client, db, workspace, token):
     deleted = add_file(db, workspace, is_deleted=True, deleted=T0)
     missing = add_file(db, workspace, "gone.txt")
     db.commit()
 
-    assert client.get(f"/api/sources/{deleted.id}/download/").status_code == 404
-    assert client.get(f"/api/sources/{missing.id}/download/").status_code == 404
+    assert client.get(f"/api/sources/{deleted.id}/download/", headers=token).status_code == 404
+    assert client.get(f"/api/sources/{missing.id}/download/", headers=token).status_code == 404
     assert client.get(f"/api/sources/{deleted.id}/").get_json()["is_deleted"] is True

@@ -120,6 +120,15 @@ def test_second_rule_names_its_own_index(client, token, db, raw):
     ({"name": "feed", "title": 5, "configuration": CONFIG}, "title"),
     ({"name": "feed", "configuration": CONFIG, "surprise": 1}, "surprise"),
     ({"name": "feed", "configuration": {**CONFIG, "mount": "relative/dir"}}, "configuration.mount"),
+    ({"name": "..", "configuration": CONFIG}, "name"),
+    ({"name": ".", "configuration": CONFIG}, "name"),
+    ({"name": "a/b", "configuration": CONFIG}, "name"),
+    ({"name": "", "configuration": CONFIG}, "name"),
+    ({"name": "a\u0000b", "configuration": CONFIG}, "name"),
+    ({"name": "feed", "configuration": {**CONFIG, "mount": "/"}}, "configuration.mount"),
+    ({"name": "feed", "configuration": {**CONFIG, "mount": "/etc"}}, "configuration.mount"),
+    ({"name": "feed", "configuration": {**CONFIG, "mount": "/root/incoming"}}, "configuration.mount"),
+    ({"name": "feed", "configuration": {**CONFIG, "mount": "server:/proc"}}, "configuration.mount"),
     ({"name": "feed", "configuration": {**CONFIG, "files_to_ingest": []}}, "configuration.files_to_ingest"),
 ])
 def test_bad_create_body_is_400_naming_the_field(client, token, db, raw, body, field):
@@ -232,3 +241,18 @@ def test_bad_edit_is_400_and_changes_nothing(client, token, db, raw, body, field
     assert resp.status_code == 400, resp.get_json()
     assert resp.get_json()["field"] == field
     assert client.get(f"/api/strikes/{strike_id}/").get_json() == before
+
+
+def test_the_scale_home_is_refused_as_a_mount_on_create_and_edit(client, token, db, raw, settings):
+    before = written(db)
+    for mount in (settings.home, settings.home / "mounts" / "strikes" / "feed", settings.home.parent):
+        resp = client.post("/api/strike/create/", json=strike_body(configuration={**CONFIG, "mount": str(mount)}),
+                           headers=token)
+        assert resp.status_code == 400, mount
+        assert resp.get_json()["field"] == "configuration.mount"
+    assert written(db) == before
+    strike_id = create(client, token)
+    resp = client.patch(f"/api/strikes/{strike_id}/", json={"configuration": {**CONFIG, "mount": str(settings.home)}},
+                        headers=token)
+    assert resp.status_code == 400 and resp.get_json()["field"] == "configuration.mount"
+    assert client.get(f"/api/strikes/{strike_id}/").get_json()["configuration"]["mount"] == CONFIG["mount"]

@@ -1,14 +1,20 @@
 """Workspace file downloads, GET /api/workspaces/{id}/files/<path> (beyond the reference): the
-bytes stream through the workspace's broker, and no path reaches outside the workspace. (A
-workspace on NFS that cannot be mounted answering 503 is in tests/integration/test_nfs_mounts.py.)"""
+bytes stream through the workspace's broker, no path reaches outside the workspace, only a public
+workspace's files are served without a token, and no answer names a host path. (A workspace on
+NFS that cannot be mounted answering 503 is in tests/integration/test_nfs_mounts.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from scale.errors import Forbidden
 from scale.models.workspaces import Workspace
+from scale.workspaces.brokers import HostBroker
+from tests.helpers import open_folder, unprivileged_files
 
 CONTENT = b"\x00binary\xffbytes\n"
 
@@ -22,13 +28,23 @@ def root(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def workspace(db, root: Path) -> Workspace:
-    workspace = Workspace(name="raw", json_config={"version": "1.0", "broker": {"type": "host",
-                                                                                "host_path": str(root)}})
+def host_workspace(db, root: Path, *, name: str, is_public: bool) -> Workspace:
+    workspace = Workspace(name=name, is_public=is_public,
+                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}})
     db.add(workspace)
     db.flush()
     return workspace
+
+
+@pytest.fixture
+def workspace(db, root: Path) -> Workspace:
+    """A public workspace: what anyone may reach, so its answers must leak nothing."""
+    return host_workspace(db, root, name="raw", is_public=True)
+
+
+@pytest.fixture
+def private(db, root: Path) -> Workspace:
+    return host_workspace(db, root, name="private", is_public=False)
 
 
 def test_a_nested_file_streams_as_an_attachment_with_its_media_type(client, workspace):
@@ -47,10 +63,73 @@ def test_a_file_at_the_root_streams(client, workspace):
 
 
 @pytest.mark.parametrize("path", ["missing.txt", "deep/er", "deep/missing/scene.png"])
-def test_what_is_not_a_stored_file_is_not_found(client, workspace, path):
+def test_what_is_not_a_stored_file_is_not_found(client, workspace, root, path):
     resp = client.get(f"/api/workspaces/{workspace.id}/files/{path}")
     assert resp.status_code == 404
     assert repr(path) in resp.get_json()["message"]
+    assert str(root) not in resp.get_data(as_text=True)
+
+
+def test_a_private_workspace_needs_a_token_even_when_reads_are_open(client, private, token, settings):
+    assert not settings.reads_require_token
+    resp = client.get(f"/api/workspaces/{private.id}/files/notes.txt")
+    assert resp.status_code == 401
+    assert "not public" in resp.get_json()["message"]
+    assert b"hello" not in resp.data
+    bad = client.get(f"/api/workspaces/{private.id}/files/notes.txt", headers={"Authorization": "Token nope"})
+    assert bad.status_code == 401
+    good = client.get(f"/api/workspaces/{private.id}/files/notes.txt", headers=token)
+    assert good.status_code == 200 and good.data == b"hello\n"
+
+
+def test_a_workspace_rooted_at_the_file_system_root_is_refused(client, db, token):
+    """What was served before: a workspace rooted at `/` gave anyone the admin token and /etc/shadow."""
+    resp = client.post("/api/workspaces/", headers=token, json={
+        "name": "everything", "is_public": True, "json_config": {"broker": {"type": "host", "host_path": "/"}}})
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "json_config.broker.host_path"
+    assert db.scalar(select(Workspace.id).where(Workspace.name == "everything")) is None
+
+
+@pytest.fixture
+def open_workspace(db) -> Iterator[tuple[Workspace, Path]]:
+    """A public workspace whose root `nobody` may reach (pytest's tmp_path is private to root)."""
+    with open_folder() as folder:
+        (folder / "deep" / "er").mkdir(parents=True)
+        (folder / "deep" / "er" / "secret.txt").write_text("the password")
+        (folder / "notes.txt").write_text("hello\n")
+        yield host_workspace(db, folder, name="open", is_public=True), folder
+
+
+def test_an_unreadable_file_is_forbidden_naming_only_its_workspace_path(client, open_workspace):
+    workspace, root = open_workspace
+    (root / "deep" / "er" / "secret.txt").chmod(0)
+    with unprivileged_files():
+        assert client.get(f"/api/workspaces/{workspace.id}/files/notes.txt").data == b"hello\n"
+        resp = client.get(f"/api/workspaces/{workspace.id}/files/deep/er/secret.txt")
+    assert resp.status_code == 403
+    assert resp.get_json()["message"] == "'deep/er/secret.txt' in the workspace cannot be read: permission denied"
+    assert b"password" not in resp.data
+
+
+def test_a_folder_that_cannot_be_searched_is_forbidden(client, open_workspace):
+    workspace, root = open_workspace
+    (root / "deep").chmod(0o644)
+    with unprivileged_files():
+        resp = client.get(f"/api/workspaces/{workspace.id}/files/deep/er/secret.txt")
+    assert resp.status_code == 403
+    assert resp.get_json()["message"] == "'deep/er/secret.txt' in the workspace cannot be read: permission denied"
+    assert str(root) not in resp.get_data(as_text=True)
+
+
+def test_the_broker_reports_an_unreadable_file_as_forbidden_when_opened(open_workspace):
+    _workspace, root = open_workspace
+    (root / "notes.txt").chmod(0)
+    broker = HostBroker(root)
+    with unprivileged_files():
+        assert broker.exists("notes.txt") and broker.size("notes.txt") == 6
+        with pytest.raises(Forbidden, match="'notes.txt' in the workspace"):
+            broker.open_read("notes.txt")
 
 
 def test_an_unknown_workspace_is_not_found(client, workspace):
@@ -81,5 +160,5 @@ def test_a_symlink_out_of_the_workspace_is_refused(client, workspace, root, tmp_
 def test_the_route_is_documented(client):
     spec = client.get("/api/swagger.json").get_json()
     operation = spec["paths"]["/workspaces/{workspace_id}/files/{rel_path}"]["get"]
-    assert set(operation["responses"]) >= {"400", "404", "503"}
+    assert set(operation["responses"]) >= {"400", "401", "403", "404", "503"}
     assert "beyond the reference" in operation["summary"]

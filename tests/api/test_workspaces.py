@@ -1,5 +1,6 @@
 """Workspace services: /api/workspaces/ (list, details, create, edit)."""
 
+import pytest
 from sqlalchemy import func, select
 
 from scale.models.workspaces import Workspace
@@ -95,3 +96,64 @@ def test_unknown_workspace_is_404(client):
 def test_patch_without_token_is_401(client, token):
     created = client.post("/api/workspaces/", json=workspace_body(), headers=token).get_json()
     assert client.patch(f"/api/workspaces/{created['id']}/", json={"title": "x"}).status_code == 401
+
+
+def test_is_public_is_false_unless_set_and_is_shown_in_details_and_list(client, token):
+    private = client.post("/api/workspaces/", json=workspace_body(), headers=token).get_json()
+    assert private["is_public"] is False
+    public = client.post("/api/workspaces/", json=workspace_body(name="open", is_public=True), headers=token)
+    assert public.status_code == 201 and public.get_json()["is_public"] is True
+    listed = {w["name"]: w["is_public"] for w in client.get("/api/workspaces/").get_json()["results"]}
+    assert listed == {"products": False, "open": True}
+    resp = client.patch(f"/api/workspaces/{private['id']}/", json={"is_public": True}, headers=token)
+    assert resp.status_code == 200 and resp.get_json()["is_public"] is True
+    assert client.get(f"/api/workspaces/{private['id']}/").get_json()["is_public"] is True
+    bad = client.patch(f"/api/workspaces/{private['id']}/", json={"is_public": "yes"}, headers=token)
+    assert bad.status_code == 400 and bad.get_json()["field"] == "is_public"
+
+
+@pytest.mark.parametrize(("broker", "field"), [
+    ({"type": "host", "host_path": "/"}, "json_config.broker.host_path"),
+    ({"type": "host", "host_path": "/etc"}, "json_config.broker.host_path"),
+    ({"type": "host", "host_path": "/proc/self"}, "json_config.broker.host_path"),
+    ({"type": "host", "host_path": "/var"}, "json_config.broker.host_path"),
+    ({"type": "nfs", "mount": "server:/"}, "json_config.broker.mount"),
+])
+def test_a_system_directory_is_refused_as_a_root_and_nothing_is_written(client, token, db, broker, field):
+    before = count_workspaces(db)
+    resp = client.post("/api/workspaces/", json=workspace_body(json_config={"broker": broker}), headers=token)
+    assert resp.status_code == 400, resp.get_json()
+    assert resp.get_json()["field"] == field
+    assert count_workspaces(db) == before
+
+
+def test_the_scale_home_and_what_is_in_or_above_it_are_refused(client, token, db, settings, tmp_path):
+    (tmp_path / "link-to-home").symlink_to(settings.home)
+    for path in (settings.home, settings.home / "mounts", tmp_path, tmp_path / "link-to-home" / "x"):
+        body = workspace_body(json_config={"broker": {"type": "host", "host_path": str(path)}})
+        resp = client.post("/api/workspaces/", json=body, headers=token)
+        assert resp.status_code == 400, path
+        assert resp.get_json()["field"] == "json_config.broker.host_path"
+    assert count_workspaces(db) == 0
+    ok = workspace_body(json_config={"broker": {"type": "host", "host_path": str(tmp_path / "beside")}})
+    assert client.post("/api/workspaces/", json=ok, headers=token).status_code == 201
+
+
+def test_an_edit_to_a_system_root_is_refused_and_changes_nothing(client, token):
+    created = client.post("/api/workspaces/", json=workspace_body(), headers=token).get_json()
+    resp = client.patch(f"/api/workspaces/{created['id']}/", headers=token, json={
+        "title": "Everything", "json_config": {"broker": {"type": "host", "host_path": "/"}}})
+    assert resp.status_code == 400 and resp.get_json()["field"] == "json_config.broker.host_path"
+    assert client.get(f"/api/workspaces/{created['id']}/").get_json() == created
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "a/b", "", "a\u0000b", "feed\n", "x" * 51])
+def test_a_name_that_is_not_one_plain_path_component_is_refused(client, token, db, name):
+    resp = client.post("/api/workspaces/", json=workspace_body(name=name), headers=token)
+    assert resp.status_code == 400, resp.get_json()
+    assert resp.get_json()["field"] == "name"
+    assert count_workspaces(db) == 0
+
+
+def test_a_name_with_dots_and_more_is_fine(client, token):
+    assert client.post("/api/workspaces/", json=workspace_body(name=".raw.v2"), headers=token).status_code == 201

@@ -92,5 +92,8 @@ def test_two_job_recipe_in_containers_returns_the_final_product(stack, tmp_path:
     _, products = request("GET", f"{base}/products/?job_type_name=shout")
     assert products["count"] == 1
     product = products["results"][0]
-    with urllib.request.urlopen(f"{base}/products/{product['id']}/download/", timeout=10) as resp:
+    # The workspace is not public: the download needs the token.
+    download = urllib.request.Request(f"{base}/products/{product['id']}/download/",
+                                      headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(download, timeout=10) as resp:
         assert resp.read() == b"HELLO, WORLD\n"

@@ -62,7 +62,7 @@ def landed(pg_committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[
         db.flush()
         path = mount / "big.txt"
         path.write_bytes(content)
-        [row] = service.register_files(db, strike.id, strike_configuration.parse(config),
+        [row] = service.register_files(db, strike.id, strike_configuration.parse(config, home=None),
                                        [CompletedFile("big.txt", path, len(content))], mount_dir=mount)
         path.rename(row.ingest_path)
         return row.id, job_type.id, root

@@ -36,8 +36,9 @@ def mount_root(settings) -> Iterator[Path]:
 
 @pytest.fixture
 def workspace(db, mount_root) -> Workspace:
-    workspace = Workspace(name="remote", json_config={"version": "1.0", "broker": {"type": "nfs",
-                                                                                   "mount": UNREACHABLE}})
+    # Public: its answers go to callers without a token, so they must name no host path.
+    workspace = Workspace(name="remote", is_public=True,
+                          json_config={"version": "1.0", "broker": {"type": "nfs", "mount": UNREACHABLE}})
     db.add(workspace)
     db.flush()
     return workspace
@@ -73,8 +74,9 @@ def test_a_failed_mount_names_the_workspace_and_what_mount_said(workspace, mount
     point = mount_root / "workspaces" / "remote"
     with pytest.raises(MountError) as caught:
         broker.open_read("scene.png")
-    prefix = f"workspace 'remote': cannot mount {UNREACHABLE} at {point}: "
+    prefix = f"workspace 'remote': cannot mount {UNREACHABLE}: "
     message = str(caught.value)
+    assert caught.value.mount_point == point
     assert message.startswith(prefix)
     assert len(message) > len(prefix) + 10  # `mount`'s own words follow
     assert mount_calls == [["mount", "-t", "nfs", "-o", mounts.NFS_OPTIONS, UNREACHABLE, str(point)]]
@@ -84,7 +86,8 @@ def test_a_failed_mount_names_the_workspace_and_what_mount_said(workspace, mount
     assert len(mount_calls) == 2
 
 
-def test_downloads_from_an_unmountable_workspace_answer_503_and_the_api_keeps_serving(client, db, workspace):
+def test_downloads_from_an_unmountable_workspace_answer_503_and_the_api_keeps_serving(client, db, workspace,
+                                                                                      settings):
     product = ScaleFile(file_name="scene.png", file_path="out/scene.png", file_type="PRODUCT", uuid="1" * 32,
                         media_type="image/png", file_size=3, workspace_id=workspace.id)
     db.add(product)
@@ -92,7 +95,8 @@ def test_downloads_from_an_unmountable_workspace_answer_503_and_the_api_keeps_se
     for url in (f"/api/workspaces/{workspace.id}/files/out/scene.png", f"/api/products/{product.id}/download/"):
         resp = client.get(url)
         assert resp.status_code == 503
-        assert resp.get_json()["message"].startswith(f"workspace 'remote': cannot mount {UNREACHABLE} at ")
+        assert resp.get_json()["message"].startswith(f"workspace 'remote': cannot mount {UNREACHABLE}: ")
+        assert str(settings.home) not in resp.get_data(as_text=True)
     resp = client.get(f"/api/workspaces/{workspace.id}/")
     assert resp.status_code == 200 and resp.get_json()["name"] == "remote"
 

@@ -173,7 +173,8 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(pg_committed, sett
         db.flush()
         strike = strikes.create_strike(db, {"name": "landing", "configuration": {
             "version": "1.0", "mount": str(mount), "transfer_suffix": "_tmp", "files_to_ingest": [
-                {"filename_regex": r".*\.dat$", "workspace_path": "landed", "workspace_name": "raw"}]}})
+                {"filename_regex": r".*\.dat$", "workspace_path": "landed", "workspace_name": "raw"}]}},
+            home=settings.home)
         strike_id, job_id = strike.id, strike.job_id
     env = {**os.environ, **settings.to_env(), "SCALE_NODE_NAME": "strike-test-node"}
     with (tmp_path / "scheduler.log").open("wb") as log:
@@ -192,7 +193,7 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(pg_committed, sett
         wait_until(lambda: ingested(pg_committed) == {"one.dat": "INGESTED", "two.dat": "INGESTED"},
                    what="both files INGESTED", timeout=60)
         with pg_committed.begin() as db:
-            strikes.edit_strike(db, strike_id, {"is_active": False})
+            strikes.edit_strike(db, strike_id, {"is_active": False}, home=settings.home)
         wait_until(lambda: job_status() == JobStatus.CANCELED, what="the strike job canceled", timeout=30)
         wait_until(lambda: not strike_processes(strike_id), what="the strike process to end", timeout=30)
         with pg_committed() as db:

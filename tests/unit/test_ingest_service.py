@@ -67,7 +67,7 @@ def land(db, strike: Strike, mount: Path, name: str, content: bytes = b"hello\n"
     """A file that landed and completed: TRANSFERRED, moved into ingesting/ as the monitor does."""
     path = mount / name
     path.write_bytes(content)
-    config = strike_configuration.parse(strike.configuration)
+    config = strike_configuration.parse(strike.configuration, home=None)
     [row] = service.register_files(db, strike.id, config, [CompletedFile(name, path, len(content))], mount_dir=mount)
     if row.status == IngestStatus.TRANSFERRED:
         path.rename(row.ingest_path)
@@ -76,7 +76,8 @@ def land(db, strike: Strike, mount: Path, name: str, content: bytes = b"hello\n"
 
 
 def test_register_files_applies_the_first_matching_rule(db, strike, mount, workspace):
-    config = strike_configuration.parse(strike_config(mount, (r"a.*", "first", "raw"), (r".*", "second", "raw")))
+    config = strike_configuration.parse(strike_config(mount, (r"a.*", "first", "raw"), (r".*", "second", "raw")),
+                                        home=None)
     [row] = service.register_files(db, strike.id, config, [CompletedFile("a.txt", mount / "a.txt", 6)],
                                    mount_dir=mount)
     assert row.status == IngestStatus.TRANSFERRED
@@ -88,11 +89,11 @@ def test_register_files_applies_the_first_matching_rule(db, strike, mount, works
 
 
 def test_workspace_file_path_uses_the_utc_date_and_drops_slashes(mount):
-    rule = strike_configuration.parse(strike_config(mount, (".*", "/wrksp/path/", "raw"))).files_to_ingest[0]
+    rule = strike_configuration.parse(strike_config(mount, (".*", "/wrksp/path/", "raw")), home=None).files_to_ingest[0]
     assert service.workspace_file_path(rule, "f.h5", NOW) == "wrksp/path/2026/03/04/f.h5"
     late = dt.datetime(2026, 3, 4, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     assert service.workspace_file_path(rule, "f.h5", late) == "wrksp/path/2026/03/05/f.h5"
-    root = strike_configuration.parse(strike_config(mount, (".*", "", "raw"))).files_to_ingest[0]
+    root = strike_configuration.parse(strike_config(mount, (".*", "", "raw")), home=None).files_to_ingest[0]
     assert service.workspace_file_path(root, "f.h5", NOW) == "2026/03/04/f.h5"
 
 
@@ -166,7 +167,7 @@ def test_an_interrupted_ingest_is_finished_once(db, sessions, strike, mount, tmp
 def test_a_file_the_monitor_did_not_move_before_a_crash_is_moved_and_ingested(db, sessions, strike, mount):
     path = mount / "a.txt"
     path.write_bytes(b"left behind")
-    config = strike_configuration.parse(strike.configuration)
+    config = strike_configuration.parse(strike.configuration, home=None)
     [row] = service.register_files(db, strike.id, config, [CompletedFile("a.txt", path, 11)], mount_dir=mount)
     db.flush()  # TRANSFERRED committed, and the monitor died before its rename
     assert service.ingest_file(sessions, row.id).outcome == "INGESTED"

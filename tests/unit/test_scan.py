@@ -16,6 +16,7 @@ from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest
 from tests.factories import count, make_file
+from tests.helpers import open_folder, unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -42,7 +43,7 @@ def workspace(db, tmp_path: Path):
 
 
 def run(db, config, tmp_path: Path, *, dry_run: bool):
-    return scan(db, config, dry_run=dry_run, mount_root=tmp_path / "mounts")
+    return scan(db, config, dry_run=dry_run, mount_root=tmp_path / "mounts", home=tmp_path / "home")
 
 
 def test_a_dry_run_lists_what_would_be_ingested_and_writes_nothing(db, directory, workspace, tmp_path):
@@ -161,3 +162,25 @@ def test_scale_scan_dry_run_prints_each_file(tmp_path, directory):
     bad.write_text(json.dumps({**directory_config(directory), "mount": "/no/such"}))
     result = CliRunner().invoke(main, ["scan", str(bad), "--home", str(home)], env=env)
     assert result.exit_code == 1 and "configuration.mount" in result.output
+
+
+def test_a_workspace_scan_skips_what_it_cannot_read_with_warnings(db, tmp_path, caplog):
+    with open_folder() as root:
+        host_workspace(db, root / "ws", name="open")
+        (root / "ws" / "listed-only").mkdir(parents=True)
+        (root / "ws" / "listed-only" / "hidden-from-stat.txt").write_text("x")
+        (root / "ws" / "listed-only").chmod(0o644)  # may be listed, not searched: lstat fails
+        (root / "ws" / "closed").mkdir()
+        (root / "ws" / "closed" / "z.txt").write_text("z")
+        (root / "ws" / "closed").chmod(0)  # may not even be listed
+        (root / "ws" / "secret.txt").write_text("s")
+        (root / "ws" / "secret.txt").chmod(0)
+        (root / "ws" / "ok.txt").write_text("ok")
+        config = {"workspace": "open", "files_to_ingest": [
+            {"filename_regex": ".*", "workspace_path": "p", "workspace_name": "open"}]}
+        with unprivileged_files():
+            items = run(db, config, tmp_path, dry_run=True)
+        assert [item.path for item in items] == ["ok.txt"]
+        warned = " ".join(record.getMessage() for record in caplog.records if record.levelname == "WARNING")
+        for name in ("hidden-from-stat.txt", "closed", "secret.txt"):
+            assert name in warned

@@ -3,18 +3,22 @@
 Confinement: a relative path is refused when it is empty, absolute, holds a `..` segment or a
 NUL, or when it resolves (following symlinks already on disk) outside the root. Writes are
 atomic: the bytes go to a hidden temporary name in the destination's directory, which then
-replaces the destination with `os.replace`, so readers see the old file or the whole new one."""
+replaces the destination with `os.replace`, so readers see the old file or the whole new one.
+
+Errors name the workspace-relative path, never the host path: they reach API callers, who may
+have no token. A file (or a folder on its way) that this process may not read is Forbidden."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from scale.errors import NotFound, ValidationError
+from scale.errors import Forbidden, NotFound, ValidationError
 
 # Linux limits on one name and on a whole path, in bytes; longer ones fail in the kernel
 # (ENAMETOOLONG), so they are refused up front as bad input.
@@ -57,13 +61,19 @@ class HostBroker:
         self._path(rel_path).unlink(missing_ok=True)
 
     def open_read(self, rel_path: str) -> BinaryIO:
-        return self._existing(rel_path).open("rb")
+        path = self._existing(rel_path)
+        with _readable(rel_path):
+            return path.open("rb")
 
     def exists(self, rel_path: str) -> bool:
-        return self._path(rel_path).is_file()
+        path = self._path(rel_path)
+        with _readable(rel_path):
+            return path.is_file()
 
     def size(self, rel_path: str) -> int:
-        return self._existing(rel_path).stat().st_size
+        path = self._existing(rel_path)
+        with _readable(rel_path):
+            return path.stat().st_size
 
     def _relative(self, rel_path: str) -> str:
         """`rel_path` checked and normalized (`a//b/./c` -> `a/b/c`)."""
@@ -87,8 +97,10 @@ class HostBroker:
         relative = self._relative(rel_path)
         try:
             candidate = (root / relative).resolve()
-        except (RuntimeError, OSError) as error:  # a symlink loop (RuntimeError before Python 3.13)
-            raise ValidationError("path", f"{rel_path!r} cannot be resolved: {error}") from None
+        except RuntimeError:  # a symlink loop (before Python 3.13)
+            raise ValidationError("path", f"{rel_path!r} cannot be resolved: a symlink loop") from None
+        except OSError as error:  # its str() would name the host path
+            raise ValidationError("path", f"{rel_path!r} cannot be resolved: {error.strerror}") from None
         if not candidate.is_relative_to(root) or candidate == root:
             raise ValidationError("path", f"{rel_path!r} resolves outside the workspace")
         if len(os.fsencode(candidate)) >= PATH_MAX:
@@ -97,9 +109,19 @@ class HostBroker:
 
     def _existing(self, rel_path: str) -> Path:
         path = self._path(rel_path)
-        if not path.is_file():
-            raise NotFound(f"no file {rel_path!r} in workspace {str(self.root)!r}")
+        with _readable(rel_path):
+            if not path.is_file():
+                raise NotFound(f"no file {rel_path!r} in the workspace")
         return path
+
+
+@contextmanager
+def _readable(rel_path: str) -> Iterator[None]:
+    """PermissionError inside becomes Forbidden naming `rel_path` (its own text names the host path)."""
+    try:
+        yield
+    except PermissionError:
+        raise Forbidden(f"{rel_path!r} in the workspace cannot be read: permission denied") from None
 
 
 def _atomic_copy(source: Path, target: Path) -> None:

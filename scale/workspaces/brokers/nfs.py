@@ -3,7 +3,8 @@
 The export is mounted at `<mount root>/workspaces/<workspace name>` the first time the broker
 touches a file (not when it is built, so listing or serializing a workspace never mounts), then
 the broker is a host broker on that directory: the same confinement and atomic writes. A mount
-that fails is a MountError naming the workspace and what `mount` said."""
+that fails is a MountError naming the workspace, the remote and what `mount` said (not the mount
+point: see `MountError.for_owner`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scale.errors import ConfigError
 from scale.workspaces.brokers.host import HostBroker
-from scale.workspaces.mounts import MountError, ensure_nfs_mounted
+from scale.workspaces.mounts import MountError, ensure_nfs_mounted, mount_point
 
 
 class NfsBroker(HostBroker):
@@ -28,10 +28,7 @@ class NfsBroker(HostBroker):
     @classmethod
     def for_workspace(cls, workspace_name: str, config: Mapping[str, Any], mount_root: Path) -> NfsBroker:
         """The broker for `{"type": "nfs", "mount": ...}` of the workspace called `workspace_name`."""
-        # Workspace names may be "." or "..", which would put the mount on a parent directory.
-        if workspace_name in (".", "..") or "/" in workspace_name:
-            raise ConfigError(f"workspace {workspace_name!r}: its name cannot name a mount point")
-        return cls(workspace_name, config["mount"], mount_root.absolute() / "workspaces" / workspace_name)
+        return cls(workspace_name, config["mount"], mount_point(mount_root, "workspaces", workspace_name))
 
     def _path(self, rel_path: str) -> Path:
         self._relative(rel_path)  # a bad path is refused before anything is mounted
@@ -39,6 +36,6 @@ class NfsBroker(HostBroker):
             try:
                 ensure_nfs_mounted(self.remote, self.root)
             except MountError as error:
-                raise MountError(f"workspace {self.workspace_name!r}: {error}") from error
+                raise error.for_owner(f"workspace {self.workspace_name!r}") from error
             self._mounted = True
         return super()._path(rel_path)

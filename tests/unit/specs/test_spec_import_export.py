@@ -142,6 +142,10 @@ def changed(path, value):
         (changed(["errors", 0, "category"], "USER"), "errors[0].category"),
         (changed(["errors", 0, "name"], KeyError), "errors[0].name"),
         (changed(["job_types", 0, "interface"], KeyError), "job_types[0].interface"),
+        # A job type's name becomes a folder of its products' paths: never `..` or `a/b`.
+        (changed(["job_types", 0, "name"], ".."), "job_types[0].name"),
+        (changed(["job_types", 0, "name"], "a/b"), "job_types[0].name"),
+        (changed(["recipe_types", 0, "name"], "."), "recipe_types[0].name"),
         (changed(["job_types", 0, "priority"], "high"), "job_types[0].priority"),
         (changed(["job_types", 0, "cpus_required"], -1), "job_types[0].cpus_required"),
         (

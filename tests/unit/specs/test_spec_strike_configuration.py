@@ -1,11 +1,14 @@
 """Strike Configuration 1.0: mount, transfer suffix and the ingest rules."""
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from scale.errors import ValidationError
 from scale.specs import strike_configuration
+
+HOME = Path("/srv/scale-home")
 
 # Reference, "Strike".
 EXAMPLE = {
@@ -30,7 +33,7 @@ def rule(**changes):
 
 
 def test_reference_example():
-    config = strike_configuration.parse(EXAMPLE)
+    config = strike_configuration.parse(EXAMPLE, home=HOME)
     assert config.mount_type == "nfs"
     assert config.mount_host == "host"
     assert config.mount_path == "/my/path"
@@ -46,7 +49,8 @@ def test_local_directory_mount_and_defaults():
         {
             "mount": "/data/incoming",
             "files_to_ingest": [{"filename_regex": "x", "workspace_path": "a/b", "workspace_name": "w"}],
-        }
+        },
+        home=HOME,
     )
     assert (config.mount_type, config.mount_host, config.mount_path) == ("host", None, "/data/incoming")
     assert config.transfer_suffix is None
@@ -64,7 +68,8 @@ def test_rules_apply_in_order_first_match_wins():
                 {"filename_regex": r".*\.h5$", "data_types": ["H5"], "workspace_path": "h5", "workspace_name": "a"},
                 {"filename_regex": ".*", "workspace_path": "rest", "workspace_name": "b"},
             ]
-        )
+        ),
+        home=HOME,
     )
     assert config.rule_for("x.h5").workspace_path == "h5"
     assert config.rule_for("x.h5_tmp").workspace_path == "rest"
@@ -79,6 +84,7 @@ def test_rules_apply_in_order_first_match_wins():
         (with_(mount="host:relative"), "mount"),
         (with_(mount="host:/a/../../etc"), "mount"),
         (with_(mount="/data/../etc"), "mount"),
+        (with_(mount="/data/\ud800"), "mount"),
         (with_(mount=""), "mount"),
         (with_(transfer_suffix=""), "transfer_suffix"),
         (with_(transfer_suffix=5), "transfer_suffix"),
@@ -98,5 +104,17 @@ def test_rules_apply_in_order_first_match_wins():
 )
 def test_invalid_configurations_name_the_field(doc, field):
     with pytest.raises(ValidationError) as caught:
-        strike_configuration.parse(doc)
+        strike_configuration.parse(doc, home=HOME)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("mount", ["/", "/etc", "/proc/self", "/var", "/usr/lib", "host:/", "host:/etc/ssl",
+                                   "/srv/scale-home", "/srv/scale-home/mounts/strikes/x", "/srv", "host://"])
+def test_a_system_directory_or_the_home_is_refused_as_the_mount(mount):
+    with pytest.raises(ValidationError) as caught:
+        strike_configuration.parse(with_(mount=mount), home=HOME)
+    assert caught.value.field == "mount"
+
+
+def test_the_home_of_another_scale_on_an_nfs_server_is_not_this_home():
+    assert strike_configuration.parse(with_(mount="host:/srv/scale-home"), home=HOME).mount_path == "/srv/scale-home"
