@@ -173,6 +173,21 @@ class FakeMaster:
         self._kill_processes(task)
         self._release(task)
 
+    def lose_agent(self, hostname: str) -> None:
+        """The agent is gone (its machine died): its tasks' processes die with it and the
+        master reports the agent's FAILURE."""
+        agent_id = f"agent-{hostname}"
+        with self._lock:
+            self.agents.pop(agent_id)
+            for offer_id in [i for i, o in self._offers.items() if o[0] == agent_id]:
+                del self._offers[offer_id]
+            lost = [t for t in self.tasks.values() if t.agent_id == agent_id]
+            for task in lost:
+                task.state = "TASK_LOST"
+        for task in lost:
+            self._kill_processes(task)
+        self._event({"type": "FAILURE", "failure": {"agent_id": {"value": agent_id}}})
+
     # ---- the API ----------------------------------------------------------------------------
 
     def _subscribe(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
@@ -318,7 +333,9 @@ class FakeMaster:
 
     def _release(self, task: Task) -> None:
         with self._lock:
-            agent = self.agents[task.agent_id]
+            agent = self.agents.get(task.agent_id)
+            if agent is None:  # lost with the agent
+                return
             for name in SCALARS:
                 agent.used[name] -= task.resources[name]
 

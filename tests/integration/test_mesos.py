@@ -7,6 +7,10 @@ The scheduler loop runs on a thread of the test process, as `scale scheduler` ru
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from scale.definitions.job_types import create_job_type
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
-from scale.models.nodes import Node
+from scale.models.nodes import Node, Scheduler
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue
 from scale.queue import transitions
@@ -114,40 +118,51 @@ def running_task(sessions: sessionmaker, master: FakeMaster, job_id: int) -> str
 
 
 def test_jobs_launch_on_both_agents_and_complete(pg_committed: sessionmaker, master: FakeMaster,
-                                                 start_scheduler: Callable[[], Callable[[], None]]):
+                                                 settings: Settings, tmp_path: Path):
+    """`scale scheduler` itself, with SCALE_RESOURCE_MANAGER=mesos and a master given as host:port."""
     job_type = make_job_type(pg_committed, "mesos-nap", "/bin/sleep", "1")
     jobs = queue_jobs(pg_committed, job_type, 4)
-    start_scheduler()
+    env = {**os.environ, **settings.to_env(), "SCALE_MESOS_MASTER": master.url.removeprefix("http://")}
+    with open(tmp_path / "scheduler.log", "w") as log:
+        scheduler = subprocess.Popen([sys.executable, "-m", "cli.main", "scheduler"], env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: all(job_status(pg_committed, j) == JobStatus.COMPLETED for j in jobs),
+                   what="every job to complete", timeout=90)
 
-    wait_until(lambda: all(job_status(pg_committed, j) == JobStatus.COMPLETED for j in jobs),
-               what="every job to complete", timeout=60)
-
-    hosts = {executions(pg_committed, j)[0][2] for j in jobs}
-    assert hosts == {"mesos-a", "mesos-b"}  # 2 cpus each, 1 per job: both agents were needed
-    assert all(len(executions(pg_committed, j)) == 1 for j in jobs)
-    subscribe = master.calls_of("SUBSCRIBE")[0]["subscribe"]["framework_info"]
-    assert subscribe["id"] == {"value": FRAMEWORK_ID} and subscribe["failover_timeout"] > 0
-    launched = [info for call in master.calls_of("ACCEPT") for op in call["accept"]["operations"]
-                for info in op["launch"]["task_infos"]]
-    assert sorted(info["command"]["value"] for info in launched) == sorted(
-        f"scale execute {exe_id}" for exe_id in exe_ids(pg_committed, jobs))
-    finished = wait_until(lambda: len(ended := [e for e in master.events if e["type"] == "UPDATE"
-                                                and e["update"]["status"]["state"] == "TASK_FINISHED"]) == 4
-                          and ended, what="every task to finish", timeout=60)
-    acknowledged = lambda: {c["acknowledge"]["uuid"] for c in master.calls_of("ACKNOWLEDGE")}  # noqa: E731
-    wait_until(lambda: all(e["update"]["status"]["uuid"] in acknowledged() for e in finished),
-               what="the updates to be acknowledged")
-    def agents() -> dict[str, tuple[str | None, float | None]]:
+        hosts = {executions(pg_committed, j)[0][2] for j in jobs}
+        assert hosts == {"mesos-a", "mesos-b"}  # 2 cpus each, 1 per job: both agents were needed
+        assert all(len(executions(pg_committed, j)) == 1 for j in jobs)
+        subscribe = master.calls_of("SUBSCRIBE")[0]["subscribe"]["framework_info"]
         with pg_committed() as session:
-            return {n.hostname: (n.slave_id, n.cpus_total) for n in session.scalars(select(Node))}
+            installation = session.scalar(select(Scheduler.installation_id))
+        assert subscribe["id"] == {"value": f"scale-{installation}"} and subscribe["failover_timeout"] > 0
+        launched = [info for call in master.calls_of("ACCEPT") for op in call["accept"]["operations"]
+                    for info in op["launch"]["task_infos"]]
+        assert sorted(info["command"]["value"] for info in launched) == sorted(
+            f"scale execute {exe_id}" for exe_id in exe_ids(pg_committed, jobs))
+        finished = wait_until(lambda: len(ended := [e for e in master.events if e["type"] == "UPDATE"
+                                                    and e["update"]["status"]["state"] == "TASK_FINISHED"]) == 4
+                              and ended, what="every task to finish", timeout=60)
+        acknowledged = lambda: {c["acknowledge"]["uuid"] for c in master.calls_of("ACKNOWLEDGE")}  # noqa: E731
+        wait_until(lambda: all(e["update"]["status"]["uuid"] in acknowledged() for e in finished),
+                   what="the updates to be acknowledged")
 
-    # A node's total is what its agent offers plus what Scale's tasks hold there: whole again
-    # once the ended tasks' resources are offered again.
-    wait_until(lambda: agents() == {"mesos-a": ("agent-mesos-a", AGENT["cpus"]),
-                                    "mesos-b": ("agent-mesos-b", AGENT["cpus"])}, what="the agents as nodes")
-    with pg_committed() as session:
-        status = nodes_service.system_status(session, resource_manager="mesos", mesos_master=master.url)
-    assert (status.master_hostname, status.master_online) == ("127.0.0.1", True)
+        def agents() -> dict[str, tuple[str | None, float | None]]:
+            with pg_committed() as session:
+                return {n.hostname: (n.slave_id, n.cpus_total) for n in session.scalars(select(Node))}
+
+        # A node's total is what its agent offers plus what Scale's tasks hold there: whole again
+        # once the ended tasks' resources are offered again.
+        wait_until(lambda: agents() == {"mesos-a": ("agent-mesos-a", AGENT["cpus"]),
+                                        "mesos-b": ("agent-mesos-b", AGENT["cpus"])}, what="the agents as nodes",
+                   timeout=30)
+        with pg_committed() as session:
+            status = nodes_service.system_status(session, resource_manager="mesos", mesos_master=master.url)
+        assert (status.master_hostname, status.master_online) == ("127.0.0.1", True)
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=30) == 0
 
 
 def exe_ids(sessions: sessionmaker, job_ids: list[int]) -> list[int]:
@@ -164,8 +179,8 @@ def test_a_failing_job_fails_once(pg_committed: sessionmaker, master: FakeMaster
 
     wait_until(lambda: job_status(pg_committed, job) == JobStatus.FAILED, what="the job to fail", timeout=60)
 
-    assert executions(pg_committed, job) == [(JobExecutionStatus.FAILED, "algorithm-unknown", "mesos-a")] or \
-        executions(pg_committed, job) == [(JobExecutionStatus.FAILED, "algorithm-unknown", "mesos-b")]
+    [(status, error, host)] = executions(pg_committed, job)
+    assert (status, error) == (JobExecutionStatus.FAILED, "algorithm-unknown") and host in ("mesos-a", "mesos-b")
     wait_until(lambda: any(e["type"] == "UPDATE" and e["update"]["status"]["state"] == "TASK_FAILED"
                            for e in master.events), what="TASK_FAILED")
 
@@ -249,3 +264,44 @@ def test_a_restarted_scheduler_reconciles_its_tasks(pg_committed: sessionmaker, 
     assert [(s, e) for s, e, _h in executions(pg_committed, kept)] == [(JobExecutionStatus.COMPLETED, None)]
     assert [(s, e) for s, e, _h in executions(pg_committed, gone)] == [
         (JobExecutionStatus.FAILED, "node-lost"), (JobExecutionStatus.COMPLETED, None)]
+
+
+def test_a_lost_agent_fails_its_tasks_node_lost_and_they_run_elsewhere(
+        pg_committed: sessionmaker, master: FakeMaster, start_scheduler: Callable[[], Callable[[], None]]):
+    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-agent-lost", "/bin/sleep", "2"))[0]
+    start_scheduler()
+    task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
+    lost_host = executions(pg_committed, job)[0][2]
+    assert lost_host is not None
+
+    master.lose_agent(lost_host)
+
+    wait_until(lambda: job_status(pg_committed, job) == JobStatus.COMPLETED, what="the retry to complete",
+               timeout=60)
+    first, second = executions(pg_committed, job)
+    assert first == (JobExecutionStatus.FAILED, "node-lost", lost_host)
+    assert second[:2] == (JobExecutionStatus.COMPLETED, None) and second[2] != lost_host
+    assert master.tasks[task].process.poll() is not None  # type: ignore[union-attr]
+
+
+def test_a_reconnected_scheduler_reconciles_its_tasks(pg_committed: sessionmaker, master: FakeMaster,
+                                                      start_scheduler: Callable[[], Callable[[], None]]):
+    """The subscription's connection drops while a task runs; avmesos subscribes again (after
+    its fixed 10 s wait), the framework asks for its task's state, and the update the agent
+    kept while no scheduler listened is delivered and acknowledged."""
+    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-reconnect", "/bin/sleep", "1"))[0]
+    start_scheduler()
+    task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
+
+    master.close_stream()
+
+    wait_until(lambda: len(master.calls_of("SUBSCRIBE")) == 2, what="a new subscription", timeout=30)
+    wait_until(lambda: task in {t["task_id"]["value"] for c in master.calls_of("RECONCILE")
+                                for t in c["reconcile"]["tasks"]}, what="the task to be reconciled")
+    finished = wait_until(lambda: [e["update"]["status"]["uuid"] for e in master.events if e["type"] == "UPDATE"
+                                   and e["update"]["status"]["state"] == "TASK_FINISHED"],
+                          what="the task to finish", timeout=30)
+    wait_until(lambda: finished[0] in {c["acknowledge"]["uuid"] for c in master.calls_of("ACKNOWLEDGE")},
+               what="the update to be acknowledged after the reconnection")
+    assert job_status(pg_committed, job) == JobStatus.COMPLETED
+    assert [(s, e) for s, e, _h in executions(pg_committed, job)] == [(JobExecutionStatus.COMPLETED, None)]

@@ -186,8 +186,12 @@ class MesosManager:
     # ---- the ResourceManager protocol -------------------------------------------------------
 
     def nodes(self) -> list[NodeOffer]:
+        """The agents of recent offers, none while not subscribed: then nothing is placed, and
+        the nodes' heartbeats (what /status/ calls the master being online) stop."""
         now = time.monotonic()
         with self._lock:
+            if self._driver is None:
+                return []
             # A queued task is still part of what its agent offers (its offer is not accepted yet).
             used: dict[str, Resources] = {}
             for task in self._tasks.values():
