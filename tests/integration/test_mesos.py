@@ -225,14 +225,18 @@ def test_a_paused_scheduler_declines_every_offer(pg_committed: sessionmaker, mas
 
     declined = lambda: {d for c in master.calls_of("DECLINE")  # noqa: E731
                         for d in (o["value"] for o in c["decline"]["offer_ids"])}
-    wait_until(lambda: len(declined()) >= 4, what="offers of both agents to be declined twice", timeout=30)
-    offered = {o["id"]["value"]: o["agent_id"]["value"] for e in master.events if e["type"] == "OFFERS"
-               for o in e["offers"]["offers"]}
-    assert {offered[d] for d in declined()} == {"agent-mesos-a", "agent-mesos-b"}
+    offered = lambda: {o["id"]["value"]: o["agent_id"]["value"] for e in master.events  # noqa: E731
+                       if e["type"] == "OFFERS" for o in e["offers"]["offers"]}
+    wait_until(lambda: {offered()[d] for d in declined()} == {"agent-mesos-a", "agent-mesos-b"},
+               what="the offers of both agents to be declined", timeout=30)
     assert master.calls_of("ACCEPT") == []
     assert job_status(pg_committed, job) == JobStatus.QUEUED
-    with pg_committed() as session:  # the agents are nodes all the same
-        assert set(session.scalars(select(Node.hostname))) == {"mesos-a", "mesos-b"}
+
+    def node_names() -> set[str]:
+        with pg_committed() as session:
+            return set(session.scalars(select(Node.hostname)))
+
+    wait_until(lambda: node_names() == {"mesos-a", "mesos-b"}, what="the agents to be nodes all the same")
 
     with pg_committed.begin() as session:
         nodes_service.edit_scheduler(session, {"is_paused": False})
@@ -298,8 +302,10 @@ def test_a_reconnected_scheduler_reconciles_its_tasks(pg_committed: sessionmaker
     wait_until(lambda: len(master.calls_of("SUBSCRIBE")) == 2, what="a new subscription", timeout=30)
     wait_until(lambda: task in {t["task_id"]["value"] for c in master.calls_of("RECONCILE")
                                 for t in c["reconcile"]["tasks"]}, what="the task to be reconciled")
+    # The agent's own update (with a uuid to acknowledge), not a reconciliation's answer.
     finished = wait_until(lambda: [e["update"]["status"]["uuid"] for e in master.events if e["type"] == "UPDATE"
-                                   and e["update"]["status"]["state"] == "TASK_FINISHED"],
+                                   and e["update"]["status"]["state"] == "TASK_FINISHED"
+                                   and "uuid" in e["update"]["status"]],
                           what="the task to finish", timeout=30)
     wait_until(lambda: finished[0] in {c["acknowledge"]["uuid"] for c in master.calls_of("ACKNOWLEDGE")},
                what="the update to be acknowledged after the reconnection")
