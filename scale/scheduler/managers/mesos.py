@@ -349,12 +349,12 @@ class MesosManager:
             self._agents.pop(agent_id, None)
             for offer_id in [i for i, o in self._offers.items() if o.agent_id == agent_id]:
                 del self._offers[offer_id]
-            lost = [exe_id for exe_id, t in self._tasks.items() if t.agent_id == agent_id and t.info is None]
-            for exe_id in lost:
-                del self._tasks[exe_id]
-        for exe_id in lost:
-            self._fail_if_running(exe_id, "node-lost")
-            self._finished(exe_id)
+            lost = [t for t in self._tasks.values() if t.agent_id == agent_id]
+            for task in lost:
+                del self._tasks[task.job_exe_id]
+        for task in lost:  # a task still waiting for an offer from the agent never started
+            self._fail_if_running(task.job_exe_id, "node-lost" if task.info is None else "task-launch")
+            self._finished(task.job_exe_id)
 
     def _on_update(self, update: Mapping[str, Any]) -> None:
         status = update["status"]
