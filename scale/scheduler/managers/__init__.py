@@ -18,9 +18,19 @@ __all__ = ["MANAGERS", "ExecutionFinished", "NodeOffer", "ResourceManager", "mak
 # Called with a job_exe_id once its execution has ended and been recorded (committed).
 ExecutionFinished = Callable[[int], None]
 
-# name -> factory. `mesos` registers here when it is built.
+
+
+def _mesos(settings: Settings, sessions: sessionmaker, on_finished: ExecutionFinished | None) -> ResourceManager:
+    # Imported here: only a Mesos scheduler needs the Mesos client and its dependencies.
+    from scale.scheduler.managers.mesos import MesosManager
+
+    return MesosManager.from_settings(settings, sessions, on_finished)
+
+
+# name -> factory.
 MANAGERS: dict[str, Callable[[Settings, sessionmaker, ExecutionFinished | None], ResourceManager]] = {
     LocalManager.name: LocalManager.from_settings,
+    "mesos": _mesos,
 }
 
 

@@ -1,0 +1,516 @@
+"""The `mesos` resource manager: a Mesos framework inside the scheduler process, speaking the
+v1 scheduler HTTP API through the `avmesos` client.
+
+- Offers: kept until used or for OFFER_HOLD_SECONDS, then declined; all are declined at once
+  while the scheduler is paused. Each agent seen in offers is a node; its total is what Mesos
+  last offered Scale there plus what Scale's own tasks hold there, so the loop's `free` (total
+  minus the RUNNING executions' reservations) is about what the agent offers now.
+- Launch: the loop has scheduled the execution on an agent; a Mesos task running
+  `scale execute JOB_EXE_ID` is queued for that agent and the launcher thread accepts the
+  agent's offers with every queued task that fits them (one ACCEPT per agent). A task no offer
+  has taken within LAUNCH_WAIT_SECONDS fails with `task-launch`.
+- Status updates (acknowledged by avmesos): `scale execute` records the outcome itself, so a
+  terminal state only fails an execution still RUNNING, with the SYSTEM error of ERRORS
+  (queued again while tries remain). An agent lost (a FAILURE event) fails its tasks `node-lost`.
+- Reconciliation: the framework id is fixed by the installation (`scale-<installation_id>`),
+  so a restarted scheduler re-subscribes as the same framework; `reattach` follows a task left
+  by the previous one and asks the master for its state (RECONCILE), as does every
+  re-subscription for all tasks followed. `shutdown` leaves tasks running (the master keeps
+  them for FAILOVER_TIMEOUT_SECONDS) for the next scheduler to reconcile.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import shlex
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from avmesos.client import MesosClient  # type: ignore[import-untyped]
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from scale.errors import InvalidTransition
+from scale.models.jobs import JobExecution, JobExecutionStatus
+from scale.nodes import service as nodes
+from scale.queue import transitions
+from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.matching import Resources
+from scale.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FRAMEWORK_NAME = "Scale"
+# How long the master keeps the tasks of a disconnected framework for its next scheduler.
+FAILOVER_TIMEOUT_SECONDS = 7 * 24 * 3600.0
+TASK_PREFIX = "scale-exe-"
+COMMAND = "scale execute"
+AGENT_PORT = 5051  # an offer without an agent URL: the agent's default port
+OFFER_HOLD_SECONDS = 5.0
+LAUNCH_WAIT_SECONDS = 30.0
+# Declined (and accepted) offers' leftovers come back this soon; while paused, more slowly.
+REFUSE_SECONDS = 1.0
+PAUSED_REFUSE_SECONDS = 5.0
+ENDED_GRACE_SECONDS = 60.0
+KILL_RESEND_SECONDS = 5.0
+RECONNECT_SECONDS = 2.0
+# An agent with no offer this long and no task of Scale's is no longer a node.
+AGENT_TTL_SECONDS = 60.0
+HOUSEKEEPING_SECONDS = 0.2
+
+TERMINAL_STATES = frozenset({"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+                             "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNREACHABLE",
+                             "TASK_UNKNOWN"})
+# TASK_FAILED with one of these reasons never ran `scale execute` to its end.
+LAUNCH_REASONS = frozenset({"REASON_CONTAINER_LAUNCH_FAILED", "REASON_CONTAINER_PREEMPTED",
+                            "REASON_EXECUTOR_REGISTRATION_TIMEOUT", "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
+                            "REASON_TASK_INVALID", "REASON_TASK_UNAUTHORIZED"})
+
+
+def error_for(state: str, reason: str | None = None) -> str:
+    """The SYSTEM error that fails an execution still RUNNING when its task ends in `state`
+    (docs/mesos.md has the table): a task never started is `task-launch`; one the agent lost,
+    or that Mesos (not Scale) killed, is `node-lost`; an exit `scale execute` did not record
+    is `unknown`."""
+    if state in ("TASK_ERROR", "TASK_DROPPED"):
+        return "task-launch"
+    if state == "TASK_FAILED":
+        return "task-launch" if reason in LAUNCH_REASONS else "unknown"
+    if state == "TASK_FINISHED":
+        return "unknown"
+    return "node-lost"
+
+
+def task_id_of(job_exe_id: int) -> str:
+    return f"{TASK_PREFIX}{job_exe_id}"
+
+
+def job_exe_id_of(task_id: str) -> int | None:
+    """The execution a task runs; None for a task that is not Scale's."""
+    suffix = task_id.removeprefix(TASK_PREFIX)
+    return int(suffix) if suffix != task_id and suffix.isdigit() else None
+
+
+def offered_resources(offer: Mapping[str, Any]) -> Resources:
+    """The scalar cpus, mem and disk of an offer (reserved and unreserved parts summed)."""
+    amounts = {"cpus": 0.0, "mem": 0.0, "disk": 0.0}
+    for resource in offer.get("resources", []):
+        if resource.get("name") in amounts and resource.get("type", "SCALAR") == "SCALAR":
+            amounts[resource["name"]] += float(resource["scalar"]["value"])
+    return Resources(amounts["cpus"], amounts["mem"], amounts["disk"])
+
+
+def _scalar(name: str, value: float) -> dict[str, Any]:
+    return {"name": name, "type": "SCALAR", "scalar": {"value": value}}
+
+
+@dataclass
+class _Task:
+    job_exe_id: int
+    agent_id: str
+    resources: Resources
+    info: dict[str, Any] | None  # the TaskInfo while it waits for an offer; None once launched
+    since: float = field(default_factory=time.monotonic)
+    kill_at: float | None = None  # when to send KILL (again)
+
+
+@dataclass
+class _Agent:
+    hostname: str
+    port: int
+    offered: Resources
+    last_offer: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Offer:
+    agent_id: str
+    resources: Resources
+    handle: Any  # avmesos' Offer, which declines itself
+    received: float = field(default_factory=time.monotonic)
+
+
+class MesosManager:
+    """A Mesos framework registered with `master` (an http:// URL or zk://) as `framework_id`
+    (or what calling it returns). Tasks run `command` followed by the execution id, with
+    `task_env` (the system environment) in their environment."""
+
+    name = "mesos"
+
+    def __init__(self, *, sessions: sessionmaker, master: str, framework_id: str | Callable[[], str],
+                 task_env: Mapping[str, str], command: str = COMMAND,
+                 on_finished: Callable[[int], None] | None = None) -> None:
+        self._sessions = sessions
+        self._command = command
+        self._task_env = dict(task_env)
+        self._on_finished = on_finished
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._agents: dict[str, _Agent] = {}
+        self._offers: dict[str, _Offer] = {}
+        self._tasks: dict[int, _Task] = {}
+        self._driver: Any = None
+        self._changed = threading.Event()
+        self._stopping = threading.Event()
+        self._framework_id = framework_id
+        self._client = MesosClient(mesos_urls=[master], frameworkName=FRAMEWORK_NAME,
+                                   frameworkUser=getpass.getuser())
+        self._client.set_failover_timeout(FAILOVER_TIMEOUT_SECONDS)
+        for event, callback in ((MesosClient.SUBSCRIBED, self._on_subscribed),
+                                (MesosClient.OFFERS, self._on_offers),
+                                (MesosClient.UPDATE, self._on_update),
+                                (MesosClient.RESCIND, self._on_rescind),
+                                (MesosClient.FAILURE, self._on_failure),
+                                (MesosClient.ERROR, self._on_error),
+                                (MesosClient.DISCONNECTED, self._on_disconnected)):
+            self._client.on(event, callback)
+        self._threads = [threading.Thread(target=self._subscribe, name="mesos-stream", daemon=True),
+                         threading.Thread(target=self._housekeep, name="mesos-launcher", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sessions: sessionmaker,
+                      on_finished: Callable[[int], None] | None = None) -> MesosManager:
+        master = settings.mesos_master or ""
+        if "://" not in master:
+            master = f"http://{master}"
+
+        def framework_id() -> str:
+            with sessions() as session:
+                return f"scale-{nodes.get_scheduler(session).installation_id}"
+
+        return cls(sessions=sessions, master=master, framework_id=framework_id,
+                   task_env=settings.to_env(), on_finished=on_finished)
+
+    # ---- the ResourceManager protocol -------------------------------------------------------
+
+    def nodes(self) -> list[NodeOffer]:
+        """The agents of recent offers, none while not subscribed: then nothing is placed, and
+        the nodes' heartbeats (what /status/ calls the master being online) stop."""
+        now = time.monotonic()
+        with self._lock:
+            if self._driver is None:
+                return []
+            # A queued task is still part of what its agent offers (its offer is not accepted yet).
+            used: dict[str, Resources] = {}
+            for task in self._tasks.values():
+                if task.info is None:
+                    used[task.agent_id] = used.get(task.agent_id, Resources()) + task.resources
+            busy = {task.agent_id for task in self._tasks.values()}
+            for agent_id, agent in list(self._agents.items()):
+                if agent_id not in busy and now - agent.last_offer > AGENT_TTL_SECONDS:
+                    del self._agents[agent_id]
+            return [NodeOffer(hostname=agent.hostname, port=agent.port, slave_id=agent_id,
+                              total=agent.offered + used.get(agent_id, Resources()))
+                    for agent_id, agent in self._agents.items()]
+
+    def launch(self, job_exe_id: int, node: NodeOffer) -> None:
+        if node.slave_id is None:
+            raise RuntimeError(f"node {node.hostname} is not a Mesos agent")
+        info, resources = self._task_info(job_exe_id, node.slave_id)
+        with self._wake:
+            if job_exe_id in self._tasks:
+                raise RuntimeError(f"job execution {job_exe_id} is already running here")
+            self._tasks[job_exe_id] = _Task(job_exe_id, node.slave_id, resources, info)
+            self._wake.notify()
+
+    def running(self) -> set[int]:
+        with self._lock:
+            return set(self._tasks)
+
+    def kill(self, job_exe_id: int) -> None:
+        """The execution is no longer RUNNING: a task never launched is dropped; a canceled
+        one is killed (KILL) by the launcher thread. One that ended otherwise was recorded by
+        its own `scale execute`, which is exiting: it is killed only if still there after
+        ENDED_GRACE_SECONDS."""
+        with self._lock:
+            task = self._tasks.get(job_exe_id)
+            if task is None or task.kill_at is not None:
+                return
+            if task.info is not None:
+                del self._tasks[job_exe_id]
+        if task.info is not None:
+            self._finished(job_exe_id)
+            return
+        with self._sessions() as session:
+            status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+        grace = 0.0 if status == JobExecutionStatus.CANCELED else ENDED_GRACE_SECONDS
+        with self._wake:
+            task.kill_at = time.monotonic() + grace
+            self._wake.notify()
+
+    def reattach(self, job_exe_id: int) -> bool:
+        """Follow the task of an execution a previous scheduler launched: its state comes back
+        from the master's reconciliation (a task the master does not know is TASK_LOST)."""
+        agent_id, resources = self._placement(job_exe_id)
+        if agent_id is None:
+            return False
+        with self._lock:
+            self._tasks.setdefault(job_exe_id, _Task(job_exe_id, agent_id, resources, None))
+            driver = self._driver
+        if driver is not None:
+            driver.reconcile([{"task_id": {"value": task_id_of(job_exe_id)}, "agent_id": {"value": agent_id}}])
+        log.warning("reconciling the Mesos task of job execution %s", job_exe_id)
+        return True
+
+    def reap(self, job_exe_id: int) -> None:
+        agent_id, _resources = self._placement(job_exe_id)
+        with self._lock:
+            driver = self._driver
+        if agent_id is not None and driver is not None:
+            driver.kill(agent_id, task_id_of(job_exe_id))
+
+    def wait_for_change(self, timeout: float) -> bool:
+        finished = self._changed.wait(timeout)
+        self._changed.clear()
+        return finished
+
+    def shutdown(self) -> None:
+        """Disconnect without tearing the framework down: its tasks keep running for the next
+        scheduler to reconcile."""
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify()
+        self._client.disconnect_framework()
+        # Ends the stream thread's read at once (avmesos only looks at its flag between events).
+        sock = getattr(getattr(getattr(self._client.long_pool, "raw", None), "connection", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # ---- avmesos callbacks (on the stream thread) ---------------------------------------------
+
+    def _subscribe(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self._client.frameworkId is None:
+                    # Read here, not at start-up: the database may not be up yet.
+                    framework_id = self._framework_id
+                    self._client.frameworkId = framework_id if isinstance(framework_id, str) else framework_id()
+                self._client.register()
+            except Exception:
+                log.exception("Mesos subscription failed")
+            self._stopping.wait(RECONNECT_SECONDS)
+
+    def _on_subscribed(self, driver: Any) -> None:
+        log.info("subscribed to the Mesos master as framework %s", driver.frameworkId)
+        with self._lock:
+            self._driver = driver
+            launched = [{"task_id": {"value": task_id_of(t.job_exe_id)}, "agent_id": {"value": t.agent_id}}
+                        for t in self._tasks.values() if t.info is None]
+        driver.reconcile(launched)
+
+    def _on_disconnected(self, message: str) -> None:
+        log.warning("%s", message)
+        with self._lock:
+            self._driver = None
+            self._offers.clear()
+
+    def _on_error(self, message: str) -> None:
+        log.error("the Mesos master ended the subscription: %s", message)
+
+    def _on_offers(self, offers: list[Any]) -> None:
+        paused = self._paused()
+        with self._wake:
+            for handle in offers:
+                offer = handle.get_offer()
+                agent_id = offer["agent_id"]["value"]
+                resources = offered_resources(offer)
+                if not paused:
+                    self._offers[offer["id"]["value"]] = _Offer(agent_id, resources, handle)
+                port = offer.get("url", {}).get("address", {}).get("port", AGENT_PORT)
+                held = sum((o.resources for o in self._offers.values() if o.agent_id == agent_id), Resources())
+                self._agents[agent_id] = _Agent(offer["hostname"], int(port), held if not paused else resources)
+            self._wake.notify()
+        if paused:
+            for handle in offers:
+                handle.decline({"filters": {"refuse_seconds": PAUSED_REFUSE_SECONDS}})
+
+    def _on_rescind(self, rescind: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._offers.pop(rescind["offer_id"]["value"], None)
+
+    def _on_failure(self, failure: Mapping[str, Any]) -> None:
+        if "executor_id" in failure:
+            return  # an executor's end: its tasks' own updates follow
+        agent_id = failure["agent_id"]["value"]
+        log.warning("Mesos agent %s was lost", agent_id)
+        with self._lock:
+            self._agents.pop(agent_id, None)
+            for offer_id in [i for i, o in self._offers.items() if o.agent_id == agent_id]:
+                del self._offers[offer_id]
+            lost = [t for t in self._tasks.values() if t.agent_id == agent_id]
+            for task in lost:
+                del self._tasks[task.job_exe_id]
+        for task in lost:  # a task still waiting for an offer from the agent never started
+            self._fail_if_running(task.job_exe_id, "node-lost" if task.info is None else "task-launch")
+            self._finished(task.job_exe_id)
+
+    def _on_update(self, update: Mapping[str, Any]) -> None:
+        status = update["status"]
+        job_exe_id = job_exe_id_of(status["task_id"]["value"])
+        state = status["state"]
+        log.info("task %s: %s %s", status["task_id"]["value"], state, status.get("reason", ""))
+        if job_exe_id is None or state not in TERMINAL_STATES:
+            return
+        with self._lock:
+            task = self._tasks.pop(job_exe_id, None)
+        if task is None:  # not followed here: another scheduler's, or already ended
+            return
+        self._fail_if_running(job_exe_id, error_for(state, status.get("reason")))
+        self._finished(job_exe_id)
+
+    # ---- launching and declining (on the launcher thread) -------------------------------------
+
+    def _housekeep(self) -> None:
+        while not self._stopping.is_set():
+            with self._wake:
+                self._wake.wait(HOUSEKEEPING_SECONDS)
+            try:
+                self._launch_queued()
+                self._kill_stopped()
+                self._decline_old_offers()
+            except Exception:
+                log.exception("Mesos offer handling failed")
+
+    def _launch_queued(self) -> None:
+        now = time.monotonic()
+        launches: list[tuple[list[_Offer], list[_Task]]] = []
+        expired: list[int] = []
+        with self._lock:
+            queued = sorted((t for t in self._tasks.values() if t.info is not None), key=lambda t: t.since)
+            for agent_id in dict.fromkeys(t.agent_id for t in queued):
+                offer_ids = [i for i, o in self._offers.items() if o.agent_id == agent_id]
+                room = sum((self._offers[i].resources for i in offer_ids), Resources())
+                fitting = []
+                for task in (t for t in queued if t.agent_id == agent_id):
+                    if task.resources.fits_in(room):
+                        room = room - task.resources
+                        fitting.append(task)
+                    elif now - task.since > LAUNCH_WAIT_SECONDS:
+                        expired.append(task.job_exe_id)
+                if fitting and self._driver is not None:
+                    launches.append(([self._offers.pop(i) for i in offer_ids], fitting))
+                    if agent_id in self._agents:
+                        self._agents[agent_id].offered = room
+            for exe_id in expired:
+                del self._tasks[exe_id]
+        for exe_id in expired:
+            log.warning("no Mesos offer took job execution %s", exe_id)
+            self._fail_if_running(exe_id, "task-launch")
+            self._finished(exe_id)
+        for offers, tasks in launches:
+            self._accept(offers, tasks)
+
+    def _accept(self, offers: list[_Offer], tasks: list[_Task]) -> None:
+        infos = []
+        with self._lock:
+            tasks = [t for t in tasks if self._tasks.get(t.job_exe_id) is t]  # not canceled meanwhile
+            for task in tasks:
+                assert task.info is not None
+                infos.append(task.info)
+                task.info = None
+        if not tasks:
+            for offer in offers:
+                offer.handle.decline({"filters": {"refuse_seconds": REFUSE_SECONDS}})
+            return
+        try:
+            self._client.combine_offers([o.handle for o in offers], infos,
+                                        {"filters": {"refuse_seconds": REFUSE_SECONDS}})
+        except Exception:
+            log.exception("could not accept Mesos offers")
+            for task in tasks:
+                with self._lock:
+                    self._tasks.pop(task.job_exe_id, None)
+                self._fail_if_running(task.job_exe_id, "task-launch")
+                self._finished(task.job_exe_id)
+            return
+        log.info("launched %s on Mesos agent %s", ", ".join(i["task_id"]["value"] for i in infos),
+                 offers[0].agent_id)
+
+    def _kill_stopped(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            driver = self._driver
+            if driver is None:
+                return
+            due = [t for t in self._tasks.values() if t.kill_at is not None and t.kill_at <= now]
+            for task in due:
+                task.kill_at = now + KILL_RESEND_SECONDS
+        for task in due:
+            log.info("killing the Mesos task of job execution %s", task.job_exe_id)
+            driver.kill(task.agent_id, task_id_of(task.job_exe_id))
+
+    def _decline_old_offers(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            old = [i for i, o in self._offers.items() if now - o.received > OFFER_HOLD_SECONDS]
+            declined = [self._offers.pop(i) for i in old]
+        for offer in declined:
+            offer.handle.decline({"filters": {"refuse_seconds": REFUSE_SECONDS}})
+
+    # ---- the database -------------------------------------------------------------------------
+
+    def _task_info(self, job_exe_id: int, agent_id: str) -> tuple[dict[str, Any], Resources]:
+        with self._sessions() as session:
+            exe = session.get(JobExecution, job_exe_id)
+            if exe is None:
+                raise RuntimeError(f"job execution {job_exe_id} does not exist")
+            job_type = exe.job.job_type
+            resources = Resources(exe.cpus_scheduled or 0.0, exe.mem_scheduled or 0.0,
+                                  exe.disk_total_scheduled or 0.0)
+            name = f"{job_type.name} {job_type.version} (job {exe.job_id}, execution {job_exe_id})"
+        info = {
+            "name": name,
+            "task_id": {"value": task_id_of(job_exe_id)},
+            "agent_id": {"value": agent_id},
+            "resources": [_scalar("cpus", resources.cpus), _scalar("mem", resources.mem)]
+            + ([_scalar("disk", resources.disk)] if resources.disk else []),
+            "command": {"shell": True, "value": f"{self._command} {shlex.quote(str(job_exe_id))}",
+                        "environment": {"variables": [{"name": k, "value": v}
+                                                      for k, v in sorted(self._task_env.items())]}},
+        }
+        return info, resources
+
+    def _placement(self, job_exe_id: int) -> tuple[str | None, Resources]:
+        with self._sessions() as session:
+            exe = session.get(JobExecution, job_exe_id)
+            if exe is None or exe.node is None:
+                return None, Resources()
+            return exe.node.slave_id, Resources(exe.cpus_scheduled or 0.0, exe.mem_scheduled or 0.0,
+                                                exe.disk_total_scheduled or 0.0)
+
+    def _paused(self) -> bool:
+        try:
+            with self._sessions() as session:
+                return nodes.get_scheduler(session).is_paused
+        except Exception:  # no database: hold the offers, nothing is scheduled meanwhile
+            log.exception("could not read whether the scheduler is paused")
+            return False
+
+    def _fail_if_running(self, job_exe_id: int, error_name: str) -> None:
+        try:
+            with self._sessions.begin() as session:
+                transitions.fail_execution(session, job_exe_id, error_name=error_name)
+        except InvalidTransition:
+            pass  # `scale execute` ended it first
+        except Exception:
+            log.exception("could not fail job execution %s", job_exe_id)
+
+    def _finished(self, job_exe_id: int) -> None:
+        self._changed.set()
+        if self._on_finished is not None:
+            try:
+                self._on_finished(job_exe_id)
+            except Exception:  # the clock's sweep re-sends what this could not
+                log.exception("after job execution %s ended", job_exe_id)
