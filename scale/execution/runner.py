@@ -52,6 +52,7 @@ from scale.execution.tasks import RunningTask, TaskSpec
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
+from scale.models.nodes import SCHEDULER_ID, Scheduler
 from scale.products.service import record_parse_results, store_products
 from scale.queue import transitions
 from scale.specs import error_interface, job_data, job_interface
@@ -130,6 +131,7 @@ class _Plan:
     """What the run needs from the database, read once so no session stays open while it runs."""
 
     job_id: int
+    installation_id: str
     interface: JobInterface
     errors: error_interface.ErrorInterface
     timeout: int
@@ -219,9 +221,10 @@ def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerC
             _record_start(session, job_exe_id, plan, argv, work)
     if should_stop():
         raise _Stopped("the node is stopping")
-    spec = TaskSpec(job_exe_id=job_exe_id, argv=argv, work_dir=work.root, inputs_dir=work.inputs,
-                    outputs_dir=work.outputs, stdout_path=work.stdout, stderr_path=work.stderr, env=plan.env,
-                    cpus=plan.cpus, mem_mib=plan.mem_mib, image=plan.image, privileged=plan.privileged)
+    spec = TaskSpec(installation_id=plan.installation_id, job_exe_id=job_exe_id, argv=argv, work_dir=work.root,
+                    inputs_dir=work.inputs, outputs_dir=work.outputs, stdout_path=work.stdout,
+                    stderr_path=work.stderr, env=plan.env, cpus=plan.cpus, mem_mib=plan.mem_mib,
+                    image=plan.image, privileged=plan.privileged)
     task = _launch(spec, docker)
     launched.append(task)
     return _finish(sessions, job_exe_id, plan, work, task, plan.timeout, should_stop, poll_interval)
@@ -271,7 +274,9 @@ _PLAN = (select(JobExecution.status, JobExecution.environment, JobExecution.cpus
                 JobExecution.mem_scheduled, JobExecution.job_started, Job.id, Job.data, Job.timeout,
                 Job.cpus_required, Job.mem_required,
                 JobType.docker_image, JobType.docker_privileged, JobType.is_system, JobType.error_mapping,
-                JobTypeRevision.interface)
+                JobTypeRevision.interface,
+                select(Scheduler.installation_id).where(Scheduler.id == SCHEDULER_ID)
+                .scalar_subquery().label("installation_id"))
          .join(Job, JobExecution.job_id == Job.id).join(JobType, Job.job_type_id == JobType.id)
          .join(JobTypeRevision, Job.job_type_rev_id == JobTypeRevision.id)
          .where(JobExecution.id == bindparam("job_exe_id")))
@@ -294,7 +299,8 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
     except ValidationError as error:
         raise _Failure("pre-task", f"the job's stored documents are not valid: {error}") from error
     plan = _Plan(
-        job_id=found.id, interface=interface, errors=errors, timeout=found.timeout, image=found.docker_image,
+        job_id=found.id, installation_id=found.installation_id, interface=interface, errors=errors,
+        timeout=found.timeout, image=found.docker_image,
         privileged=found.docker_privileged, cpus=found.cpus_scheduled or found.cpus_required,
         mem_mib=found.mem_scheduled or found.mem_required,
         env={**(system_env if found.is_system else {}),
