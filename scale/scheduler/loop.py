@@ -112,8 +112,7 @@ class SchedulerLoop:
                 if not busy:
                     self._wait_for_work(stop)
         finally:
-            self._manager.shutdown()
-            self._release()
+            self._shut_down()
 
     def cycle(self) -> bool:
         """One cycle. True when it placed a full claim, so the next should follow at once."""
@@ -191,6 +190,21 @@ class SchedulerLoop:
                 continue
             self._manager.reap(job_exe_id)
             self._fail(job_exe_id, NODE_LOST)
+
+    def _shut_down(self) -> None:
+        """Stop what runs here and put it back in the queue without costing it a try (a clean
+        shutdown is not a failure), then give up the nodes. Executions that could not be put
+        back (the database is down) stay RUNNING for the next start to reconcile."""
+        stopping = self._manager.running()
+        self._manager.shutdown()
+        try:
+            with self._sessions.begin() as session:
+                returned = transitions.return_to_queue(session, sorted(stopping))
+            if returned:
+                log.info("put %s stopped job execution(s) back in the queue", len(returned))
+        except Exception:
+            log.exception("could not put the stopped job executions back in the queue")
+        self._release()
 
     def _release(self) -> None:
         try:
