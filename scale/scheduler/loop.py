@@ -102,30 +102,29 @@ class SchedulerLoop:
         self._heartbeat()
 
     def run(self, stop: threading.Event) -> None:
-        """`start`, then cycle until `stop` is set; the manager is shut down on the way out."""
+        """`start`, then cycle until `stop` is set; the manager is shut down on the way out.
+        A failing start or cycle (the database is away) is logged and retried after a pause
+        that doubles from `idle_wait` up to MAX_BACKOFF_SECONDS."""
         try:
-            while not stop.is_set():
-                try:
-                    self.start()
-                    break
-                except Exception:  # the database may not be up yet: keep trying
-                    log.exception("scheduler start failed; retrying")
-                    stop.wait(self._options.idle_wait)
+            started = False
             failures = 0
             while not stop.is_set():
                 try:
+                    if not started:
+                        self.start()
+                        started = True
                     busy = self.cycle()
                 except Exception as error:
-                    # A database outage must not end the scheduler: log it, back off, go on.
                     failures += 1
                     if failures == 1:
-                        log.exception("scheduler cycle failed; retrying")
+                        log.exception("scheduler %s failed; retrying", "cycle" if started else "start")
                     else:
-                        log.warning("scheduler cycle failed %s times in a row: %s", failures, error)
+                        log.warning("scheduler %s failed %s times in a row: %s",
+                                    "cycle" if started else "start", failures, error)
                     stop.wait(min(self._options.idle_wait * 2 ** failures, MAX_BACKOFF_SECONDS))
                     continue
                 if failures:
-                    log.info("scheduler cycles succeed again after %s failures", failures)
+                    log.info("scheduler works again after %s failures", failures)
                     failures = 0
                 if not busy:
                     self._wait_for_work(stop)
