@@ -5,9 +5,8 @@ The container is named `scale-<installation>-exe-<job_exe_id>` (the first 12 cha
 two host log paths, so `find_container` needs nothing but the client and the two ids. Two
 Scale homes on one machine number their executions alike: the installation keeps their
 containers apart, by name at creation and by label when a scheduler reaps what its
-predecessor left. Its stdout
-and stderr are copied into the execution's log files by two threads that follow the
-daemon's log stream, so the files grow while the container runs.
+predecessor left. Its stdout and stderr are copied into the execution's log files by two
+threads that follow the daemon's log stream, so the files grow while the container runs.
 
 Containers are never removed when they exit: a scheduler that crashes between the exit and
 recording the result finds the container (and its exit code) again. The runner calls

@@ -18,7 +18,9 @@ of docs/execution.md:
    `algorithm-unknown`); on 0, collect outputs (`outputs.py`), store products and record
    parse results (`scale/products/service.py`);
 7. report with `complete_execution` / `fail_execution` in a transaction of its own (with the
-   products and parse results, when there are any).
+   products and parse results, when there are any), retried for up to `report_for` seconds
+   (REPORT_RETRY_SECONDS) while the database cannot be reached; the status checks of step 5
+   skip an unreachable database, so an outage does not stop the job.
 
 A job without input files or products costs five statements in two transactions: the
 scheduler runs tens of them a second on one Python interpreter, so the hot statements are

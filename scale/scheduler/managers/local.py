@@ -112,8 +112,9 @@ class LocalManager:
         the scheduler that died): `reap` stops it. False when there is nothing to carry on with."""
         if self._docker is None or self._resumer is None:
             return False
+        installation = self._installation()  # a database error propagates: try again later
         try:
-            task = find_container(self._docker(), self._installation(), job_exe_id)
+            task = find_container(self._docker(), installation, job_exe_id)
         except Exception:  # no Docker on this node: then there is no container either
             log.debug("no Docker to look for job execution %s's container", job_exe_id)
             return False
@@ -152,8 +153,9 @@ class LocalManager:
             log.warning("killed %s leftover process group(s) of job execution %s", killed, job_exe_id)
         if self._docker is None:
             return
+        installation = self._installation()
         try:
-            task = find_container(self._docker(), self._installation(), job_exe_id)
+            task = find_container(self._docker(), installation, job_exe_id)
         except Exception:  # no Docker on this node: then there is no container either
             log.debug("no Docker to look for job execution %s's container", job_exe_id)
             return
