@@ -2,7 +2,7 @@
 
 For placements that can only start a command (a Mesos task). It is the same
 `run_execution` the local resource manager calls. SIGTERM/SIGINT stop the task without a
-report, so the scheduler's reconciliation decides what happens to the try.
+report (SIGHUP too), so the scheduler's reconciliation decides what happens to the try.
 
 Exit status: 0 when the execution COMPLETED, 1 when it FAILED, 2 when it was stopped
 (canceled, or a signal), 3 when the outcome could not be recorded."""
@@ -29,7 +29,7 @@ def execute(settings: Settings, job_exe_id: int) -> int:
     def on_signal(_signum: int, _frame: object) -> None:
         stop.set()
 
-    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     engine = make_engine(settings.database_url)
     try:
         settings.work_root.mkdir(parents=True, exist_ok=True)

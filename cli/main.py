@@ -79,7 +79,7 @@ def web(home: Path, port: int, host: str) -> None:
     """Serve the API and web UI (the Procfile's `web`)."""
     from cli.serve import serve_web
 
-    serve_web(load_settings(home), host=host, port=port)
+    sys.exit(serve_web(load_settings(home), host=host, port=port))
 
 
 @main.command()

@@ -1,8 +1,10 @@
-"""Serve the web app with waitress until SIGINT/SIGTERM."""
+"""Serve the web app with waitress until SIGINT, SIGTERM or SIGHUP."""
 
 from __future__ import annotations
 
+import errno
 import signal
+import sys
 
 from waitress.server import create_server
 
@@ -10,17 +12,26 @@ from api.app import create_app
 from scale.settings import Settings
 
 
-def serve_web(settings: Settings, *, host: str, port: int) -> None:
-    server = create_server(create_app(settings), host=host, port=port, threads=8)
+def serve_web(settings: Settings, *, host: str, port: int) -> int:
+    """Serve until a stop signal; returns the process exit code (1, with one line on stderr,
+    when the port is taken)."""
+    try:
+        server = create_server(create_app(settings), host=host, port=port, threads=8)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"scale web: port {port} on {host} is already in use", file=sys.stderr, flush=True)
+        return 1
 
     def stop(_signum: int, _frame: object) -> None:
         server.close()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     print(f"scale web: serving http://{host}:{port}/api/", flush=True)
     try:
         server.run()
     except OSError:
         # waitress raises from its select loop once its sockets are closed by `stop`.
         pass
+    return 0

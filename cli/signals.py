@@ -1,4 +1,5 @@
-"""How a long-running `scale` process is asked to stop: SIGINT or SIGTERM, logged."""
+"""How a long-running `scale` process is asked to stop: SIGINT, SIGTERM or SIGHUP (its
+terminal closed, or `scale up` died), logged."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Callable
 
 
 def on_stop_signals(stop: Callable[[], None], log: logging.Logger) -> None:
-    """Call `stop` (which must return at once) when SIGINT or SIGTERM arrives."""
+    """Call `stop` (which must return at once) when SIGINT, SIGTERM or SIGHUP arrives."""
 
     def handle(signum: int, _frame: object) -> None:
         log.info("received signal %s; stopping", signum)
         stop()
 
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handle)

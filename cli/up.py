@@ -1,20 +1,36 @@
 """`scale up`: the embedded default. Migrates, makes the admin token on first start, then
-runs each process as a child and stops them all on SIGINT/SIGTERM."""
+runs each process as a child and stops them all on SIGINT, SIGTERM or SIGHUP.
+
+The children die with `scale up` however it ends: each asks the kernel for SIGTERM when its
+parent dies (`PR_SET_PDEATHSIG`), so a `kill -9` of `scale up` stops them as a clean shutdown
+would. They run in a process group of their own, so a terminal's Ctrl-C or hang-up reaches
+only `scale up`, which stops them in order. One `scale up` at a time per home: it holds an
+exclusive lock on HOME/scale.lock, which the children inherit, so the home stays busy until
+the last of them has gone."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from scale import migrate, tokens
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
 
 ADMIN_TOKEN_FILE = "admin-token"
+LOCK_FILE = "scale.lock"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def ensure_admin_token(settings: Settings) -> Path:
@@ -49,8 +65,53 @@ def process_commands(settings: Settings, *, host: str, port: int) -> dict[str, l
     }
 
 
+def lock_home(home: Path) -> IO[bytes] | None:
+    """HOME/scale.lock, open and exclusively locked; None when another `scale up` holds it."""
+    lock = (home / LOCK_FILE).open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether the web process could not listen on `host:port` (with SO_REUSEADDR, as waitress)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` that makes the child receive SIGTERM when this process dies."""
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: nothing to load after it
+    parent = os.getpid()
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
 def run_up(settings: Settings, *, host: str, port: int) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
+    lock = lock_home(settings.home)
+    if lock is None:
+        print(f"scale up: {settings.home} is in use by another `scale up`", file=sys.stderr, flush=True)
+        return 1
+    if port_in_use(host, port):
+        print(f"scale up: port {port} on {host} is already in use; choose another with --port",
+              file=sys.stderr, flush=True)
+        return 1
     migrate.upgrade(settings.database_url)
     token_path = ensure_admin_token(settings)
     print(f"scale up: home {settings.home}, admin token in {token_path}", flush=True)
@@ -61,9 +122,11 @@ def run_up(settings: Settings, *, host: str, port: int) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    children = {name: subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    arm = die_with_parent()
+    children = {name: subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=arm,
+                                       process_group=0, pass_fds=(lock.fileno(),))
                 for name, cmd in process_commands(settings, host=host, port=port).items()}
     exit_code = 0
     while not stopping:
@@ -80,5 +143,6 @@ def run_up(settings: Settings, *, host: str, port: int) -> int:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
+    lock.close()
     print("scale up: stopped", flush=True)
     return exit_code

@@ -1,9 +1,12 @@
 """A Docker container as a `RunningTask`: started from a `TaskSpec`, found again after a crash.
 
-The container is named `scale-exe-<job_exe_id>` and labelled with the execution id and the
-two host log paths, so `find_container` needs nothing but the client and the id. Its stdout
-and stderr are copied into the execution's log files by two threads that follow the
-daemon's log stream, so the files grow while the container runs.
+The container is named `scale-<installation>-exe-<job_exe_id>` (the first 12 characters of
+`Scheduler.installation_id`) and labelled with the installation id, the execution id and the
+two host log paths, so `find_container` needs nothing but the client and the two ids. Two
+Scale homes on one machine number their executions alike: the installation keeps their
+containers apart, by name at creation and by label when a scheduler reaps what its
+predecessor left. Its stdout and stderr are copied into the execution's log files by two
+threads that follow the daemon's log stream, so the files grow while the container runs.
 
 Containers are never removed when they exit: a scheduler that crashes between the exit and
 recording the result finds the container (and its exit code) again. The runner calls
@@ -36,6 +39,7 @@ LOG_DRAIN_SECONDS = 5.0
 """How long `poll()` waits, after seeing the container exit, for the log threads to copy the
 last bytes before it reports the exit code anyway."""
 
+LABEL_INSTALLATION = "scale.installation_id"
 LABEL_EXE = "scale.job_exe_id"
 LABEL_STDOUT = "scale.stdout_path"
 LABEL_STDERR = "scale.stderr_path"
@@ -55,8 +59,8 @@ def docker_client(url: str | None = None) -> docker.DockerClient:
     return docker.DockerClient(base_url=url, timeout=API_TIMEOUT_SECONDS)
 
 
-def container_name(job_exe_id: int) -> str:
-    return f"scale-exe-{job_exe_id}"
+def container_name(installation_id: str, job_exe_id: int) -> str:
+    return f"scale-{installation_id[:12]}-exe-{job_exe_id}"
 
 
 def start_container(client: docker.DockerClient, spec: TaskSpec) -> ContainerTask:
@@ -79,8 +83,9 @@ def start_container(client: docker.DockerClient, spec: TaskSpec) -> ContainerTas
         "image": spec.image,
         "entrypoint": [spec.argv[0]],
         "command": list(spec.argv[1:]),
-        "name": container_name(spec.job_exe_id),
+        "name": container_name(spec.installation_id, spec.job_exe_id),
         "labels": {
+            LABEL_INSTALLATION: spec.installation_id,
             LABEL_EXE: str(spec.job_exe_id),
             LABEL_STDOUT: str(spec.stdout_path),
             LABEL_STDERR: str(spec.stderr_path),
@@ -116,13 +121,14 @@ def start_container(client: docker.DockerClient, spec: TaskSpec) -> ContainerTas
     except (DockerException, requests.RequestException) as error:
         if container is not None:
             _remove_quietly(container)
-        raise ContainerLaunchError(f"cannot start {container_name(spec.job_exe_id)}: {error}") from error
+        raise ContainerLaunchError(f"cannot start {options['name']}: {error}") from error
     return ContainerTask(client, container.id, spec.stdout_path, spec.stderr_path)
 
 
-def find_container(client: docker.DockerClient, job_exe_id: int) -> ContainerTask | None:
-    """The running or exited container of execution `job_exe_id`, with log copying resumed,
-    or None when there is none (never created, or already closed).
+def find_container(client: docker.DockerClient, installation_id: str, job_exe_id: int) -> ContainerTask | None:
+    """The running or exited container of this installation's execution `job_exe_id`, with
+    log copying resumed, or None when there is none (never created, or already closed).
+    Another installation's container of the same execution id is never found.
 
     Log copying resumes from each file's current size: the stream is read again from the
     container's first byte and the bytes the file already holds are skipped, so no line is
@@ -131,7 +137,8 @@ def find_container(client: docker.DockerClient, job_exe_id: int) -> ContainerTas
     runs. A container that was created but never started (a crash between the two calls) is
     removed and None returned, so the runner launches again."""
     try:
-        found = client.containers.list(all=True, filters={"label": f"{LABEL_EXE}={job_exe_id}"})
+        found = client.containers.list(all=True, filters={"label": [
+            f"{LABEL_INSTALLATION}={installation_id}", f"{LABEL_EXE}={job_exe_id}"]})
     except (DockerException, requests.RequestException) as error:
         raise ContainerLaunchError(f"docker daemon: {error}") from error
     if not found:

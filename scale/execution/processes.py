@@ -9,9 +9,11 @@
   work directory, `LANG`, plus the task's own `env`.
 * The child leads a new session, so `kill()` SIGKILLs its whole process group, including
   anything it started in the background. That session outlives a scheduler killed with -9,
-  so the child's environment carries `SCALE_JOB_EXE_ID`: `kill_leftover_processes` finds the
-  process groups an execution left (by that variable, not by a pid that may have been reused)
-  when the next scheduler reconciles the execution.
+  so the child's environment carries `SCALE_INSTALLATION_ID` and `SCALE_JOB_EXE_ID`:
+  `kill_leftover_processes` finds the process groups an execution left (by those variables,
+  not by a pid that may have been reused) when the next scheduler reconciles the execution.
+  Both must match: another Scale home on the same machine numbers its executions from 1 too,
+  and its jobs are none of this installation's business.
 * A command that cannot be executed (missing, or not executable) does not raise: the task
   is returned already finished with the shell's codes, 127 (not found) or 126 (cannot
   execute), and the reason is appended to the stderr log. The runner then maps that code like
@@ -33,7 +35,9 @@ from scale.execution.tasks import RunningTask, TaskSpec
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NOT_FOUND_EXIT_CODE = 127
 NOT_EXECUTABLE_EXIT_CODE = 126
-# In every job process's environment: the execution it belongs to.
+# In every job process's environment: the installation (`Scheduler.installation_id`) and the
+# execution it belongs to.
+INSTALLATION_MARKER = "SCALE_INSTALLATION_ID"
 EXECUTION_MARKER = "SCALE_JOB_EXE_ID"
 
 
@@ -95,18 +99,19 @@ def task_environment(spec: TaskSpec) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     return {**base, **{str(key): str(value) for key, value in spec.env.items()},
-            EXECUTION_MARKER: str(spec.job_exe_id)}
+            INSTALLATION_MARKER: spec.installation_id, EXECUTION_MARKER: str(spec.job_exe_id)}
 
 
-def kill_leftover_processes(job_exe_id: int, proc: Path = Path("/proc")) -> int:
+def kill_leftover_processes(installation_id: str, job_exe_id: int, proc: Path = Path("/proc")) -> int:
     """SIGKILL the process groups of every process on this machine whose environment names
-    execution `job_exe_id` (a child of a scheduler that died); returns how many groups.
-    Processes that end meanwhile, or that this user may not read, are skipped."""
-    marker = f"{EXECUTION_MARKER}={job_exe_id}".encode()
+    both this installation and execution `job_exe_id` (a child of a scheduler that died);
+    returns how many groups. Processes that end meanwhile, or that this user may not read, are
+    skipped."""
+    markers = {f"{INSTALLATION_MARKER}={installation_id}".encode(), f"{EXECUTION_MARKER}={job_exe_id}".encode()}
     groups: set[int] = set()
     for entry in proc.glob("[0-9]*"):
         try:
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
+            if markers <= set((entry / "environ").read_bytes().split(b"\0")):
                 groups.add(os.getpgid(int(entry.name)))
         except (OSError, ValueError):
             continue

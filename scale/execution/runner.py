@@ -18,7 +18,9 @@ of docs/execution.md:
    `algorithm-unknown`); on 0, collect outputs (`outputs.py`), store products and record
    parse results (`scale/products/service.py`);
 7. report with `complete_execution` / `fail_execution` in a transaction of its own (with the
-   products and parse results, when there are any).
+   products and parse results, when there are any), retried for up to `report_for` seconds
+   (REPORT_RETRY_SECONDS) while the database cannot be reached; the status checks of step 5
+   skip an unreachable database, so an outage does not stop the job.
 
 A job without input files or products costs five statements in two transactions: the
 scheduler runs tens of them a second on one Python interpreter, so the hot statements are
@@ -40,9 +42,10 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from scale.errors import InvalidTransition, ScaleError, ValidationError
@@ -52,6 +55,7 @@ from scale.execution.tasks import RunningTask, TaskSpec
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
+from scale.models.nodes import SCHEDULER_ID, Scheduler
 from scale.products.service import record_parse_results, store_products
 from scale.queue import transitions
 from scale.specs import error_interface, job_data, job_interface
@@ -64,10 +68,18 @@ log = logging.getLogger(__name__)
 # Makes a Docker client (docker.DockerClient) when a job type needs a container.
 DockerClientFactory = Callable[[], Any]
 
+T = TypeVar("T")
+
 COMPLETED = "COMPLETED"
 FAILED = "FAILED"
 STOPPED = "STOPPED"  # killed (or never started) without a report: canceled, or the node stopping
 STATUS_CHECK_SECONDS = 1.0
+# How long the runner keeps trying to record an outcome while the database is unreachable (a
+# restart, a failover, a cut network): the job's work is not thrown away for an outage of
+# less. Past it the outcome is lost and the scheduler, noticing a RUNNING execution with no
+# runner behind it, fails the try `node-lost` (retried) or re-attaches to its container.
+REPORT_RETRY_SECONDS = 60.0
+REPORT_RETRY_MAX_DELAY = 5.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,10 @@ class _Stopped(Exception):
     """The task was not run to its end and nothing may be reported."""
 
 
+class _Unrecorded(Exception):
+    """The outcome could not be written within the retry budget: the database is down."""
+
+
 @dataclass(frozen=True)
 class _Retrieval:
     broker: Broker
@@ -130,6 +146,7 @@ class _Plan:
     """What the run needs from the database, read once so no session stays open while it runs."""
 
     job_id: int
+    installation_id: str
     interface: JobInterface
     errors: error_interface.ErrorInterface
     timeout: int
@@ -145,20 +162,23 @@ class _Plan:
 
 def run_execution(sessions: sessionmaker, job_exe_id: int, *, work_root: Path,
                   docker: DockerClientFactory | None = None, should_stop: Callable[[], bool] = lambda: False,
-                  poll_interval: float = 0.2, system_env: Mapping[str, str] | None = None) -> ExecutionResult:
+                  poll_interval: float = 0.2, system_env: Mapping[str, str] | None = None,
+                  report_for: float = REPORT_RETRY_SECONDS) -> ExecutionResult:
     """Run execution `job_exe_id` (scheduled, so RUNNING) to its end and report the outcome.
 
     `system_env` (`Settings.to_env()`) reaches only system job types: they are `scale`
-    subcommands that need the node's database and broker. Blocks until the task ends, is
-    killed, or the runner stops it. Never raises."""
+    subcommands that need the node's database and broker. While the database is unreachable
+    the task goes on, and the outcome is retried for up to `report_for` seconds. Blocks until
+    the task ends, is killed, or the runner stops it. Never raises."""
     work = WorkDir(work_root / str(job_exe_id))
     launched: list[RunningTask] = []
-    return _guarded(sessions, job_exe_id, work, launched, lambda: _run(
-        sessions, job_exe_id, work, docker, should_stop, poll_interval, launched, system_env or {}))
+    return _guarded(sessions, job_exe_id, work, launched, report_for, lambda: _run(
+        sessions, job_exe_id, work, docker, should_stop, poll_interval, launched, system_env or {}, report_for))
 
 
 def resume_execution(sessions: sessionmaker, job_exe_id: int, task: RunningTask, *, work_root: Path,
-                     should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 0.2) -> ExecutionResult:
+                     should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 0.2,
+                     report_for: float = REPORT_RETRY_SECONDS) -> ExecutionResult:
     """Carry on with execution `job_exe_id` (RUNNING) whose task outlived the scheduler that
     started it: a container found again after a crash (`containers.find_container`). Waits for
     it within what is left of its timeout, then collects its outputs and reports exactly as
@@ -173,27 +193,30 @@ def resume_execution(sessions: sessionmaker, job_exe_id: int, task: RunningTask,
         if timeout > 0 and plan.job_started is not None:
             # What is left of the timeout; one already spent ends the wait at once (a timeout).
             timeout = max(timeout - (utcnow() - as_utc(plan.job_started)).total_seconds(), 0.001)
-        return _finish(sessions, job_exe_id, plan, work, task, timeout, should_stop, poll_interval)
+        return _finish(sessions, job_exe_id, plan, work, task, timeout, should_stop, poll_interval, report_for)
 
-    return _guarded(sessions, job_exe_id, work, launched, resume)
+    return _guarded(sessions, job_exe_id, work, launched, report_for, resume)
 
 
 def _guarded(sessions: sessionmaker, job_exe_id: int, work: WorkDir, launched: list[RunningTask],
-             body: Callable[[], ExecutionResult]) -> ExecutionResult:
+             report_for: float, body: Callable[[], ExecutionResult]) -> ExecutionResult:
     """`body`'s result, with every way a run can fail turned into its report (never raises);
     the task is cleaned up once its outcome is recorded."""
     try:
         result = body()
     except _Failure as failure:
         _note(work.stderr, f"scale: {failure.error_name}: {failure}")
-        result = _report_failure(sessions, job_exe_id, failure.error_name, failure.exit_code)
+        result = _report_failure(sessions, job_exe_id, failure.error_name, failure.exit_code, report_for)
     except _Stopped as stopped:
         _note(work.stderr, f"scale: stopped: {stopped}")
         result = ExecutionResult(job_exe_id, STOPPED)
+    except _Unrecorded as unrecorded:
+        _note(work.stderr, f"scale: {unrecorded}")
+        result = ExecutionResult(job_exe_id, STOPPED, recorded=False)
     except Exception:
         log.exception("job execution %s: the runner failed", job_exe_id)
         _note(work.stderr, f"scale: the runner failed\n{traceback.format_exc()}")
-        result = _report_failure(sessions, job_exe_id, transitions.UNKNOWN_ERROR, None)
+        result = _report_failure(sessions, job_exe_id, transitions.UNKNOWN_ERROR, None, report_for)
     if launched and result.recorded:
         _close(launched[0])
     return result
@@ -201,7 +224,7 @@ def _guarded(sessions: sessionmaker, job_exe_id: int, work: WorkDir, launched: l
 
 def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerClientFactory | None,
          should_stop: Callable[[], bool], poll_interval: float, launched: list[RunningTask],
-         system_env: Mapping[str, str]) -> ExecutionResult:
+         system_env: Mapping[str, str], report_for: float) -> ExecutionResult:
     # Without input files to fetch, reading the plan and recording the start are one
     # transaction; with them, the start is recorded once they are here.
     with sessions.begin() as session:
@@ -219,16 +242,17 @@ def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerC
             _record_start(session, job_exe_id, plan, argv, work)
     if should_stop():
         raise _Stopped("the node is stopping")
-    spec = TaskSpec(job_exe_id=job_exe_id, argv=argv, work_dir=work.root, inputs_dir=work.inputs,
-                    outputs_dir=work.outputs, stdout_path=work.stdout, stderr_path=work.stderr, env=plan.env,
-                    cpus=plan.cpus, mem_mib=plan.mem_mib, image=plan.image, privileged=plan.privileged)
+    spec = TaskSpec(installation_id=plan.installation_id, job_exe_id=job_exe_id, argv=argv, work_dir=work.root,
+                    inputs_dir=work.inputs, outputs_dir=work.outputs, stdout_path=work.stdout,
+                    stderr_path=work.stderr, env=plan.env, cpus=plan.cpus, mem_mib=plan.mem_mib,
+                    image=plan.image, privileged=plan.privileged)
     task = _launch(spec, docker)
     launched.append(task)
-    return _finish(sessions, job_exe_id, plan, work, task, plan.timeout, should_stop, poll_interval)
+    return _finish(sessions, job_exe_id, plan, work, task, plan.timeout, should_stop, poll_interval, report_for)
 
 
 def _finish(sessions: sessionmaker, job_exe_id: int, plan: _Plan, work: WorkDir, task: RunningTask, timeout: float,
-            should_stop: Callable[[], bool], poll_interval: float) -> ExecutionResult:
+            should_stop: Callable[[], bool], poll_interval: float, report_for: float) -> ExecutionResult:
     """Wait for the started task, map its exit code, collect its outputs and report success."""
     exit_code = _wait(sessions, job_exe_id, task, timeout, should_stop, poll_interval)
     if exit_code != 0:
@@ -238,7 +262,7 @@ def _finish(sessions: sessionmaker, job_exe_id: int, plan: _Plan, work: WorkDir,
         results = collect_outputs(plan.interface, work.outputs, work.stdout)
     except OutputError as error:
         raise _Failure(error.error_name, str(error), exit_code) from error
-    return _report_success(sessions, job_exe_id, results)
+    return _report_success(sessions, job_exe_id, results, report_for)
 
 
 def _command(plan: _Plan, work: WorkDir) -> list[str]:
@@ -271,7 +295,9 @@ _PLAN = (select(JobExecution.status, JobExecution.environment, JobExecution.cpus
                 JobExecution.mem_scheduled, JobExecution.job_started, Job.id, Job.data, Job.timeout,
                 Job.cpus_required, Job.mem_required,
                 JobType.docker_image, JobType.docker_privileged, JobType.is_system, JobType.error_mapping,
-                JobTypeRevision.interface)
+                JobTypeRevision.interface,
+                select(Scheduler.installation_id).where(Scheduler.id == SCHEDULER_ID)
+                .scalar_subquery().label("installation_id"))
          .join(Job, JobExecution.job_id == Job.id).join(JobType, Job.job_type_id == JobType.id)
          .join(JobTypeRevision, Job.job_type_rev_id == JobTypeRevision.id)
          .where(JobExecution.id == bindparam("job_exe_id")))
@@ -294,7 +320,8 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
     except ValidationError as error:
         raise _Failure("pre-task", f"the job's stored documents are not valid: {error}") from error
     plan = _Plan(
-        job_id=found.id, interface=interface, errors=errors, timeout=found.timeout, image=found.docker_image,
+        job_id=found.id, installation_id=found.installation_id, interface=interface, errors=errors,
+        timeout=found.timeout, image=found.docker_image,
         privileged=found.docker_privileged, cpus=found.cpus_scheduled or found.cpus_required,
         mem_mib=found.mem_scheduled or found.mem_required,
         env={**(system_env if found.is_system else {}),
@@ -364,8 +391,15 @@ def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: f
                 raise _Stopped("the node is stopping")
             if now >= next_check:
                 next_check = now + STATUS_CHECK_SECONDS
-                with sessions() as session:
-                    status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+                try:
+                    with sessions() as session:
+                        status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+                except DBAPIError as error:
+                    if not _transient(error):
+                        raise
+                    # The database is away: the job goes on, and its outcome waits for it.
+                    log.warning("job execution %s: cannot check its status: %s", job_exe_id, error.orig)
+                    continue
                 if status != JobExecutionStatus.RUNNING:
                     raise _Stopped(f"the execution is {status}")
     except BaseException:
@@ -377,10 +411,14 @@ def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: f
     return exit_code
 
 
-def _report_success(sessions: sessionmaker, job_exe_id: int, results: CollectedResults) -> ExecutionResult:
+def _report_success(sessions: sessionmaker, job_exe_id: int, results: CollectedResults,
+                    report_for: float) -> ExecutionResult:
     """Store products and parse results (when there are any) and complete the execution, in one
-    transaction; a job with neither costs just `complete_execution`'s three statements."""
-    try:
+    transaction, retried while the database is unreachable (products are stored at paths named
+    by the execution, so a retry overwrites what a failed one copied); a job with neither
+    costs just `complete_execution`'s three statements."""
+
+    def report() -> None:
         with sessions.begin() as session:
             products: list[ScaleFile] = []
             if results.outputs or results.parse_results:
@@ -390,6 +428,9 @@ def _report_success(sessions: sessionmaker, job_exe_id: int, results: CollectedR
                 results_manifest=results.manifest.to_dict() if results.manifest is not None else None)
             if job.status != JobStatus.COMPLETED:  # canceled meanwhile: roll the products back
                 raise _Stopped(f"the execution was no longer RUNNING; its job is {job.status}")
+
+    try:
+        _retrying(job_exe_id, "its completion", report_for, report)
     except OutputError as error:
         raise _Failure(error.error_name, str(error), 0) from error
     except (ScaleError, OSError) as error:
@@ -425,12 +466,18 @@ def _results_document(results: CollectedResults, products: list[ScaleFile]) -> d
     return {"version": "1.0", "output_data": output_data}
 
 
-def _report_failure(sessions: sessionmaker, job_exe_id: int, error_name: str, exit_code: int | None) -> ExecutionResult:
-    """fail_execution in its own transaction; STOPPED when the execution had already ended."""
-    try:
+def _report_failure(sessions: sessionmaker, job_exe_id: int, error_name: str, exit_code: int | None,
+                    report_for: float) -> ExecutionResult:
+    """fail_execution in its own transaction (retried while the database is unreachable);
+    STOPPED when the execution had already ended."""
+
+    def report() -> str | None:
         with sessions.begin() as session:
             transitions.fail_execution(session, job_exe_id, error_name=error_name, exit_code=exit_code)
-            status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+            return session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
+
+    try:
+        status = _retrying(job_exe_id, f"the failure {error_name}", report_for, report)
     except Exception:
         # Nothing more can be done here: the scheduler's reconciliation finds the execution.
         log.exception("job execution %s: could not record the failure %s", job_exe_id, error_name)
@@ -438,6 +485,30 @@ def _report_failure(sessions: sessionmaker, job_exe_id: int, error_name: str, ex
     if status != JobExecutionStatus.FAILED:
         return ExecutionResult(job_exe_id, STOPPED)
     return ExecutionResult(job_exe_id, FAILED, error_name, exit_code)
+
+
+def _transient(error: DBAPIError) -> bool:
+    """Whether `error` says the database could not be reached (so trying again may work),
+    not that the statement was wrong."""
+    return isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated
+
+
+def _retrying(job_exe_id: int, what: str, seconds: float, body: Callable[[], T]) -> T:
+    """`body()`, tried again with a growing pause while it fails for want of the database, for
+    up to `seconds`; then _Unrecorded. Other errors propagate at once."""
+    deadline = time.monotonic() + seconds
+    delay = 0.2
+    while True:
+        try:
+            return body()
+        except DBAPIError as error:
+            if not _transient(error):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise _Unrecorded(f"could not record {what} within {seconds:g} s: {error.orig}") from error
+            log.warning("job execution %s: could not record %s, retrying: %s", job_exe_id, what, error.orig)
+            time.sleep(delay)
+            delay = min(delay * 2, REPORT_RETRY_MAX_DELAY)
 
 
 def _close(task: RunningTask) -> None:

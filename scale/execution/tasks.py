@@ -14,8 +14,10 @@ class TaskSpec:
 
     Paths are host paths; a container mounts each at the same path inside, so the argv the
     interface built is valid in both placements. `inputs_dir` is mounted read-only and
-    `outputs_dir` read-write."""
+    `outputs_dir` read-write. `installation_id` (`Scheduler.installation_id`) tags the process
+    or container, so that reaping after a crash touches only this installation's work."""
 
+    installation_id: str
     job_exe_id: int
     argv: Sequence[str]
     work_dir: Path

@@ -222,6 +222,41 @@ def fail_execution(session: Session, job_exe_id: int, *, error_name: str, exit_c
     return job
 
 
+def return_to_queue(session: Session, job_exe_ids: Sequence[int]) -> list[int]:
+    """Put back in the queue the RUNNING executions among `job_exe_ids` that their node stopped
+    without an outcome because it was shutting down cleanly (docs/execution.md, "Stopping").
+
+    The try did not happen: the execution itself goes back to QUEUED (node, scheduled resources,
+    start times and command line cleared), its job from RUNNING to QUEUED, and a queue row is
+    added; `num_exes` is unchanged, so a shutdown never costs a try. Executions or jobs that
+    moved on meanwhile (completed, failed, canceled) are left alone. Returns the ids moved."""
+    if not job_exe_ids:
+        return []
+    now = utcnow()
+    job_ids = sorted(set(session.scalars(select(JobExecution.job_id).where(
+        JobExecution.id.in_(job_exe_ids), JobExecution.status == JobExecutionStatus.RUNNING))))
+    if not job_ids:
+        return []
+    # The one lock order: the job before its execution.
+    session.execute(select(Job.id).where(Job.id.in_(job_ids)).order_by(Job.id).with_for_update()).all()
+    jobs = list(_dml(session, update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.RUNNING)
+                     .values(status=JobStatus.QUEUED, started=None, last_status_change=now)
+                     .returning(Job.id)).scalars())
+    if not jobs:
+        return []
+    moved = sorted(_dml(session, update(JobExecution).where(
+        JobExecution.job_id.in_(jobs), JobExecution.id.in_(job_exe_ids),
+        JobExecution.status == JobExecutionStatus.RUNNING).values(
+        status=JobExecutionStatus.QUEUED, node_id=None, cpus_scheduled=None, mem_scheduled=None,
+        disk_in_scheduled=None, disk_out_scheduled=None, disk_total_scheduled=None, started=None,
+        job_started=None, command_arguments=None, stdout_path=None, stderr_path=None,
+        last_modified=now).returning(JobExecution.id)).scalars())
+    session.execute(_INSERT_QUEUE_ROWS, {"exe_ids": moved, "now": now})
+    _expire(session, Job, jobs)
+    _expire(session, JobExecution, moved)
+    return moved
+
+
 def cancel_job(session: Session, job_id: int) -> Job:
     """Cancel a PENDING, BLOCKED, QUEUED or RUNNING job: its queue row is deleted and its queued
     or running execution CANCELED (the runner notices and kills the task).

@@ -17,13 +17,20 @@ execution finishing while claimed work was left waiting for room. An execution f
 nothing waits for its resources does not start a cycle: at tens of jobs a second, a cycle per
 finished job would cost the scheduler more than running the jobs.
 
-On start, executions left RUNNING on the manager's nodes that the manager is not running
-(the previous scheduler died) are reconciled: the manager re-attaches to what still exists of
-one (a container, running or exited, is followed to its end by the runner's
-`resume_execution`); otherwise (a child process, whose exit status went to the scheduler
-that died) the manager reaps it (kills its process group) and the execution fails with the
-SYSTEM error `node-lost`, which queues it again while tries remain, so it cannot run twice
-or report late.
+At every heartbeat, executions left RUNNING on the manager's nodes that the manager is not
+running are reconciled: those a previous scheduler left when it died (on the nodes just taken
+over), and this scheduler's own whose runner ended without recording an outcome (the database
+was unreachable for longer than the runner retries, or the runner raised and its failure
+could not be written either). So an outage of the database costs at most the tries it
+interrupted, reconciled within a heartbeat of its end. Such an execution is reconciled: the
+manager re-attaches to what still exists of one (a container, running or exited, is followed
+to its end by the runner's `resume_execution`); otherwise (a child process, whose exit status
+went to the scheduler that died or was lost with its runner) the manager reaps it (kills its
+process group) and the execution fails with the SYSTEM error `node-lost`, which queues it
+again while tries remain, so it cannot run twice or report late.
+
+A cycle that fails (the database is away) is logged and the loop backs off, doubling its pause
+from `idle_wait` up to MAX_BACKOFF_SECONDS, then carries on where it left off.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ STOP_CHECK_SECONDS = 0.5
 # The least a job type may ask for (docs/decisions.md): a node without this much free
 # takes nothing, so the queue is not even claimed.
 SMALLEST_JOB = Resources(cpus=0.01, mem=1.0)
+# The longest pause between cycles that fail (the database is unreachable).
+MAX_BACKOFF_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -93,27 +102,34 @@ class SchedulerLoop:
         self._heartbeat()
 
     def run(self, stop: threading.Event) -> None:
-        """`start`, then cycle until `stop` is set; the manager is shut down on the way out."""
+        """`start`, then cycle until `stop` is set; the manager is shut down on the way out.
+        A failing start or cycle (the database is away) is logged and retried after a pause
+        that doubles from `idle_wait` up to MAX_BACKOFF_SECONDS."""
         try:
+            started = False
+            failures = 0
             while not stop.is_set():
                 try:
-                    self.start()
-                    break
-                except Exception:  # the database may not be up yet: keep trying
-                    log.exception("scheduler start failed; retrying")
-                    stop.wait(self._options.idle_wait)
-            while not stop.is_set():
-                try:
+                    if not started:
+                        self.start()
+                        started = True
                     busy = self.cycle()
-                except Exception:
-                    # A database hiccup must not end the scheduler: log it and try again.
-                    log.exception("scheduler cycle failed")
-                    busy = False
+                except Exception as error:
+                    failures += 1
+                    if failures == 1:
+                        log.exception("scheduler %s failed; retrying", "cycle" if started else "start")
+                    else:
+                        log.warning("scheduler %s failed %s times in a row: %s",
+                                    "cycle" if started else "start", failures, error)
+                    stop.wait(min(self._options.idle_wait * 2 ** failures, MAX_BACKOFF_SECONDS))
+                    continue
+                if failures:
+                    log.info("scheduler works again after %s failures", failures)
+                    failures = 0
                 if not busy:
                     self._wait_for_work(stop)
         finally:
-            self._manager.shutdown()
-            self._release()
+            self._shut_down()
 
     def cycle(self) -> bool:
         """One cycle. True when it placed a full claim, so the next should follow at once."""
@@ -152,9 +168,10 @@ class SchedulerLoop:
 
     def _heartbeat(self) -> None:
         """Refresh the manager's nodes and hold their leases; a node another live scheduler
-        runs is left to it (this one stands by), and a node just taken over is reconciled."""
+        runs is left to it (this one stands by). Then reconcile the held nodes: a node just
+        taken over may hold a dead scheduler's executions, and any node this one's runners
+        that ended without an outcome."""
         held: dict[int, NodeOffer] = {}
-        acquired: list[int] = []
         with self._sessions.begin() as session:
             for offer in self._manager.nodes():
                 node, lease = nodes.register_node(
@@ -168,18 +185,22 @@ class SchedulerLoop:
                     continue
                 self._standing_by.discard(node.id)
                 held[node.id] = offer
-                if lease == nodes.Lease.ACQUIRED:
-                    acquired.append(node.id)
             for node in nodes.pause_nodes_with_errors(session):
                 log.warning("paused node %s: %s", node.hostname, node.pause_reason)
         self._offers = held
+        if held:
+            self._reconcile(list(held))
         self._last_heartbeat = time.monotonic()
-        if acquired:
-            self._reconcile(acquired)
 
     def _reconcile(self, node_ids: list[int]) -> None:
-        """Executions left RUNNING on nodes this scheduler has just taken belong to no live
-        scheduler: reap what they left and fail them (node-lost, retried while tries remain)."""
+        """Executions RUNNING on nodes this scheduler holds that its manager is not running
+        have nothing behind them (their scheduler died, or their runner ended without an
+        outcome): re-attach to what still runs of one, else reap what it left and fail it
+        (node-lost, retried while tries remain).
+
+        Safe against a runner finishing meanwhile: launches happen on this thread only, and a
+        runner leaves `running()` only after its outcome is committed, so an execution missing
+        from the snapshot taken first and still RUNNING afterwards has no runner."""
         running_here = self._manager.running()
         with self._sessions() as session:
             left = [exe_id for exe_id in session.scalars(
@@ -191,6 +212,21 @@ class SchedulerLoop:
                 continue
             self._manager.reap(job_exe_id)
             self._fail(job_exe_id, NODE_LOST)
+
+    def _shut_down(self) -> None:
+        """Stop what runs here and put it back in the queue without costing it a try (a clean
+        shutdown is not a failure), then give up the nodes. Executions that could not be put
+        back (the database is down) stay RUNNING for the next start to reconcile."""
+        stopping = self._manager.running()
+        self._manager.shutdown()
+        try:
+            with self._sessions.begin() as session:
+                returned = transitions.return_to_queue(session, sorted(stopping))
+            if returned:
+                log.info("put %s stopped job execution(s) back in the queue", len(returned))
+        except Exception:
+            log.exception("could not put the stopped job executions back in the queue")
+        self._release()
 
     def _release(self) -> None:
         try:

@@ -21,6 +21,9 @@ from scale.execution.containers import (
     start_container,
 )
 from scale.execution.tasks import TaskSpec
+from scale.nodes.service import get_scheduler
+from scale.scheduler.managers.local import LocalManager
+from scale.scheduler.matching import Resources
 from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
 
@@ -29,6 +32,8 @@ pytestmark = pytest.mark.integration
 # Ids far from any a test database hands out, different on each run, so leftovers of a
 # crashed run never collide with this one's container names.
 _exe_ids = itertools.count(10**9 + secrets.randbelow(10**8) * 1000)
+# This run's installation; a test of two installations makes its own second id.
+INSTALLATION = secrets.token_hex(16)
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +56,19 @@ def image(client) -> str:
 def make_spec(tmp_path, client, image):
     """TaskSpec factory with real directories and empty log files; removes the containers
     of the specs it made, whatever the test did."""
-    made: list[int] = []
+    made: list[tuple[str, int]] = []
 
     def make(*argv: str, **changes) -> TaskSpec:
-        job_exe_id = next(_exe_ids)
-        made.append(job_exe_id)
-        work = tmp_path / str(job_exe_id)
+        job_exe_id = changes.pop("job_exe_id", None) or next(_exe_ids)
+        installation_id = changes.pop("installation_id", INSTALLATION)
+        made.append((installation_id, job_exe_id))
+        work = tmp_path / installation_id[:12] / str(job_exe_id)
         for sub in ("inputs", "outputs"):
             (work / sub).mkdir(parents=True)
         for name in ("stdout.log", "stderr.log"):
             (work / name).touch()
         fields = dict(
+            installation_id=installation_id,
             job_exe_id=job_exe_id,
             argv=list(argv),
             work_dir=work,
@@ -77,9 +84,9 @@ def make_spec(tmp_path, client, image):
         return TaskSpec(**fields)
 
     yield make
-    for job_exe_id in made:
+    for installation_id, job_exe_id in made:
         try:
-            client.containers.get(container_name(job_exe_id)).remove(force=True)
+            client.containers.get(container_name(installation_id, job_exe_id)).remove(force=True)
         except NotFound:
             pass
 
@@ -174,8 +181,9 @@ def test_limits_labels_and_mounts_are_applied(client, make_spec):
         assert host["NanoCpus"] == 250_000_000
         assert host["NetworkMode"] == "none"
         assert host["Privileged"] is False
-        assert info["Name"] == f"/scale-exe-{spec.job_exe_id}"
+        assert info["Name"] == f"/scale-{INSTALLATION[:12]}-exe-{spec.job_exe_id}"
         assert info["Config"]["Labels"]["scale.job_exe_id"] == str(spec.job_exe_id)
+        assert info["Config"]["Labels"]["scale.installation_id"] == INSTALLATION
         assert info["Config"]["Entrypoint"] == ["true"] and not info["Config"]["Cmd"]
         writable = {mount["Destination"]: mount["RW"] for mount in info["Mounts"]}
         assert writable == {str(spec.work_dir): True, str(spec.inputs_dir): False, str(spec.outputs_dir): True}
@@ -199,7 +207,7 @@ def test_privileged_only_when_asked(client, make_spec):
         # runc cannot hand out capabilities the host lacks: a clean launch error, nothing left.
         with pytest.raises(ContainerLaunchError, match="caps"):
             start_container(client, spec)
-        assert client.containers.list(all=True, filters={"name": container_name(spec.job_exe_id)}) == []
+        assert client.containers.list(all=True, filters={"name": container_name(INSTALLATION, spec.job_exe_id)}) == []
         return
     task = start_container_checked(client, spec)
     try:
@@ -243,7 +251,7 @@ def test_find_container_reattaches_to_a_running_container_without_repeating_line
     first.detach()  # as if the scheduler died: the container goes on without a log copy
     ident = first.ident
     del first
-    again = find_container(client, spec.job_exe_id)
+    again = find_container(client, INSTALLATION, spec.job_exe_id)
     assert again is not None and again.ident == ident
     try:
         assert again.wait(20) == 4
@@ -258,7 +266,7 @@ def test_find_container_reports_an_exit_that_happened_while_nobody_watched(clien
     first = start_container_checked(client, spec)
     first.detach()  # at any point of the output: the file holds some prefix of it
     wait_until(lambda: client.api.inspect_container(first.ident)["State"]["Status"] == "exited", what="container exit")
-    again = find_container(client, spec.job_exe_id)
+    again = find_container(client, INSTALLATION, spec.job_exe_id)
     assert again is not None
     try:
         assert again.wait(20) == 2
@@ -275,11 +283,11 @@ def test_close_removes_the_container(client, make_spec):
     task.close()  # twice is harmless
     with pytest.raises(NotFound):
         client.api.inspect_container(task.ident)
-    assert find_container(client, spec.job_exe_id) is None
+    assert find_container(client, INSTALLATION, spec.job_exe_id) is None
 
 
 def test_find_container_of_an_unknown_execution_is_none(client):
-    assert find_container(client, next(_exe_ids)) is None
+    assert find_container(client, INSTALLATION, next(_exe_ids)) is None
 
 
 def test_a_missing_image_raises_quickly_and_leaves_nothing(client, make_spec):
@@ -288,14 +296,14 @@ def test_a_missing_image_raises_quickly_and_leaves_nothing(client, make_spec):
     with pytest.raises(ContainerLaunchError, match="scale-test/absent:0"):
         start_container(client, spec)
     assert time.monotonic() - started < 5
-    assert client.containers.list(all=True, filters={"name": container_name(spec.job_exe_id)}) == []
+    assert client.containers.list(all=True, filters={"name": container_name(INSTALLATION, spec.job_exe_id)}) == []
 
 
 def test_a_second_launch_of_the_same_execution_is_refused(client, make_spec):
     spec = make_spec("sleep", "30")
     task = start_container_checked(client, spec)
     try:
-        with pytest.raises(ContainerLaunchError, match=container_name(spec.job_exe_id)):
+        with pytest.raises(ContainerLaunchError, match=container_name(INSTALLATION, spec.job_exe_id)):
             start_container(client, spec)
         assert task.poll() is None  # the first one is untouched
     finally:
@@ -307,4 +315,32 @@ def test_a_refused_configuration_leaves_no_container(client, make_spec):
     spec = make_spec("true", mem_mib=1)  # below the daemon's 6 MB minimum
     with pytest.raises(ContainerLaunchError, match="Minimum memory"):
         start_container(client, spec)
-    assert client.containers.list(all=True, filters={"name": container_name(spec.job_exe_id)}) == []
+    assert client.containers.list(all=True, filters={"name": container_name(INSTALLATION, spec.job_exe_id)}) == []
+
+
+def test_another_installations_container_of_the_same_execution_is_neither_found_nor_reaped(
+        client, make_spec, tmp_path, sessions):
+    """Two Scale homes on one machine both number their executions from 1: each starts its
+    own container for the same execution id, and reaping one (as a scheduler reconciling what
+    its predecessor left does) leaves the other running."""
+    with sessions() as session:
+        installation = get_scheduler(session).installation_id
+    mine = make_spec("sleep", "30", installation_id=installation)
+    theirs = make_spec("sleep", "30", installation_id=secrets.token_hex(16), job_exe_id=mine.job_exe_id)
+    my_task = start_container_checked(client, mine)
+    their_task = start_container_checked(client, theirs)
+    try:
+        found = find_container(client, installation, mine.job_exe_id)
+        assert found is not None and found.ident == my_task.ident
+        found.detach()
+        manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
+                               runner=lambda *args, **kwargs: None, docker=lambda: client,
+                               total=Resources(cpus=1, mem=64))
+        manager.reap(mine.job_exe_id)
+        assert client.containers.list(all=True, filters={"id": my_task.ident}) == []  # killed and removed
+        assert client.api.inspect_container(their_task.ident)["State"]["Status"] == "running"
+        manager.shutdown()
+    finally:
+        for task in (my_task, their_task):
+            task.kill()
+            task.close()

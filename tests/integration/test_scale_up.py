@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -102,3 +103,91 @@ def test_token_create_prints_a_usable_token_once(tmp_path: Path):
                            capture_output=True, text=True)
     assert again.returncode != 0
     assert "already exists" in again.stderr
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (zombies count as gone: only a reaper is missing)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if state != "Z":
+            children.setdefault(int(ppid), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def still_running(pids: set[int]) -> set[int]:
+    running = set()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                running.add(pid)
+        except OSError:
+            continue
+    return running
+
+
+def refused(process: subprocess.Popen) -> tuple[int, list[str]]:
+    """Exit code and stderr lines of a `scale up` that should stop at once."""
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err.strip().splitlines()
+
+
+def test_kill_9_of_up_takes_its_children_with_it_and_the_home_can_start_again(tmp_path: Path):
+    home, port = tmp_path / "home", free_port()
+    process = start_up(home, port)
+    try:
+        wait_until(lambda: responding(f"http://127.0.0.1:{port}/api/errors/"), what="the API to answer", timeout=60)
+        children = wait_until(lambda: found if len(found := descendants(process.pid)) >= 4 else None,
+                              what="web, scheduler, worker and clock to start", timeout=30)
+        process.kill()
+        process.wait(timeout=10)
+        wait_until(lambda: not still_running(children), what=f"the children {children} to end", timeout=45)
+    finally:
+        for pid in still_running(descendants(process.pid)):
+            os.kill(pid, signal.SIGKILL)
+    again = start_up(home, port)
+    try:
+        wait_until(lambda: responding(f"http://127.0.0.1:{port}/api/errors/"), what="the API to answer again",
+                   timeout=60)
+    finally:
+        code, out = stop(again)
+    assert code == 0, out
+
+
+def test_a_second_up_on_a_busy_home_says_so_in_one_line_and_sighup_stops_the_first(tmp_path: Path):
+    home, port = tmp_path / "home", free_port()
+    first = start_up(home, port)
+    try:
+        wait_until(lambda: responding(f"http://127.0.0.1:{port}/api/errors/"), what="the API to answer", timeout=60)
+        second = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--home", str(home),
+                                   "--port", str(free_port())], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        code, lines = refused(second)
+        assert code != 0
+        assert len(lines) == 1 and "in use by another `scale up`" in lines[0], lines
+    finally:
+        code, out = stop(first, signal.SIGHUP)
+    assert code == 0, out
+    assert "stopped" in out
+
+
+def test_up_on_a_busy_port_says_so_in_one_line(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--home", str(tmp_path / "home"),
+                                    "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        code, lines = refused(process)
+    assert code != 0
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "in use" in lines[0], lines

@@ -173,13 +173,16 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
     assert not client.containers.list(all=True, filters={"label": f"{LABEL_EXE}={exe.id}"})
 
 
-def leftover_groups(job_exe_id: int) -> set[int]:
-    """Process groups on this machine whose environment names the execution."""
-    marker = f"SCALE_JOB_EXE_ID={job_exe_id}".encode()
+def leftover_groups(sessions: sessionmaker, job_exe_id: int) -> set[int]:
+    """Process groups on this machine whose environment names the execution of the test
+    database's installation (other databases on this machine number their executions alike)."""
+    with sessions() as session:
+        installation = nodes_service.get_scheduler(session).installation_id
+    markers = {f"SCALE_INSTALLATION_ID={installation}".encode(), f"SCALE_JOB_EXE_ID={job_exe_id}".encode()}
     groups = set()
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
+            if markers <= set((entry / "environ").read_bytes().split(b"\0")):
                 groups.add(os.getpgid(int(entry.name)))
         except (OSError, ValueError):
             continue
@@ -193,7 +196,7 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
     with pg_committed.begin() as session:
         job_type = job_types.create_job_type(session, {
             "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "25",
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "40",
                           "input_data": [], "output_data": []}})
         job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [], "output_data": []}}).id
@@ -206,16 +209,17 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
     first = start_scheduler(pg_url, tmp_path, "first")
     try:
         exe_id = wait_until(first_exe_id, what="the job's process to start", timeout=60)
-        wait_until(lambda: leftover_groups(exe_id), what="the job's process to be seen")
+        wait_until(lambda: leftover_groups(pg_committed, exe_id), what="the job's process to be seen")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-    assert leftover_groups(exe_id), "the orphaned job process should outlive its scheduler"
+    assert leftover_groups(pg_committed, exe_id), "the orphaned job process should outlive its scheduler"
 
     second = start_scheduler(pg_url, tmp_path, "second")
     try:
-        # Well before its 25 s sleep would end by itself, with room for a slow start on a busy machine.
-        wait_until(lambda: not leftover_groups(exe_id), what="the orphan to be killed", timeout=18)
+        # Well before its 40 s sleep would end by itself (the scheduler's start-up alone took
+        # over 6 s on a loaded 2-cpu machine).
+        wait_until(lambda: not leftover_groups(pg_committed, exe_id), what="the orphan to be killed", timeout=25)
         completed = select(func.count()).select_from(Job).where(Job.id == job_id, Job.status == JobStatus.COMPLETED)
         wait_until(lambda: count(pg_committed, completed) == 1, what="the retried job to complete", timeout=60)
     finally:
@@ -227,3 +231,30 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
         lost = session.scalar(select(Error.name).join(JobExecution, JobExecution.error_id == Error.id)
                               .where(JobExecution.id == exe_id))
     assert (statuses, lost) == (["FAILED", "COMPLETED"], "node-lost")
+
+
+def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try(
+        pg_committed: sessionmaker, pg_url: str, tmp_path: Path):
+    """Ctrl-C while a job at its last try runs: the scheduler exits 0 and the job is QUEUED again
+    with its one try left, instead of FAILED `node-lost` after the next start."""
+    with pg_committed.begin() as session:
+        job_type = job_types.create_job_type(session, {
+            "name": "last-try", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "60",
+                          "input_data": [], "output_data": []}})
+        job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [], "output_data": []}}).id
+    scheduler = start_scheduler(pg_url, tmp_path, "interrupted")
+    try:
+        started = select(func.count()).select_from(JobExecution).where(
+            JobExecution.job_id == job_id, JobExecution.job_started.is_not(None))
+        wait_until(lambda: count(pg_committed, started) == 1, what="the job to start", timeout=60)
+    finally:
+        scheduler.send_signal(signal.SIGINT)
+        assert scheduler.wait(timeout=30) == 0
+    with pg_committed() as session:
+        job = session.get(Job, job_id)
+        [exe] = session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)).all()
+        assert (job.status, job.num_exes, job.max_tries, job.error_id) == (JobStatus.QUEUED, 1, 1, None)
+        assert (exe.status, exe.error_id) == (JobExecutionStatus.QUEUED, None)
+    assert leftover_groups(pg_committed, exe.id) == set()

@@ -21,7 +21,7 @@ from scale.db import make_engine, make_sessions
 from scale.definitions.job_types import create_job_type
 from scale.execution.runner import run_execution
 from scale.models.errors import Error
-from scale.models.jobs import Job, JobExecution
+from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.nodes import Node, Scheduler
 from scale.queue import service as queue
 from scale.queue import transitions
@@ -275,3 +275,36 @@ def test_a_finished_execution_wakes_the_loop_when_work_waits_for_room(sessions, 
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_a_clean_shutdown_puts_the_running_job_back_without_costing_a_try(sessions, manager, tmp_path):
+    """Ctrl-C while a job at its last try runs: the job is QUEUED again with the same
+    execution and `num_exes`, and the next scheduler runs it to completion."""
+    marker = tmp_path / "ran-once"
+    job_type_id = make_job_type(sessions, max_tries=1)
+    [job_id] = queue_jobs(sessions, job_type_id, f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 60")
+    thread, stop = run_in_thread(SchedulerLoop(sessions, manager, options=OPTIONS))
+    try:
+        wait_until(marker.exists, what="the job's first run to start")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        [exe] = session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)).all()
+        assert (job.status, job.num_exes, job.max_tries) == ("QUEUED", 1, 1)
+        assert (exe.status, exe.node_id, exe.started, exe.error_id) == ("QUEUED", None, None, None)
+        assert session.scalar(select(func.count()).select_from(Queue).where(Queue.job_exe_id == exe.id)) == 1
+
+    again = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+                         hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
+    thread, stop = run_in_thread(SchedulerLoop(sessions, again, options=OPTIONS))
+    try:
+        until_all(sessions, [job_id], "COMPLETED")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        assert (job.num_exes, [exe.status for exe in job.job_exes]) == (1, ["COMPLETED"])

@@ -285,3 +285,22 @@ def test_completing_an_execution_is_three_statements(db, job_type, node):
                                                   exit_code=0)
         assert returned.status == "COMPLETED"
     assert [s.split()[0] for s in seen] == ["SELECT", "UPDATE", "UPDATE"], seen
+
+
+def test_return_to_queue_puts_a_running_execution_back_without_counting_a_try(db, job_type, node):
+    job = queued_job(db, job_type)
+    exe = run_job(db, job, node)
+    canceled = queued_job(db, job_type)
+    canceled_exe = run_job(db, canceled, node)
+    transitions.cancel_job(db, canceled.id)
+    assert transitions.return_to_queue(db, [exe.id, canceled_exe.id]) == [exe.id]
+    db.refresh(job)
+    db.refresh(exe)
+    assert (job.status, job.num_exes, job.started) == ("QUEUED", 1, None)
+    assert (exe.status, exe.node_id, exe.cpus_scheduled, exe.started) == ("QUEUED", None, None, None)
+    assert (exe.error_id, exe.job_started, exe.command_arguments) == (None, None, None)
+    row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
+    assert (row.job_exe_id, row.cpus_required) == (exe.id, 1.0)
+    assert db.get(Job, canceled.id).status == "CANCELED"
+    assert count(db, Queue) == 1
+    assert transitions.return_to_queue(db, [exe.id]) == []  # no longer RUNNING: left alone

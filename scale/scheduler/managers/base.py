@@ -44,7 +44,9 @@ class ResourceManager(Protocol):
         could not be started; the loop then fails it with the SYSTEM error `task-launch`."""
 
     def running(self) -> set[int]:
-        """Ids of the executions this manager has launched that have not finished yet."""
+        """Ids of the executions this manager has launched that have not finished yet. An
+        execution leaves this set only after its outcome is committed (or its runner gave up):
+        the loop reconciles RUNNING executions on its nodes that are missing from it."""
 
     def kill(self, job_exe_id: int) -> None:
         """Stop a running execution (it was canceled); a no-op if it is not running."""

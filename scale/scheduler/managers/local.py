@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from scale.errors import InvalidTransition
 from scale.execution.containers import docker_client, find_container
 from scale.execution.processes import kill_leftover_processes
+from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.scheduler.managers.base import NodeOffer
 from scale.scheduler.matching import Resources
@@ -86,6 +87,7 @@ class LocalManager:
         self._lock = threading.Lock()
         self._running: dict[int, tuple[Future[None], threading.Event]] = {}
         self._changed = threading.Event()
+        self._installation_id: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker,
@@ -110,8 +112,9 @@ class LocalManager:
         the scheduler that died): `reap` stops it. False when there is nothing to carry on with."""
         if self._docker is None or self._resumer is None:
             return False
+        installation = self._installation()  # a database error propagates: try again later
         try:
-            task = find_container(self._docker(), job_exe_id)
+            task = find_container(self._docker(), installation, job_exe_id)
         except Exception:  # no Docker on this node: then there is no container either
             log.debug("no Docker to look for job execution %s's container", job_exe_id)
             return False
@@ -146,12 +149,13 @@ class LocalManager:
         """Kill the child processes (their whole process groups) and remove the container the
         execution left behind; a process cannot be followed to its end by another scheduler
         (its exit status went to the one that died), so it is stopped and the try retried."""
-        if killed := kill_leftover_processes(job_exe_id):
+        if killed := kill_leftover_processes(self._installation(), job_exe_id):
             log.warning("killed %s leftover process group(s) of job execution %s", killed, job_exe_id)
         if self._docker is None:
             return
+        installation = self._installation()
         try:
-            task = find_container(self._docker(), job_exe_id)
+            task = find_container(self._docker(), installation, job_exe_id)
         except Exception:  # no Docker on this node: then there is no container either
             log.debug("no Docker to look for job execution %s's container", job_exe_id)
             return
@@ -159,6 +163,14 @@ class LocalManager:
             log.warning("killing the leftover container of job execution %s", job_exe_id)
             task.kill()
             task.close()
+
+    def _installation(self) -> str:
+        """This database's installation id, which tags its job processes and containers
+        (read once: it never changes)."""
+        if self._installation_id is None:
+            with self._sessions() as session:
+                self._installation_id = nodes.get_scheduler(session).installation_id
+        return self._installation_id
 
     def wait_for_change(self, timeout: float) -> bool:
         finished = self._changed.wait(timeout)
