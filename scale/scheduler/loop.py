@@ -214,11 +214,10 @@ class SchedulerLoop:
             self._fail(job_exe_id, NODE_LOST)
 
     def _shut_down(self) -> None:
-        """Stop what runs here and put it back in the queue without costing it a try (a clean
+        """Stop what runs in this process and put it back in the queue without costing it a try (a clean
         shutdown is not a failure), then give up the nodes. Executions that could not be put
         back (the database is down) stay RUNNING for the next start to reconcile."""
-        stopping = self._manager.running()
-        self._manager.shutdown()
+        stopping = self._manager.shutdown()
         try:
             with self._sessions.begin() as session:
                 returned = transitions.return_to_queue(session, sorted(stopping))

@@ -65,5 +65,8 @@ class ResourceManager(Protocol):
         """Block up to `timeout` seconds, returning early when an execution finishes (its
         resources are free again, so the loop may schedule at once). True when one finished."""
 
-    def shutdown(self) -> None:
-        """Stop everything launched here and release the manager's resources."""
+    def shutdown(self) -> set[int]:
+        """Release the manager's resources, stopping what it runs in this process. Returns the
+        ids of the executions it stopped without an outcome (the loop puts them back in the
+        queue); executions that live on elsewhere (a Mesos task, a node's own process) are not
+        among them: the next scheduler reconciles those."""

@@ -177,14 +177,16 @@ class LocalManager:
         self._changed.clear()
         return finished
 
-    def shutdown(self) -> None:
-        """Ask every running execution to stop and wait for the runners to finish. Their
-        executions end as the runner reports them; a restarted scheduler reconciles the rest."""
+    def shutdown(self) -> set[int]:
+        """Ask every running execution to stop and wait for the runners to finish; all of them
+        were stopped here (a restarted scheduler reconciles any the loop cannot put back)."""
         with self._lock:
+            stopped = set(self._running)
             entries = list(self._running.values())
         for _future, stop in entries:
             stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        return stopped
 
     def _run(self, job_exe_id: int, stop: threading.Event, body: Callable[[threading.Event], object]) -> None:
         try:

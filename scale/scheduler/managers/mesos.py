@@ -271,9 +271,9 @@ class MesosManager:
         self._changed.clear()
         return finished
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> set[int]:
         """Disconnect without tearing the framework down: its tasks keep running for the next
-        scheduler to reconcile."""
+        scheduler to reconcile, so none was stopped."""
         self._stopping.set()
         with self._wake:
             self._wake.notify()
@@ -287,6 +287,7 @@ class MesosManager:
                 pass  # already closed
         for thread in self._threads:
             thread.join(timeout=5)
+        return set()
 
     # ---- avmesos callbacks (on the stream thread) ---------------------------------------------
 
