@@ -104,6 +104,22 @@ def worker(home: Path, concurrency: int | None) -> None:
 
 @main.command()
 @HOME_OPTION
+@click.option("--name", required=True, help="The node's hostname in /api/nodes/ (unique per node).")
+@click.option("--cpus", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="CPUs to offer (default: all of this machine's).")
+@click.option("--mem", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Memory to offer in MiB (default: all of this machine's RAM).")
+@click.option("--disk", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Disk to offer in MiB (default: the space free under the work root).")
+def node(home: Path, name: str, cpus: float | None, mem: float | None, disk: float | None) -> None:
+    """Run a node for the celery resource manager: a worker that runs the jobs placed on it."""
+    from cli.node import run_node_process
+
+    sys.exit(run_node_process(load_settings(home), name=name, cpus=cpus, mem=mem, disk=disk))
+
+
+@main.command()
+@HOME_OPTION
 def clock(home: Path) -> None:
     """Send Scale's periodic tasks (the Procfile's `clock`)."""
     from clock.app import run_clock

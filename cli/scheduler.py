@@ -14,8 +14,10 @@ from scale.execution.followups import execution_followups
 from scale.models.triggers import TriggerRuleType
 from scale.scheduler.loop import SchedulerLoop
 from scale.scheduler.managers import make_manager
+from scale.scheduler.managers.celery import CeleryManager, use_channel
 from scale.settings import Settings
 from workers.app import make_celery
+from workers.node import CeleryNodeChannel
 from workers.tasks import send_advance
 from workers.trigger_tasks import send_evaluate_triggers
 
@@ -40,6 +42,8 @@ def run_scheduler(settings: Settings) -> int:
 
     on_stop_signals(stop.set, log)
     try:
+        if settings.resource_manager == CeleryManager.name:
+            use_channel(CeleryNodeChannel(make_celery(settings)))
         manager = make_manager(settings, sessions, on_finished=after_execution(settings, sessions))
         log.info("scheduler started with the %s resource manager", manager.name)
         SchedulerLoop(sessions, manager).run(stop)

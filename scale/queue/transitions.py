@@ -54,6 +54,8 @@ REQUEUEABLE = (JobStatus.FAILED, JobStatus.CANCELED)
 CANCELABLE = (JobStatus.PENDING, JobStatus.BLOCKED, JobStatus.QUEUED, JobStatus.RUNNING)
 # Unknown error names fall back to this SYSTEM error, seeded by the migration as id 1.
 UNKNOWN_ERROR = "unknown"
+# The SYSTEM error of an execution whose node went away (its try is retried).
+NODE_LOST = "node-lost"
 MIB = 1024 * 1024
 # DML here runs without ORM synchronisation (it cannot evaluate every value, and would half
 # update objects); `_expire` then makes the session re-read what the statements changed.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.errors import ConfigError
 from scale.scheduler.managers.base import NodeOffer, ResourceManager
+from scale.scheduler.managers.celery import CeleryManager
 from scale.scheduler.managers.local import LocalManager
 from scale.settings import Settings
 
@@ -21,6 +22,7 @@ ExecutionFinished = Callable[[int], None]
 # name -> factory. `mesos` registers here when it is built.
 MANAGERS: dict[str, Callable[[Settings, sessionmaker, ExecutionFinished | None], ResourceManager]] = {
     LocalManager.name: LocalManager.from_settings,
+    CeleryManager.name: CeleryManager.from_settings,
 }
 
 
