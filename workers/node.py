@@ -97,7 +97,8 @@ def run_node(settings: Settings, *, name: str, total: Resources) -> int:
     try:
         # Resources, not the pool, bound how many executions the scheduler sends here.
         worker = app.Worker(hostname=node_worker_name(name), queues=[node_queue(name)], pool_cls="threads",
-                            concurrency=MAX_THREADS, loglevel="INFO", quiet=True)
+                            concurrency=MAX_THREADS, loglevel="INFO", quiet=True,
+                            without_mingle=True, without_gossip=True)
         worker.start()
         return int(worker.exitcode or 0)
     finally:

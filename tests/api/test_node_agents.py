@@ -1,0 +1,104 @@
+"""The node services behind `scale node` and the celery manager (heartbeats, losing a silent
+node exactly once) and the `queued_reason` of a QUEUED job's details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from scale.models.jobs import Job, JobExecution, JobStatus
+from scale.models.nodes import Node
+from scale.nodes import service as nodes
+from scale.queue import transitions
+from scale.scheduler.matching import Resources
+from scale.timeutil import as_utc, utcnow
+from tests.factories import make_job_type, queued_job, run_job
+
+TOTAL = Resources(2, 2048, 10_000)
+
+
+def beat(db, hostname: str = "n1", *, ago: float = 0.0) -> Node:
+    return nodes.heartbeat_node(db, hostname=hostname, total=TOTAL, now=utcnow() - dt.timedelta(seconds=ago))
+
+
+def test_heartbeat_creates_the_node_online_with_its_resources(db):
+    node = beat(db)
+    assert (node.hostname, node.port, nodes.node_total(node)) == ("n1", 0, TOTAL)
+    assert nodes.is_online(node)
+    assert beat(db).id == node.id
+
+
+def test_registering_a_self_heartbeating_node_keeps_its_heartbeat(db):
+    node = beat(db, ago=20)
+    heartbeat = as_utc(node.last_offer)
+    registered, _lease = nodes.register_node(db, hostname="n1", port=0, total=TOTAL, instance="s:1:x",
+                                             own_heartbeat=True)
+    assert as_utc(registered.last_offer) == heartbeat and registered.scheduler_lease == "s:1:x"
+
+
+def test_a_silent_node_goes_offline_and_its_running_execution_is_requeued_once(db):
+    silent, live = beat(db, "silent", ago=60), beat(db, "live")
+    job_type = make_job_type(db)
+    lost_job, other_job = queued_job(db, job_type), queued_job(db, job_type)
+    lost = run_job(db, lost_job, silent)
+    kept = run_job(db, other_job, live)
+
+    assert nodes.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == [lost.id]
+    assert nodes.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == []
+    db.refresh(silent)
+    db.refresh(lost)
+    assert silent.last_offer is None and not nodes.is_online(silent)
+    assert lost.status == "FAILED" and lost.error.name == "node-lost"
+    assert db.get(Job, lost_job.id).status == JobStatus.QUEUED  # tries remain
+    assert db.get(JobExecution, kept.id).status == "RUNNING"
+    # The node comes back and reports late: the failed execution is not completed over.
+    transitions.complete_execution(db, lost.id, results={}, exit_code=0)
+    db.refresh(lost)
+    assert lost.status == "FAILED"
+
+
+def test_a_node_leaving_fails_what_runs_on_it(db):
+    node = beat(db)
+    exe = run_job(db, queued_job(db, make_job_type(db)), node)
+    assert nodes.leave_node(db, "n1") == [exe.id]
+    assert nodes.leave_node(db, "unknown") == []
+    db.refresh(node)
+    assert node.last_offer is None
+
+
+def reason(client, job_id: int):
+    resp = client.get(f"/api/jobs/{job_id}/")
+    assert resp.status_code == 200
+    return resp.get_json()["queued_reason"]
+
+
+def test_queued_reason_names_a_job_too_large_for_every_node(client, db):
+    beat(db)
+    job = queued_job(db, make_job_type(db, cpus_required=8.0))
+    db.commit()
+    assert "larger than every online node" in reason(client, job.id)
+
+
+def test_queued_reason_is_null_for_a_job_that_only_waits_its_turn(client, db):
+    beat(db)
+    job = queued_job(db, make_job_type(db))
+    done = queued_job(db, make_job_type(db, name="other"))
+    run_job(db, done, db.scalar(select(Node)))
+    db.commit()
+    assert reason(client, job.id) is None
+    assert reason(client, done.id) is None  # RUNNING
+
+
+def test_queued_reason_names_pauses_and_missing_nodes(client, db):
+    job_type = make_job_type(db)
+    job = queued_job(db, job_type)
+    db.commit()
+    assert reason(client, job.id) == "no online, unpaused node is taking work"
+    beat(db)
+    job_type.is_paused = True
+    db.commit()
+    assert reason(client, job.id) == "its job type is paused"
+    nodes.edit_scheduler(db, {"is_paused": True})
+    db.commit()
+    assert reason(client, job.id) == "the scheduler is paused"
