@@ -11,6 +11,7 @@ from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.scheduler.managers.celery import CeleryManager
 from scale.scheduler.matching import Resources
 from scale.timeutil import as_utc, utcnow
 from tests.factories import make_job_type, queued_job, run_job
@@ -102,3 +103,41 @@ def test_queued_reason_names_pauses_and_missing_nodes(client, db):
     nodes.edit_scheduler(db, {"is_paused": True})
     db.commit()
     assert reason(client, job.id) == "the scheduler is paused"
+
+
+class RecordingChannel:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int]] = []
+        self.killed: list[tuple[str, int]] = []
+
+    def send_execution(self, hostname: str, job_exe_id: int) -> None:
+        self.sent.append((hostname, job_exe_id))
+
+    def kill_execution(self, hostname: str, job_exe_id: int) -> None:
+        self.killed.append((hostname, job_exe_id))
+
+
+def test_celery_manager_offers_live_nodes_sends_and_kills_the_canceled(sessions):
+    channel, finished = RecordingChannel(), []
+    manager = CeleryManager(sessions=sessions, channel=channel, lost_after=30, on_finished=finished.append)
+    with sessions.begin() as session:
+        live, silent = beat(session, "live"), beat(session, "silent", ago=60)
+        job_type = make_job_type(session)
+        job, stranded_job = queued_job(session, job_type), queued_job(session, job_type)
+        exe, stranded = run_job(session, job, live), run_job(session, stranded_job, silent)
+        exe_id, stranded_id, job_id = exe.id, stranded.id, job.id
+
+    offers = manager.nodes()
+    assert [(o.hostname, o.total, o.own_heartbeat) for o in offers] == [("live", TOTAL, True)]
+    with sessions() as session:
+        assert session.get(JobExecution, stranded_id).error.name == "node-lost"
+    assert manager.running() == {exe_id}  # a restarted scheduler leaves the node's work alone
+
+    manager.launch(exe_id, offers[0])
+    assert channel.sent == [("live", exe_id)]
+    assert manager.wait_for_change(0.05) is False
+    with sessions.begin() as session:
+        transitions.cancel_job(session, job_id)
+    assert manager.wait_for_change(1.0) is True
+    assert channel.killed == [("live", exe_id)] and finished == [exe_id]
+    assert manager.running() == set()
