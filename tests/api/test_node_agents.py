@@ -139,5 +139,6 @@ def test_celery_manager_offers_live_nodes_sends_and_kills_the_canceled(sessions)
     with sessions.begin() as session:
         transitions.cancel_job(session, job_id)
     assert manager.wait_for_change(1.0) is True
-    assert channel.killed == [("live", exe_id)] and finished == [exe_id]
     assert manager.running() == set()
+    manager.shutdown()  # waits for what follows the ended executions
+    assert channel.killed == [("live", exe_id)] and finished == [exe_id]

@@ -6,9 +6,11 @@ machine, each heartbeating its resources into the node table and consuming its o
   `node-lost` (`nodes.lose_silent_nodes`), so they are queued again while tries remain.
 - `launch`: sends the execution to its node's queue through the `NodeChannel` the shell
   passes in (this package never imports Celery); the node's worker calls the job runner.
-- `running()`: what this manager launched and has not seen end, plus every execution RUNNING
-  on a live node (so a restarted scheduler leaves the nodes' work alone).
-- `wait_for_change`: polls the database for launched executions that have ended.
+- `running()`: every execution RUNNING on a live node (so a restarted scheduler leaves the
+  nodes' work alone).
+- `wait_for_change`: polls the database for launched executions that have ended, and hands
+  them to `on_finished` on a thread of its own (its queries and sends would otherwise hold up
+  the loop, one per finished job).
 - `kill`/`reap`: a kill message to the execution's node, which stops its runner.
 """
 
@@ -19,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from sqlalchemy import select
@@ -38,6 +41,8 @@ RUNNING = JobExecutionStatus.RUNNING
 # How often `wait_for_change` looks for ended executions: a finished job's resources are
 # noticed this late at most (the loop itself schedules from the database, not from this).
 POLL_SECONDS = 0.1
+# Threads for what follows an ended execution (a kill message, `on_finished`'s sends).
+AFTER_THREADS = 2
 
 
 class NodeChannel(Protocol):
@@ -73,6 +78,7 @@ class CeleryManager:
         self._on_finished = on_finished
         self._lock = threading.Lock()
         self._launched: set[int] = set()
+        self._after = ThreadPoolExecutor(max_workers=AFTER_THREADS, thread_name_prefix="scale-after")
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker,
@@ -98,13 +104,14 @@ class CeleryManager:
             self._launched.add(job_exe_id)
 
     def running(self) -> set[int]:
+        # From the database, not from what was launched here: an execution launched here that
+        # has ended is not running (the loop would kill it), and one a previous scheduler
+        # launched still is (the loop must not reconcile it).
         since = utcnow() - self._lost_after
         with self._sessions() as session:
-            on_live_nodes = set(session.scalars(
+            return set(session.scalars(
                 select(JobExecution.id).join(Node, Node.id == JobExecution.node_id)
                 .where(JobExecution.status == RUNNING, Node.last_offer >= since)))
-        with self._lock:
-            return on_live_nodes | self._launched
 
     def kill(self, job_exe_id: int) -> None:
         with self._sessions() as session:
@@ -133,7 +140,8 @@ class CeleryManager:
 
     def shutdown(self) -> None:
         """Nothing runs here: the nodes carry on, and a restarted scheduler finds their work
-        in `running()`."""
+        in `running()`. What follows the executions already seen ending is sent first."""
+        self._after.shutdown(wait=True)
         with self._lock:
             self._launched.clear()
 
@@ -150,18 +158,15 @@ class CeleryManager:
         with self._lock:
             self._launched.difference_update(job_exe_id for job_exe_id, _status in ended)
         for job_exe_id, status in ended:
-            if status == JobExecutionStatus.CANCELED:
-                # The runner notices within a few seconds on its own; the message stops it now.
-                self._kill_quietly(job_exe_id)
-            if self._on_finished is not None:
-                try:
-                    self._on_finished(job_exe_id)
-                except Exception:  # the clock's sweep re-sends what this could not
-                    log.exception("after job execution %s ended", job_exe_id)
+            self._after.submit(self._follow_up, job_exe_id, status)
         return True
 
-    def _kill_quietly(self, job_exe_id: int) -> None:
+    def _follow_up(self, job_exe_id: int, status: str) -> None:
         try:
-            self.kill(job_exe_id)
-        except Exception:
-            log.exception("could not send the kill of job execution %s", job_exe_id)
+            if status == JobExecutionStatus.CANCELED:
+                # The runner notices within a second on its own; the message stops it now.
+                self.kill(job_exe_id)
+            if self._on_finished is not None:
+                self._on_finished(job_exe_id)
+        except Exception:  # the clock's sweep re-sends what this could not
+            log.exception("after job execution %s ended", job_exe_id)
