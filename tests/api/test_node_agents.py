@@ -117,7 +117,9 @@ class RecordingChannel:
         self.killed.append((hostname, job_exe_id))
 
 
-def test_celery_manager_offers_live_nodes_sends_and_kills_the_canceled(sessions):
+def test_celery_manager_offers_live_nodes_sends_and_kills_the_canceled(committed_sessions):
+    # Committed: the manager's threads use sessions of their own, beside the test's.
+    sessions = committed_sessions
     channel, finished = RecordingChannel(), []
     manager = CeleryManager(sessions=sessions, channel=channel, lost_after=30, on_finished=finished.append)
     with sessions.begin() as session:
@@ -142,3 +144,22 @@ def test_celery_manager_offers_live_nodes_sends_and_kills_the_canceled(sessions)
     assert manager.running() == set()
     manager.shutdown()  # waits for what follows the ended executions
     assert channel.killed == [("live", exe_id)] and finished == [exe_id]
+
+
+class DeadChannel(RecordingChannel):
+    def send_execution(self, hostname: str, job_exe_id: int) -> None:
+        raise ConnectionError("the broker is down")
+
+
+def test_a_launch_that_cannot_be_sent_fails_task_launch(committed_sessions):
+    sessions = committed_sessions
+    manager = CeleryManager(sessions=sessions, channel=DeadChannel(), lost_after=30)
+    with sessions.begin() as session:
+        node = beat(session, "live")
+        exe_id = run_job(session, queued_job(session, make_job_type(session)), node).id
+    manager.launch(exe_id, manager.nodes()[0])
+    manager.shutdown()  # waits for the send
+    with sessions() as session:
+        exe = session.get(JobExecution, exe_id)
+        assert exe.status == "FAILED" and exe.error.name == "task-launch"
+        assert session.get(Job, exe.job_id).status == JobStatus.QUEUED  # tries remain
