@@ -102,9 +102,17 @@ def worker(home: Path, concurrency: int | None) -> None:
     sys.exit(run_worker(load_settings(home), concurrency=concurrency))
 
 
+def _node_name(value: str) -> str:
+    # The node table's hostname rule (`scale.nodes.service.HOSTNAME`); it also names a queue.
+    if not value or len(value) > 250 or any(c.isspace() for c in value):
+        raise click.BadParameter("must be 1 to 250 characters without spaces")
+    return value
+
+
 @main.command()
 @HOME_OPTION
-@click.option("--name", required=True, help="The node's hostname in /api/nodes/ (unique per node).")
+@click.option("--name", required=True, callback=lambda _ctx, _param, value: _node_name(value),
+              help="The node's hostname in /api/nodes/ (unique per node).")
 @click.option("--cpus", type=click.FloatRange(min=0, min_open=True), default=None,
               help="CPUs to offer (default: all of this machine's).")
 @click.option("--mem", type=click.FloatRange(min=0, min_open=True), default=None,
