@@ -76,11 +76,13 @@ class NodeAgent:
                 log.exception("node %s: heartbeat failed", self.name)
 
     def run(self, job_exe_id: int) -> None:
-        """Run execution `job_exe_id` to its end (see the module docstring); returns at once
-        while the node is stopping."""
+        """Run execution `job_exe_id` to its end (see the module docstring). Returns at once
+        while the node is stopping, and for an execution already running here: a message
+        delivered twice (Redis redelivers one unacknowledged past its visibility timeout, and
+        a restarted scheduler re-sends what may never have been sent) must not run it twice."""
         stop = threading.Event()
         with self._lock:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or job_exe_id in self._stops:
                 return
             self._stops[job_exe_id] = stop
         try:

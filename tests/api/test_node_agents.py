@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from scale.models.jobs import Job, JobExecution, JobStatus
+from scale.models.jobs import Job, JobExecution, JobStatus, Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
@@ -163,3 +163,21 @@ def test_a_launch_that_cannot_be_sent_fails_task_launch(committed_sessions):
         exe = session.get(JobExecution, exe_id)
         assert exe.status == "FAILED" and exe.error.name == "task-launch"
         assert session.get(Job, exe.job_id).status == JobStatus.QUEUED  # tries remain
+
+
+def test_the_first_heartbeat_resends_what_may_never_have_been_sent(committed_sessions):
+    """A scheduler that died between scheduling and sending left an execution RUNNING that its
+    node never heard of; the next scheduler's manager sends it once."""
+    sessions, channel = committed_sessions, RecordingChannel()
+    manager = CeleryManager(sessions=sessions, channel=channel, lost_after=30)
+    with sessions.begin() as session:
+        node = beat(session, "live")
+        job_type = make_job_type(session)
+        started = run_job(session, queued_job(session, job_type), node).id
+        row = session.scalars(select(Queue).where(Queue.job_id == queued_job(session, job_type).id)).one()
+        unsent = transitions.schedule_execution(session, row, node_id=node.id, cpus=1.0, mem=64.0,
+                                                disk_in=1.0, disk_out=2.0).id
+    manager.nodes()
+    manager.nodes()
+    manager.shutdown()
+    assert channel.sent == [("live", unsent)] and started != unsent

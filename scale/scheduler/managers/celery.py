@@ -3,7 +3,9 @@ machine, each heartbeating its resources into the node table and consuming its o
 
 - `nodes()`: the nodes whose heartbeat is fresh (within `node_lost_seconds`), with the totals
   they reported. First it marks the silent ones offline and fails their RUNNING executions with
-  `node-lost` (`nodes.lose_silent_nodes`), so they are queued again while tries remain.
+  `node-lost` (`nodes.lose_silent_nodes`), so they are queued again while tries remain. The
+  first call also re-sends the executions on live nodes that have not started (a previous
+  scheduler may have died before sending them).
 - `launch`: sends the execution to its node's queue through the `NodeChannel` the shell
   passes in (this package never imports Celery); the node's worker calls the job runner.
   Sends go out on threads of their own, so a cycle placing many executions does not wait a
@@ -84,6 +86,7 @@ class CeleryManager:
         self._on_finished = on_finished
         self._lock = threading.Lock()
         self._launched: set[int] = set()
+        self._resent = False
         self._senders = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="scale-send")
         self._after = ThreadPoolExecutor(max_workers=AFTER_THREADS, thread_name_prefix="scale-after")
 
@@ -101,14 +104,29 @@ class CeleryManager:
         with self._sessions.begin() as session:
             for job_exe_id in nodes.lose_silent_nodes(session, silent_since=since):
                 log.warning("job execution %s failed: its node stopped heartbeating", job_exe_id)
-            return [NodeOffer(hostname=node.hostname, port=node.port, total=nodes.node_total(node),
-                              own_heartbeat=True)
-                    for node in nodes.heartbeating_nodes(session, since=since)]
+            offers = [NodeOffer(hostname=node.hostname, port=node.port, total=nodes.node_total(node),
+                                own_heartbeat=True)
+                      for node in nodes.heartbeating_nodes(session, since=since)]
+            unsent = [] if self._resent else list(session.execute(
+                select(JobExecution.id, Node.hostname).join(Node, Node.id == JobExecution.node_id)
+                .where(JobExecution.status == RUNNING, JobExecution.job_started.is_(None),
+                       Node.last_offer >= since)))
+        if not self._resent:
+            # A scheduler that died between scheduling (committed) and sending left these
+            # RUNNING with no message; sending one again is harmless (`NodeAgent.run`).
+            self._resent = True
+            for job_exe_id, hostname in unsent:
+                log.info("sending job execution %s to node %s again", job_exe_id, hostname)
+                self._launch_on(job_exe_id, hostname)
+        return offers
 
     def launch(self, job_exe_id: int, node: NodeOffer) -> None:
+        self._launch_on(job_exe_id, node.hostname)
+
+    def _launch_on(self, job_exe_id: int, hostname: str) -> None:
         with self._lock:
             self._launched.add(job_exe_id)
-        self._senders.submit(self._send, job_exe_id, node.hostname)
+        self._senders.submit(self._send, job_exe_id, hostname)
 
     def _send(self, job_exe_id: int, hostname: str) -> None:
         try:
