@@ -102,6 +102,30 @@ def worker(home: Path, concurrency: int | None) -> None:
     sys.exit(run_worker(load_settings(home), concurrency=concurrency))
 
 
+def _node_name(value: str) -> str:
+    # The node table's hostname rule (`scale.nodes.service.HOSTNAME`); it also names a queue.
+    if not value or len(value) > 250 or any(c.isspace() for c in value):
+        raise click.BadParameter("must be 1 to 250 characters without spaces")
+    return value
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--name", required=True, callback=lambda _ctx, _param, value: _node_name(value),
+              help="The node's hostname in /api/nodes/ (unique per node).")
+@click.option("--cpus", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="CPUs to offer (default: all of this machine's).")
+@click.option("--mem", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Memory to offer in MiB (default: all of this machine's RAM).")
+@click.option("--disk", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Disk to offer in MiB (default: the space free under the work root).")
+def node(home: Path, name: str, cpus: float | None, mem: float | None, disk: float | None) -> None:
+    """Run a node for the celery resource manager: a worker that runs the jobs placed on it."""
+    from cli.node import run_node_process
+
+    sys.exit(run_node_process(load_settings(home), name=name, cpus=cpus, mem=mem, disk=disk))
+
+
 @main.command()
 @HOME_OPTION
 def clock(home: Path) -> None:

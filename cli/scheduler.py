@@ -40,6 +40,8 @@ def run_scheduler(settings: Settings) -> int:
 
     on_stop_signals(stop.set, log)
     try:
+        if settings.resource_manager == "celery":
+            connect_nodes(settings)
         manager = make_manager(settings, sessions, on_finished=after_execution(settings, sessions))
         log.info("scheduler started with the %s resource manager", manager.name)
         SchedulerLoop(sessions, manager).run(stop)
@@ -47,6 +49,15 @@ def run_scheduler(settings: Settings) -> int:
         engine.dispose()
     log.info("scheduler stopped")
     return 0
+
+
+def connect_nodes(settings: Settings) -> None:
+    """Give the celery resource manager its way to the `scale node` processes (imported here:
+    the other managers' schedulers need none of the node worker's modules)."""
+    from scale.scheduler.managers.celery import use_channel
+    from workers.node import CeleryNodeChannel
+
+    use_channel(CeleryNodeChannel(make_celery(settings)))
 
 
 def after_execution(settings: Settings, sessions: sessionmaker) -> Callable[[int], None]:

@@ -11,8 +11,8 @@ from typing import Literal
 
 from scale.errors import ConfigError
 
-ResourceManagerName = Literal["local", "mesos"]
-RESOURCE_MANAGERS: tuple[ResourceManagerName, ...] = ("local", "mesos")
+ResourceManagerName = Literal["local", "mesos", "celery"]
+RESOURCE_MANAGERS: tuple[ResourceManagerName, ...] = ("local", "mesos", "celery")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ class Settings:
     # have not changed for this long; every Strike rescans its directory this often.
     strike_settle_seconds: float = 5.0
     strike_rescan_seconds: float = 10.0
+    # `scale node` writes its heartbeat this often; the celery manager takes a node whose
+    # heartbeat is older than `node_lost_seconds` for lost (docs/deployment.md).
+    node_heartbeat_seconds: float = 5.0
+    node_lost_seconds: float = 30.0
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -76,9 +80,14 @@ class Settings:
             mount_root=Path(env["SCALE_MOUNT_ROOT"]) if env.get("SCALE_MOUNT_ROOT") else settings.mount_root,
             strike_settle_seconds=_seconds(env, "SCALE_STRIKE_SETTLE_SECONDS", settings.strike_settle_seconds),
             strike_rescan_seconds=_seconds(env, "SCALE_STRIKE_RESCAN_SECONDS", settings.strike_rescan_seconds),
+            node_heartbeat_seconds=_seconds(env, "SCALE_NODE_HEARTBEAT_SECONDS", settings.node_heartbeat_seconds),
+            node_lost_seconds=_seconds(env, "SCALE_NODE_LOST_SECONDS", settings.node_lost_seconds),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
+        if settings.node_heartbeat_seconds >= settings.node_lost_seconds:
+            raise ConfigError("SCALE_NODE_HEARTBEAT_SECONDS must be less than SCALE_NODE_LOST_SECONDS, or "
+                              "every node would be taken for lost between two heartbeats")
         return settings
 
     @property
@@ -98,6 +107,8 @@ class Settings:
             "SCALE_READS_REQUIRE_TOKEN": "true" if self.reads_require_token else "false",
             "SCALE_STRIKE_SETTLE_SECONDS": str(self.strike_settle_seconds),
             "SCALE_STRIKE_RESCAN_SECONDS": str(self.strike_rescan_seconds),
+            "SCALE_NODE_HEARTBEAT_SECONDS": str(self.node_heartbeat_seconds),
+            "SCALE_NODE_LOST_SECONDS": str(self.node_lost_seconds),
         }
         optional = {"SCALE_MESOS_MASTER": self.mesos_master, "SCALE_DOCKER_URL": self.docker_url,
                     "SCALE_NODE_NAME": self.node_name,

@@ -79,6 +79,10 @@ def make_celery(settings: Settings) -> ScaleCelery:
         task_ignore_result=True,
         enable_utc=True,
         worker_hijack_root_logger=False,
+        # Task events, so that Flower (`celery -A workers.monitor:celery flower`) and
+        # `celery events` show tasks as they are sent, start and end (docs/deployment.md).
+        worker_send_task_events=True,
+        task_send_sent_event=True,
     )
     # Importing the module registers its shared tasks with every app, this one included.
     import workers.ingest_tasks  # noqa: F401

@@ -86,6 +86,8 @@ def job_details(details: JobDetails) -> dict[str, Any]:
                     for spec, value in details.outputs],
         "input_files": [scale_file_base(f) for f in details.input_files],
         "products": [product(f) for f in details.products],
+        # Beyond the reference (docs/decisions.md): why a QUEUED job is not being scheduled.
+        "queued_reason": details.queued_reason,
     }
 
 

@@ -2,7 +2,10 @@
 
 Decisions where the reference is silent:
 - A node is online while its resource manager keeps offering it: `last_offer` within
-  `ONLINE_WINDOW` (the scheduler refreshes it every few seconds).
+  `ONLINE_WINDOW` (the scheduler refreshes it every few seconds). A `scale node` (the celery
+  manager) writes `last_offer` itself with its heartbeat; the scheduler clears it when the
+  heartbeat is older than `node_lost_seconds` (the node is then offline and its RUNNING
+  executions fail with `node-lost`).
 - Pausing a node (`is_paused: true`) keeps or sets `pause_reason`; resuming clears
   `is_paused`, `is_paused_errors` and `pause_reason` together.
 - Pausing for errors: a node on which more than `max_node_errors` distinct jobs failed with
@@ -32,11 +35,15 @@ from scale.listing import ListSpec
 from scale.models.errors import Error, ErrorCategory
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
-from scale.scheduler.matching import Resources
+from scale.queue import transitions
+from scale.scheduler.matching import MatchNode, Resources, unplaceable
 from scale.specs._schema import validate
 from scale.timeutil import as_utc, utcnow
 
 ONLINE_WINDOW = dt.timedelta(seconds=30)
+# A `scale node` has no executor listening (it takes work from its broker queue): the
+# reference's `port` is then 0, as for the local node.
+AGENT_PORT = 0
 # What "recent" means for the job execution counts of GET /nodes/status/ without `started`.
 STATUS_DEFAULT_RANGE = dt.timedelta(hours=3)
 
@@ -135,26 +142,18 @@ class Lease(StrEnum):
 def register_node(session: Session, *, hostname: str, port: int, total: Resources,
                   slave_id: str | None = None, instance: str | None = None,
                   holder_is_alive: Callable[[str], bool] = lambda _holder: True,
-                  now: dt.datetime | None = None) -> tuple[Node, Lease]:
+                  own_heartbeat: bool = False, now: dt.datetime | None = None) -> tuple[Node, Lease]:
     """Create or refresh the node called `hostname` from a resource manager's offer (capacity,
     `last_offer` heartbeat, `is_active`; pause state is left alone), for scheduler `instance`.
+    A node with `own_heartbeat` (a `scale node`) writes `last_offer` itself (`heartbeat_node`),
+    so that it stays a sign of the node's life, not of the scheduler's.
 
     A node is run by one scheduler at a time, so that a second scheduler never reconciles
     (fails) executions the first is still running: while another instance's heartbeat is
     fresh (within ONLINE_WINDOW) and `holder_is_alive(holder)` does not say it is gone, the
     node is BUSY and left untouched. Locks the node row."""
     now = now or utcnow()
-    node = _lock_node_named(session, hostname)
-    if node is None:
-        try:
-            # Two schedulers starting together on a new node both get here; one insert wins.
-            with session.begin_nested():
-                node = Node(hostname=hostname, port=port, created=now, last_modified=now)
-                session.add(node)
-                session.flush()
-        except IntegrityError:
-            node = _lock_node_named(session, hostname)
-            assert node is not None
+    node = _node_named(session, hostname, port, now)
     holder = node.scheduler_lease
     if (instance is not None and holder is not None and holder != instance and is_online(node, now)
             and holder_is_alive(holder)):
@@ -165,11 +164,94 @@ def register_node(session: Session, *, hostname: str, port: int, total: Resource
     node.slave_id = slave_id
     node.is_active = True
     node.archived = None
-    node.last_offer = now
+    if not own_heartbeat:
+        node.last_offer = now
     node.cpus_total, node.mem_total, node.disk_total = total.cpus, total.mem, total.disk
     node.last_modified = now
     session.flush()
     return node, lease
+
+
+def heartbeat_node(session: Session, *, hostname: str, total: Resources,
+                   now: dt.datetime | None = None) -> Node:
+    """A `scale node`'s heartbeat: create or refresh its row with its capacity and `last_offer`
+    (so it is online), leaving pause state and the scheduler's lease alone. Locks the node row."""
+    now = now or utcnow()
+    node = _node_named(session, hostname, AGENT_PORT, now)
+    node.is_active = True
+    node.archived = None
+    node.last_offer = now
+    node.cpus_total, node.mem_total, node.disk_total = total.cpus, total.mem, total.disk
+    node.last_modified = now
+    session.flush()
+    return node
+
+
+def lose_silent_nodes(session: Session, *, silent_since: dt.datetime,
+                      now: dt.datetime | None = None) -> list[int]:
+    """For nodes that write their own heartbeat: mark offline (clear `last_offer`) each node
+    whose heartbeat is older than `silent_since`, and fail every RUNNING execution on an offline
+    node with the SYSTEM error `node-lost` (queued again while tries remain). Returns the ids of
+    the executions failed.
+
+    Exactly once: the node rows are locked and the mark guarded on the stale heartbeat, and
+    `fail_execution` moves only a RUNNING execution; a node that comes back finds its old
+    executions FAILED, and the runner neither starts nor reports over them."""
+    now = now or utcnow()
+    for node in session.scalars(select(Node).where(Node.last_offer < silent_since).with_for_update()):
+        node.last_offer = None
+        node.last_modified = now
+    session.flush()
+    return _fail_lost(session, select(Node.id).where(Node.last_offer.is_(None)))
+
+
+def leave_node(session: Session, hostname: str, now: dt.datetime | None = None, *,
+               stopped_cleanly: bool = False) -> list[int]:
+    """A `scale node` stopping, or starting after a crash: mark it offline without waiting for
+    its heartbeat to go stale. What it left RUNNING goes back to the queue without costing a try
+    when it `stopped_cleanly` (it stopped those executions itself: docs/execution.md, "Stopping"),
+    else fails with `node-lost` as `lose_silent_nodes` does for a silent node. Returns the ids of
+    the executions failed."""
+    node = _lock_node_named(session, hostname)
+    if node is None:
+        return []
+    node.last_offer = None
+    node.last_modified = now or utcnow()
+    session.flush()
+    if stopped_cleanly:
+        transitions.return_to_queue(session, list(session.scalars(select(JobExecution.id).where(
+            JobExecution.status == RUNNING, JobExecution.node_id == node.id))))
+    return _fail_lost(session, select(Node.id).where(Node.id == node.id))
+
+
+def _fail_lost(session: Session, node_ids: Select) -> list[int]:
+    lost = list(session.scalars(select(JobExecution.id).where(
+        JobExecution.status == RUNNING, JobExecution.node_id.in_(node_ids)).order_by(JobExecution.id)))
+    for job_exe_id in lost:
+        transitions.fail_execution(session, job_exe_id, error_name=transitions.NODE_LOST)
+    return lost
+
+
+def heartbeating_nodes(session: Session, *, since: dt.datetime) -> list[Node]:
+    """Active nodes whose heartbeat is not older than `since`, by hostname."""
+    return list(session.scalars(select(Node).where(Node.is_active.is_(True), Node.last_offer >= since)
+                                .order_by(Node.hostname)))
+
+
+def _node_named(session: Session, hostname: str, port: int, now: dt.datetime) -> Node:
+    """The node row called `hostname`, locked; created (with `port`) when there is none."""
+    node = _lock_node_named(session, hostname)
+    if node is None:
+        try:
+            # Two processes starting together on a new node both get here; one insert wins.
+            with session.begin_nested():
+                node = Node(hostname=hostname, port=port, created=now, last_modified=now)
+                session.add(node)
+                session.flush()
+        except IntegrityError:
+            node = _lock_node_named(session, hostname)
+            assert node is not None
+    return node
 
 
 def _lock_node_named(session: Session, hostname: str) -> Node | None:
@@ -219,6 +301,24 @@ def _apply_edit(session: Session, node: Node, body: dict[str, Any]) -> Node:
 
 def is_online(node: Node, now: dt.datetime | None = None) -> bool:
     return node.last_offer is not None and as_utc(node.last_offer) >= (now or utcnow()) - ONLINE_WINDOW
+
+
+def queued_reason(session: Session, job_id: int, now: dt.datetime | None = None) -> str | None:
+    """Why the job, if QUEUED, cannot be scheduled as things stand: the scheduler or its job
+    type is paused, or no online node is (or could ever be, by its total) free enough for it.
+    None when it only waits its turn, or is not queued."""
+    row = session.scalar(select(Queue).where(Queue.job_id == job_id))
+    if row is None:
+        return None
+    if get_scheduler(session).is_paused:
+        return "the scheduler is paused"
+    if row.job_type.is_paused:
+        return "its job type is paused"
+    now = now or utcnow()
+    online = [MatchNode(node_id=n.id, total=node_total(n), free=node_total(n),
+                        is_paused=n.is_paused or n.is_paused_errors)
+              for n in session.scalars(select(Node).where(Node.is_active.is_(True))) if is_online(n, now)]
+    return unplaceable(Resources(row.cpus_required, row.mem_required, row.disk_total_required), online)
 
 
 def running_executions(session: Session, node_id: int) -> list[JobExecution]:

@@ -36,6 +36,7 @@ from scale.models.nodes import Node
 from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
+from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.specs import job_data, job_interface
 from scale.specs._inputs import InputSpec
@@ -318,6 +319,8 @@ class JobDetails:
     products: list[ScaleFile]
     inputs: list[tuple[InputSpec, Any]] = field(default_factory=list)
     outputs: list[tuple[OutputSpec, Any]] = field(default_factory=list)
+    # Why a QUEUED job is not being scheduled (`nodes.queued_reason`); None otherwise.
+    queued_reason: str | None = None
 
 
 def get_job(session: Session, job_id: int) -> JobDetails:
@@ -352,7 +355,9 @@ def get_job(session: Session, job_id: int) -> JobDetails:
             outputs.append((output, by_id.get(item["file_id"]) if "file_id" in item else None))
         else:
             outputs.append((output, [by_id[i] for i in item.get("file_ids", []) if i in by_id] if item else None))
-    return JobDetails(job=job, recipes=recipes, input_files=files, products=products, inputs=inputs, outputs=outputs)
+    reason = nodes.queued_reason(session, job_id) if job.status == JobStatus.QUEUED else None
+    return JobDetails(job=job, recipes=recipes, input_files=files, products=products, inputs=inputs,
+                      outputs=outputs, queued_reason=reason)
 
 
 def get_execution(session: Session, job_exe_id: int) -> JobExecution:

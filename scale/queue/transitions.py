@@ -54,6 +54,9 @@ REQUEUEABLE = (JobStatus.FAILED, JobStatus.CANCELED)
 CANCELABLE = (JobStatus.PENDING, JobStatus.BLOCKED, JobStatus.QUEUED, JobStatus.RUNNING)
 # Unknown error names fall back to this SYSTEM error, seeded by the migration as id 1.
 UNKNOWN_ERROR = "unknown"
+# SYSTEM errors (retried): the execution's node went away; it could not be started there.
+NODE_LOST = "node-lost"
+TASK_LAUNCH = "task-launch"
 MIB = 1024 * 1024
 # DML here runs without ORM synchronisation (it cannot evaluate every value, and would half
 # update objects); `_expire` then makes the session re-read what the statements changed.

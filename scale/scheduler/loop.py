@@ -176,7 +176,8 @@ class SchedulerLoop:
             for offer in self._manager.nodes():
                 node, lease = nodes.register_node(
                     session, hostname=offer.hostname, port=offer.port, total=offer.total,
-                    slave_id=offer.slave_id, instance=self.instance, holder_is_alive=holder_is_alive)
+                    slave_id=offer.slave_id, instance=self.instance, holder_is_alive=holder_is_alive,
+                    own_heartbeat=offer.own_heartbeat)
                 if lease == nodes.Lease.BUSY:
                     if node.id not in self._standing_by:
                         log.info("node %s is run by scheduler %s; standing by", node.hostname,

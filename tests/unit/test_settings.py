@@ -35,3 +35,15 @@ def test_mesos_needs_a_master(tmp_path: Path):
 def test_bad_boolean_names_the_variable(tmp_path: Path):
     with pytest.raises(ConfigError, match="SCALE_READS_REQUIRE_TOKEN"):
         Settings.from_env({"SCALE_READS_REQUIRE_TOKEN": "maybe"}, home=tmp_path)
+
+
+def test_celery_manager_is_accepted(tmp_path: Path):
+    settings = Settings.from_env({"SCALE_RESOURCE_MANAGER": "celery", "SCALE_NODE_LOST_SECONDS": "6",
+                                  "SCALE_NODE_HEARTBEAT_SECONDS": "1"}, home=tmp_path)
+    assert (settings.resource_manager, settings.node_lost_seconds, settings.node_heartbeat_seconds) == ("celery", 6, 1)
+    assert Settings.from_env(settings.to_env(), home=tmp_path) == settings
+
+
+def test_node_heartbeat_must_beat_within_the_lost_limit(tmp_path: Path):
+    with pytest.raises(ConfigError, match="SCALE_NODE_HEARTBEAT_SECONDS"):
+        Settings.from_env({"SCALE_NODE_LOST_SECONDS": "5"}, home=tmp_path)

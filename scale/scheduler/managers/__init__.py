@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.errors import ConfigError
 from scale.scheduler.managers.base import NodeOffer, ResourceManager
+from scale.scheduler.managers.celery import CeleryManager
 from scale.scheduler.managers.local import LocalManager
 from scale.settings import Settings
 
@@ -17,7 +18,6 @@ __all__ = ["MANAGERS", "ExecutionFinished", "NodeOffer", "ResourceManager", "mak
 
 # Called with a job_exe_id once its execution has ended and been recorded (committed).
 ExecutionFinished = Callable[[int], None]
-
 
 
 def _mesos(settings: Settings, sessions: sessionmaker, on_finished: ExecutionFinished | None) -> ResourceManager:
@@ -31,6 +31,7 @@ def _mesos(settings: Settings, sessions: sessionmaker, on_finished: ExecutionFin
 MANAGERS: dict[str, Callable[[Settings, sessionmaker, ExecutionFinished | None], ResourceManager]] = {
     LocalManager.name: LocalManager.from_settings,
     "mesos": _mesos,
+    CeleryManager.name: CeleryManager.from_settings,
 }
 
 

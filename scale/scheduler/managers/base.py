@@ -21,12 +21,15 @@ from scale.scheduler.matching import Resources
 @dataclass(frozen=True)
 class NodeOffer:
     """A node a manager can place executions on, with its total capacity (cpus, mem MiB,
-    disk MiB). `hostname` identifies the node row; `slave_id` is the Mesos agent id."""
+    disk MiB). `hostname` identifies the node row; `slave_id` is the Mesos agent id.
+    `own_heartbeat`: the node writes its own `last_offer` (a `scale node`), so registering the
+    offer must not refresh it."""
 
     hostname: str
     port: int
     total: Resources
     slave_id: str | None = None
+    own_heartbeat: bool = False
 
 
 class ResourceManager(Protocol):
