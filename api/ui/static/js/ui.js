@@ -48,7 +48,7 @@ export function table(columns, rows, { sort, onSort, empty = "Nothing here yet."
   if (!rows.length) return h("p", { class: "muted" }, empty);
   const head = columns.map((c) => {
     const cls = [c.sort ? "sortable" : "", c.num ? "num" : "",
-      sort === c.sort ? "sorted-asc" : sort === `-${c.sort}` ? "sorted-desc" : ""].join(" ").trim();
+      c.sort && sort === c.sort ? "sorted-asc" : c.sort && sort === `-${c.sort}` ? "sorted-desc" : ""].join(" ").trim();
     return h("th", { class: cls || null, onclick: c.sort && onSort ? () => onSort(sort === c.sort ? `-${c.sort}` : c.sort) : null }, c.title);
   });
   return h("div", { class: "table-wrap" }, h("table", {},

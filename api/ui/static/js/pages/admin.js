@@ -1,5 +1,5 @@
 // Workspaces, errors, metrics and settings (sign-in, configuration import / export).
-import { get, getAll, send, token, ApiError } from "../api.js";
+import { get, getAll, send, token } from "../api.js";
 import { h, link, badge, when, table, jsonForm, json, bytes, chart, notice, toast } from "../ui.js";
 import { navigate } from "../app.js";
 
@@ -37,9 +37,10 @@ export async function renderErrors(view, ctx) {
 // server has it; otherwise the page says so and charts what the jobs list can tell.
 export async function renderMetrics(view, ctx) {
   view.append(h("h1", {}, "Metrics"));
-  let types = null;
-  try { types = await getAll("/metrics/"); } catch (error) { if (!(error instanceof ApiError && error.status === 404)) throw error; }
-  if (types) {
+  // The OpenAPI document says whether this server has the plot-data API (probing it would log a 404).
+  const spec = await get("/swagger.json");
+  if (spec.paths["/metrics/"]) {
+    const types = await getAll("/metrics/");
     const chosen = ctx.query.get("name") || types[0]?.name;
     view.append(h("form", { class: "filters" }, h("label", {}, "Metrics type",
       h("select", { onchange: (e) => ctx.setQuery({ name: e.target.value }) },

@@ -61,7 +61,8 @@ function timeline(exes) {
   const t0 = Math.min(...exes.map((e) => new Date(e.queued || e.created).getTime()));
   const datasets = phases.map(([label, from, to]) => ({
     label,
-    data: exes.map((e) => e[from] ? [(new Date(e[from]) - t0) / 1000, ((e[to] ? new Date(e[to]) : new Date()) - t0) / 1000] : null),
+    // A phase cut short (a failure) ends when its execution ended; one still going ends now.
+    data: exes.map((e) => e[from] ? [(new Date(e[from]) - t0) / 1000, (new Date(e[to] || e.ended || Date.now()) - t0) / 1000] : null),
   }));
   return chart({ type: "bar", data: { labels, datasets },
     options: { indexAxis: "y", scales: { x: { title: { display: true, text: "seconds since first queued" } }, y: { stacked: true } } } }).box;
@@ -77,7 +78,8 @@ function logPanel(exe, ctx) {
     const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     for (const [el, text] of [[stdout, logs.stdout], [stderr, logs.stderr]]) {
       const stick = atBottom(el);
-      if (el.textContent !== (text || "")) el.textContent = text || "";
+      const shown = text || (logs.is_finished ? "(empty)" : "");
+      if (el.textContent !== shown) el.textContent = shown;
       if (stick) el.scrollTop = el.scrollHeight;
     }
     state.textContent = logs.is_finished ? `Execution ${exe.id} finished: ${logs.status}.` : `Execution ${exe.id} is ${logs.status}; following its log…`;
@@ -102,7 +104,7 @@ export async function renderDetail(view, ctx, jobId) {
   const exes = [...job.job_exes].sort((a, b) => a.id - b.id);
   const latest = exes[exes.length - 1];
 
-  const canCancel = !["COMPLETED", "CANCELED"].includes(job.status);
+  const canCancel = ["PENDING", "BLOCKED", "QUEUED", "RUNNING"].includes(job.status);
   const canRequeue = ["FAILED", "CANCELED"].includes(job.status);
   view.append(h("h1", {}, `Job ${job.id}: `, jobTypeName(job.job_type), " ", badge(job.status)),
     h("div", { class: "actions" },

@@ -20,7 +20,7 @@ export function dagGraph(definition, jobs = {}) {
   // cytoscape needs the box in the document to measure it; draw once it is attached.
   requestAnimationFrame(() => {
     const cy = window.cytoscape({
-      container: box, elements, autoungrabify: true, userZoomingEnabled: false,
+      container: box, elements, autoungrabify: true, userZoomingEnabled: false, maxZoom: 1.3,
       layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 70 },
       style: [
         { selector: "node", style: { label: "data(label)", "text-wrap": "wrap", "text-valign": "center", color: "#fff",
