@@ -39,8 +39,8 @@ function perDay(jobs) {
 }
 
 export async function renderDetail(view, ctx, id) {
-  const [jobType, jobs] = await Promise.all([
-    get(`/job-types/${id}/`),
+  const [jobType, revisions, jobs] = await Promise.all([
+    get(`/job-types/${id}/`), getAll(`/job-types/${id}/revisions/`, { order: "-revision_num" }),
     getAll("/jobs/", { job_type_id: id, status: ["COMPLETED", "FAILED"], started: "P30D" }),
   ]);
   view.append(h("h1", {}, jobTypeName(jobType), " ", jobType.is_paused ? badge("PAUSED") : ""),
@@ -71,5 +71,11 @@ export async function renderDetail(view, ctx, id) {
     h("section", { class: "card" }, h("h2", {}, "Error mapping"), json(jobType.error_mapping),
       table([{ title: "Error", cell: (e) => e.name }, { title: "Category", cell: (e) => e.category }, { title: "Description", cell: (e) => e.description || "" }],
         jobType.errors || [], { empty: "No errors mapped." }),
-      h("h2", {}, "Trigger rule"), jobType.trigger_rule ? json(jobType.trigger_rule) : h("p", { class: "muted" }, "None."))));
+      h("h2", {}, "Trigger rule"), jobType.trigger_rule ? json(jobType.trigger_rule) : h("p", { class: "muted" }, "None."))),
+    h("h2", {}, "Revisions"),
+    table([
+      { title: "Revision", cell: (r) => r.revision_num }, { title: "Created", cell: (r) => when(r.created) },
+      { title: "Command", cell: (r) => `${r.interface.command} ${r.interface.command_arguments || ""}` },
+      { title: "Interface", cell: (r) => h("details", {}, h("summary", {}, "show"), json(r.interface)) },
+    ], revisions));
 }
