@@ -67,6 +67,7 @@ async function render() {
   try {
     await renderPage(view, context(new URLSearchParams(location.search)), ...args);
   } catch (error) {
+    if (!view.querySelector("h1")) view.prepend(h("h1", {}, "This page could not be shown"));
     view.append(notice(`Could not load this page: ${error.message}`, "error"));
   }
   document.title = `${view.querySelector("h1")?.textContent || "Scale"} · Scale`;

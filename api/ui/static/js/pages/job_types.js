@@ -1,7 +1,8 @@
 // Job types: the list with status counts and pause/resume; a job type's details with its
 // interface, error mapping, trigger rule and per-day charts.
 import { get, getAll, send } from "../api.js";
-import { h, link, badge, when, table, props, action, chart, json, jobTypeName } from "../ui.js";
+import { h, link, badge, when, table, props, action, chart, json, jsonForm, jobTypeName } from "../ui.js";
+import { navigate } from "../app.js";
 
 const COUNTED = ["RUNNING", "QUEUED", "FAILED", "COMPLETED", "CANCELED"];
 
@@ -23,7 +24,12 @@ export async function renderList(view, ctx) {
       ...COUNTED.map((st) => ({ title: st.toLowerCase(), num: true, cell: (t) => link(`/jobs?job_type_id=${t.id}&status=${st}`, sum(t.id, st)) })),
       { title: "State", cell: (t) => t.is_paused ? badge("PAUSED") : t.is_active ? "active" : "archived" },
       { title: "", cell: (t) => t.is_system ? "" : pauseButton(t, ctx) },
-    ], types.filter((t) => t.is_active || t.is_paused), { empty: "No job types yet: POST one to /api/job-types/." }));
+    ], types.filter((t) => t.is_active || t.is_paused), { empty: "No job types yet." }),
+      jsonForm({ title: "New job type (POST /api/job-types/)", path: "/job-types/", validate: "/job-types/validation/",
+        template: { name: "make-greeting", version: "1.0", interface: { version: "1.0", command: "/tmp/scale-algorithms/make-greeting",
+          command_arguments: "${message} ${job_output_dir}", input_data: [{ name: "message", type: "property" }],
+          output_data: [{ name: "greeting", type: "file", media_type: "text/plain" }] } },
+        done: (jt) => navigate(`/job-types/${jt.id}`) }));
 }
 
 function perDay(jobs) {
@@ -45,7 +51,12 @@ export async function renderDetail(view, ctx, id) {
   ]);
   view.append(h("h1", {}, jobTypeName(jobType), " ", jobType.is_paused ? badge("PAUSED") : ""),
     h("div", { class: "actions" }, jobType.is_system ? "" : pauseButton(jobType, ctx),
-      link(`/jobs?job_type_id=${id}`, "Its jobs ›")));
+      link(`/jobs?job_type_id=${id}`, "Its jobs ›")),
+    jobType.is_system ? "" : jsonForm({ title: "Queue a job of this type (POST /api/queue/new-job/)", path: "/queue/new-job/", submit: "Queue",
+      template: { job_type_id: jobType.id, job_data: { version: "1.0",
+        input_data: (jobType.interface.input_data || []).map((i) => ({ name: i.name, [i.type === "property" ? "value" : "file_id"]: i.type === "property" ? "" : 0 })),
+        output_data: (jobType.interface.output_data || []).map((o) => ({ name: o.name, workspace_id: 1 })) } },
+      done: (job) => navigate(`/jobs/${job.id}`) }));
   const days = perDay(jobs);
   const labels = days.map(([day]) => day);
   view.append(h("div", { class: "grid" },

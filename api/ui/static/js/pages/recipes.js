@@ -1,7 +1,7 @@
 // Recipes and recipe types: the DAG of a definition drawn by cytoscape (dagre layout); on a
 // recipe each node is coloured by its job's status and links to the job.
 import { get, getAll } from "../api.js";
-import { h, link, badge, when, table, props, json, pager } from "../ui.js";
+import { h, link, badge, when, table, props, json, jsonForm, pager } from "../ui.js";
 import { navigate } from "../app.js";
 
 const COLOURS = { PENDING: "#8a94a6", BLOCKED: "#8a94a6", QUEUED: "#b7791f", RUNNING: "#2b6cb0",
@@ -46,6 +46,10 @@ export async function renderList(view, ctx) {
       { title: "Name", cell: (t) => t.name }, { title: "Description", cell: (t) => t.description || "" },
       { title: "Created", cell: (t) => when(t.created) },
     ], types, { empty: "No recipe types yet." }),
+      jsonForm({ title: "New recipe type (POST /api/recipe-types/)", path: "/recipe-types/", validate: "/recipe-types/validation/",
+        template: { name: "greet-loudly", version: "1.0", definition: { version: "1.0", input_data: [{ name: "message", type: "property" }],
+          jobs: [{ name: "make", job_type: { name: "make-greeting", version: "1.0" }, recipe_inputs: [{ recipe_input: "message", job_input: "message" }] }] } },
+        done: (rt) => navigate(`/recipe-types/${rt.id}`) }),
     h("h2", {}, typeId ? `Recipes of recipe type ${typeId} ` : "Recipes", typeId ? link("/recipes", "(all)") : ""),
     table([
       { title: "Recipe", cell: (r) => link(`/recipes/${r.id}`, `#${r.id}`) },
@@ -88,6 +92,11 @@ export async function renderType(view, ctx, id) {
     props([["Name", type.name], ["Description", type.description], ["Revision", type.revision_num],
       ["Created", when(type.created)], ["Last modified", when(type.last_modified)],
       ["Recipes", link(`/recipes?type_id=${type.id}`, "its recipes")]]),
+    jsonForm({ title: "Queue a recipe of this type (POST /api/queue/new-recipe/)", path: "/queue/new-recipe/", submit: "Queue",
+      template: { recipe_type_id: type.id, recipe_data: { version: "1.0",
+        input_data: (type.definition.input_data || []).map((i) => ({ name: i.name, [i.type === "property" ? "value" : "file_id"]: i.type === "property" ? "" : 0 })),
+        workspace_id: 1 } },
+      done: (recipe) => navigate(`/recipes/${recipe.id}`) }),
     h("h2", {}, "Graph"), dagGraph(type.definition),
     h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Definition"), json(type.definition)),
