@@ -83,14 +83,16 @@ def test_sign_in_stores_the_token(browser: Any, scale: Scale) -> None:
 
 def test_dashboard_shows_the_real_queue_depth(tab: Tab, scale: Scale) -> None:
     # With the scheduler paused, the queued jobs stay queued while the page is read.
+    # The page is open before the jobs are queued: it refreshes itself to show them.
     held = scale.ids["held"]
     scale.api("PATCH", "/scheduler/", {"is_paused": True})
+    page = show(tab, "/")
+    page.wait_for_function("document.querySelector('#kpi-queue-depth b')?.textContent === '0'")
     job_ids = [scale.api("POST", "/queue/new-job/", {"job_type_id": held, "job_data": {
         "version": "1.0", "input_data": [], "output_data": []}})["id"] for _ in range(3)]
     try:
         depth = scale.get("/status/")["queue_depth"]
         assert depth == 3
-        page = show(tab, "/")
         page.wait_for_function("document.querySelector('#kpi-queue-depth b')?.textContent === '3'")
         assert page.locator("main").get_by_text("held 1.0").count() == 1
     finally:
@@ -178,3 +180,19 @@ def test_a_node_is_paused_with_a_reason(tab: Tab, scale: Scale, artifacts: Path)
     row.get_by_role("button", name="Resume").click()
     row.get_by_role("button", name="Pause").wait_for()
     assert scale.get(f"/nodes/{node['id']}/")["is_paused"] is False
+
+
+def test_job_filters_and_order_live_in_the_url(tab: Tab, scale: Scale) -> None:
+    page = show(tab, "/jobs")
+    page.select_option("form.filters select[name=status]", "FAILED")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"/jobs\?status=FAILED"))
+    page.get_by_role("columnheader", name="Job", exact=True).click()
+    page.wait_for_url(re.compile(r"order=id"))
+    page.reload()
+    page.wait_for_selector("main table")
+    assert page.locator("form.filters select[name=status]").input_value() == "FAILED"
+    statuses = page.locator("main table tbody td .badge").all_inner_texts()
+    assert statuses and set(statuses) == {"FAILED"}
+    ids = [int(t.lstrip("#")) for t in page.locator("main table tbody tr td:first-child a").all_inner_texts()]
+    assert ids == sorted(ids)
