@@ -196,3 +196,13 @@ def test_job_filters_and_order_live_in_the_url(tab: Tab, scale: Scale) -> None:
     assert statuses and set(statuses) == {"FAILED"}
     ids = [int(t.lstrip("#")) for t in page.locator("main table tbody tr td:first-child a").all_inner_texts()]
     assert ids == sorted(ids)
+
+
+def test_products_are_found_by_name_and_downloaded(tab: Tab, scale: Scale) -> None:
+    page = show(tab, "/products")
+    page.fill("form.filters input[name=file_name]", "shout.txt")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"file_name=shout.txt"))
+    page.wait_for_function("document.querySelectorAll('main table tbody tr').length === 1")
+    href = page.locator("main table tbody tr a", has_text="download").get_attribute("href")
+    assert page.request.get(href).text() == "HELLO, WORLD\n"
