@@ -206,3 +206,21 @@ def test_products_are_found_by_name_and_downloaded(tab: Tab, scale: Scale) -> No
     page.wait_for_function("document.querySelectorAll('main table tbody tr').length === 1")
     href = page.locator("main table tbody tr a", has_text="download").get_attribute("href")
     assert page.request.get(href).text() == "HELLO, WORLD\n"
+
+
+def test_configuration_export_is_validated_live_for_import(tab: Tab, scale: Scale) -> None:
+    page = show(tab, "/settings")
+    export = page.get_by_role("link", name="Download configuration.json").get_attribute("href")
+    exported = page.request.get(export).json()
+    assert "greet-loudly" in json.dumps(exported)
+    form = page.locator("#import")
+    form.locator("summary").click()
+    form.locator("textarea").fill('{"import": ')
+    form.get_by_text("Not JSON").wait_for()
+    form.locator("textarea").fill(json.dumps({"import": exported}))
+    form.locator("p", has_text=re.compile(r"^Valid")).wait_for()
+    form.locator("textarea").fill(json.dumps({"import": {**exported, "version": "9.9"}}))
+    form.locator("textarea.invalid").wait_for()
+    assert "version" in form.locator("p.small").inner_text()
+    # The browser logs the validation endpoint's 400 as a failed resource: that one is expected.
+    tab.errors[:] = [e for e in tab.errors if "status of 400" not in e]
