@@ -224,3 +224,29 @@ def test_configuration_export_is_validated_live_for_import(tab: Tab, scale: Scal
     assert "version" in form.locator("p.small").inner_text()
     # The browser logs the validation endpoint's 400 as a failed resource: that one is expected.
     tab.errors[:] = [e for e in tab.errors if "status of 400" not in e]
+
+
+def test_a_strike_made_on_the_ingest_page_ingests_a_file(tab: Tab, scale: Scale, tmp_path: Path,
+                                                          artifacts: Path) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    scale.api("POST", "/workspaces/", {"name": "raw", "json_config": {
+        "version": "1.0", "broker": {"type": "host", "host_path": str(tmp_path / "raw")}}})
+    page = show(tab, "/ingest")
+    form = page.locator("details", has_text="New Strike (POST /api/strike/create/)")
+    form.locator("summary").click()
+    form.locator("textarea").fill(json.dumps({"name": "notes", "configuration": {
+        "version": "1.0", "mount": str(incoming), "transfer_suffix": "_tmp",
+        "files_to_ingest": [{"filename_regex": ".*[.]txt$", "data_types": ["note"], "workspace_path": "notes",
+                             "workspace_name": "raw"}]}}))
+    form.get_by_role("button", name="Send").click()
+    # The page reloads itself as the Strike's job starts and the file is ingested.
+    row = page.locator("tr", has_text="notes")
+    row.locator(".badge", has_text="RUNNING").wait_for(timeout=90_000)
+    (incoming / "note.txt_tmp").write_text("hello, files\n")
+    (incoming / "note.txt_tmp").rename(incoming / "note.txt")
+    page.locator("tr", has_text="note.txt").locator(".badge", has_text="INGESTED").wait_for(timeout=90_000)
+    page.screenshot(path=str(artifacts / "ingest-strike.png"), full_page=True)
+    strike = scale.get("/strikes/")["results"][0]
+    job = scale.get(f"/jobs/{strike['job']['id']}/")
+    scale.api("PATCH", f"/jobs/{job['id']}/", {"status": "CANCELED"})

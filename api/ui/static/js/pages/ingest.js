@@ -8,9 +8,11 @@ const INGEST_STATUSES = ["TRANSFERRING", "TRANSFERRED", "DEFERRED", "INGESTING",
 export async function render(view, ctx) {
   const status = ctx.query.get("status") || "";
   const page = Number(ctx.query.get("page") || 1);
-  const [strikes, ingests, rates] = await Promise.all([
+  const [summaries, ingests, rates] = await Promise.all([
     getAll("/strikes/"), get("/ingests/", { status, page, page_size: 50, order: "-id" }), get("/ingests/status/", { started: "P1D" }),
   ]);
+  // The list leaves out each Strike's configuration; its details have it.
+  const strikes = await Promise.all(summaries.map((strike) => get(`/strikes/${strike.id}/`)));
   const rows = rates.results || [];
   const labels = (rows[0]?.values || []).map((v) => new Date(v.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
   view.append(h("h1", {}, "Ingest"),
@@ -43,4 +45,11 @@ export async function render(view, ctx) {
       { title: "Last change", cell: (i) => when(i.last_modified) },
     ], ingests.results, { empty: "No ingests." }),
     pager(ingests, page, (p) => ctx.setQuery({ status, page: p })));
+  // Refresh when the Strikes or ingests change, unless an editor is open (it would be lost).
+  const seen = JSON.stringify([summaries, ingests.results]);
+  ctx.every(5000, async () => {
+    if (view.querySelector("details[open]")) return;
+    const now = JSON.stringify([await getAll("/strikes/"), (await get("/ingests/", { status, page, page_size: 50, order: "-id" })).results]);
+    if (now !== seen) ctx.reload();
+  });
 }
