@@ -1,5 +1,5 @@
 // Small DOM helpers shared by the pages.
-import { token, send as sendApi } from "./api.js";
+import { token, send } from "./api.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -109,7 +109,6 @@ export function jsonForm({ title, method = "POST", path, template, validate, don
   area.value = JSON.stringify(template, null, 2);
   const status = h("p", { class: "small muted" }, "");
   let timer = null;
-  const send = sendApi;
   async function check() {
     let doc;
     try { doc = JSON.parse(area.value); } catch (error) {

@@ -1,6 +1,6 @@
 // Workspaces, errors, metrics and settings (sign-in, configuration import / export).
 import { get, getAll, send, token } from "../api.js";
-import { h, link, badge, when, table, jsonForm, json, bytes, chart, notice, toast } from "../ui.js";
+import { h, badge, when, table, jsonForm, json, bytes, chart, notice, toast } from "../ui.js";
 import { navigate } from "../app.js";
 
 export async function renderWorkspaces(view, ctx) {
@@ -26,7 +26,6 @@ export async function renderErrors(view, ctx) {
     table([
       { title: "Error", cell: (e) => e.title || e.name }, { title: "Name", cell: (e) => e.name },
       { title: "Category", cell: (e) => badge(e.category) }, { title: "Description", cell: (e) => e.description || "" },
-      { title: "Failed jobs", cell: (e) => e.category ? link(`/jobs?status=FAILED`, "jobs") : "" },
     ], errors, { empty: "No errors defined." }),
     jsonForm({ title: "New error (POST /api/errors/)", path: "/errors/",
       template: { name: "bad-text", title: "Bad Text", description: "The text could not be read", category: "DATA" },
@@ -54,7 +53,7 @@ export async function renderMetrics(view, ctx) {
       options: { scales: { y: { beginAtZero: true } } } }).box))));
     return;
   }
-  view.append(notice("This server has no plot-data API (GET /api/metrics/ answers 404), so these charts are computed in the browser from the last 30 days of /api/jobs/."));
+  view.append(notice("This server has no plot-data API (no /api/metrics/ in its OpenAPI document), so these charts are computed in the browser from the last 30 days of /api/jobs/."));
   const jobs = await getAll("/jobs/", { status: ["COMPLETED", "FAILED", "CANCELED"], started: "P30D" });
   const days = {};
   for (const job of jobs) {
