@@ -146,12 +146,21 @@ def scale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scale]:
         log.close()
 
 
+_SCREENSHOTS: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(os.environ.get("SCALE_BROWSER_ARTIFACTS") or tmp_path_factory.mktemp("browser-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
-    print(f"\n[tests/browser] screenshots in {path}")
+    _SCREENSHOTS.append(path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Where the screenshots are, printed even when pytest captures the tests' output."""
+    for path in _SCREENSHOTS:
+        terminalreporter.write_line(f"[tests/browser] screenshots in {path}")
 
 
 @pytest.fixture(scope="session")
