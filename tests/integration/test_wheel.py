@@ -40,6 +40,18 @@ def test_wheel_carries_the_migrations(wheel: Path) -> None:
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
 
 
+def test_wheel_carries_the_web_ui(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "api/ui/templates/index.html" in names
+    assert "api/ui/static/js/app.js" in names
+    static = (ROOT / "api/ui/static").rglob("*")
+    shipped = {f"api/{p.relative_to(ROOT / 'api').as_posix()}" for p in static if p.is_file()}
+    assert shipped <= names
+    assert "api/ui/static/vendor/cytoscape/cytoscape.min.js" in names
+    assert "api/ui/static/vendor/chart.js/LICENSE.md" in names
+    assert not any("node_modules" in name for name in names)
+
+
 def test_installed_wheel_migrates_a_database(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
