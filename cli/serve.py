@@ -28,7 +28,8 @@ def serve_web(settings: Settings, *, host: str, port: int) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
-    print(f"scale web: serving http://{host}:{port}/api/", flush=True)
+    print(f"scale web: web UI at http://{host}:{port}/, API docs at http://{host}:{port}/api/docs",
+          flush=True)
     try:
         server.run()
     except OSError:

@@ -75,9 +75,11 @@ def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):
         assert status == 201, created
         assert responding(f"{base}/docs")
         assert responding(f"{base}/swagger.json")
+        assert responding(f"http://127.0.0.1:{port}/")
     finally:
         code, out = stop(process)
     assert code == 0, out
+    assert f"web UI at http://127.0.0.1:{port}/, API docs at http://127.0.0.1:{port}/api/docs" in out
     assert "stopped" in out
 
     # A second start keeps the data and the admin token.
