@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.decorators import FC
 
 from scale.errors import ScaleError
 from scale.settings import Settings
 
-HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+HOME_OPTION: Callable[[FC], FC] = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
                            default=Path(".scale"), show_default=True, envvar="SCALE_HOME",
                            help="Directory of the embedded default (SQLite database, admin token).")
 
@@ -152,6 +154,10 @@ def up(home: Path, port: int, host: str) -> None:
 
     sys.exit(run_up(load_settings(home), host=host, port=port))
 
+
+from cli.metrics import metrics  # noqa: E402 - it takes HOME_OPTION and load_settings from here
+
+main.add_command(metrics)
 
 if __name__ == "__main__":
     main()
