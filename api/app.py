@@ -13,6 +13,7 @@ from api.auth import check_token
 from api.context import close_db_session
 from api.errors import register_error_handlers
 from api.namespaces import NAMESPACES
+from api.prometheus import register_prometheus
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
 from scale.workspaces import brokers
@@ -60,5 +61,6 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     for namespace, path in NAMESPACES:
         api.add_namespace(namespace, path=path)
     app.register_blueprint(blueprint)
+    register_prometheus(app, sessions)
     app.teardown_appcontext(close_db_session)
     return app
