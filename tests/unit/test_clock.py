@@ -11,7 +11,7 @@ from sqlalchemy import select
 from scale.errors import NotFound
 from scale.models.metrics import JobLoad
 from scale.models.triggers import TriggerEvent, TriggerRule
-from scale.timeutil import UTC
+from scale.timeutil import UTC, as_utc
 from scale.triggers import clock
 from tests.factories import make_job_type, new_job, queued_job
 
@@ -117,3 +117,34 @@ def test_built_in_rules_are_created_once(db):
     assert sorted(rule.name for rule in created) == ["scale-cleanup", "scale-load", "scale-metrics"]
     assert {rule.configuration["schedule"] for rule in created} == {"PT1H0M0S", "PT1M0S", "PT24H0M0S"}
     assert clock.ensure_built_in_rules(db) == []
+
+
+def test_the_metrics_rule_recomputes_yesterday_and_today(db):
+    from scale.models.metrics import MetricsJobType
+    from tests.metrics_fixtures import make_day
+
+    make_day(db)
+    clock_rule(db, name="scale-metrics", event_type="SCALE_METRICS")
+    [event] = clock.fire_due_rules(db, now=at(2015, 1, 2, 1, 0, 1))
+    clock.process_event(db, event.id)
+    days = sorted({row.occurred for row in db.scalars(select(MetricsJobType))})
+    assert days == [dt.date(2015, 1, 1), dt.date(2015, 1, 2)]
+
+
+def test_cleanup_deletes_expired_samples_and_old_clock_events_but_the_newest(db):
+    job_type = make_job_type(db, name="old")
+    for days_ago in (100, 10):
+        db.add(JobLoad(job_type_id=job_type.id, measured=at(2015, 6, 1) - dt.timedelta(days=days_ago)))
+    rule = clock_rule(db, name="scale-cleanup", event_type="SCALE_CLEANUP", schedule="PT24H0M0S")
+    load_rule = clock_rule(db, is_active=False)
+    for day in (1, 2):
+        db.add(TriggerEvent(type="SCALE_CLEANUP", rule_id=rule.id, description={}, occurred=at(2015, 5, day)))
+    db.add(TriggerEvent(type="SCALE_LOAD", rule_id=load_rule.id, description={}, occurred=at(2015, 5, 1)))
+    db.flush()
+    [event] = clock.fire_due_rules(db, now=at(2015, 6, 1, 0, 0, 30))
+    clock.process_event(db, event.id)
+    samples = db.scalars(select(JobLoad.measured).where(JobLoad.job_type_id == job_type.id)).all()
+    assert [as_utc(measured) for measured in samples] == [at(2015, 5, 22)]
+    assert [as_utc(e.occurred) for e in events(db, "SCALE_CLEANUP")] == [at(2015, 6, 1, 0, 0, 30)]
+    # The newest event of a type stays however old: the rule's schedule counts from it.
+    assert [as_utc(e.occurred) for e in events(db, "SCALE_LOAD")] == [at(2015, 5, 1)]
