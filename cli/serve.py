@@ -7,11 +7,13 @@ import signal
 from waitress.server import create_server
 
 from api.app import create_app
+from cli.logs import access_logged, configure_logging
 from scale.settings import Settings
 
 
 def serve_web(settings: Settings, *, host: str, port: int) -> None:
-    server = create_server(create_app(settings), host=host, port=port, threads=8)
+    configure_logging("web")
+    server = create_server(access_logged(create_app(settings)), host=host, port=port, threads=8)
 
     def stop(_signum: int, _frame: object) -> None:
         server.close()

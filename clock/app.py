@@ -14,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from celery import Celery
 from sqlalchemy.orm import sessionmaker
 
+from cli.logs import configure_logging
 from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
@@ -42,7 +43,7 @@ def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
 
 
 def run_clock(settings: Settings) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("clock")
     celery = make_celery(settings)
     sessions = make_sessions(make_engine(settings.database_url))
     with sessions.begin() as session:
