@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from scale.db import make_engine
-from scale.execution.outputs import ParsedInput
+from scale.execution.outputs import CollectedOutput, OutputFile, ParsedInput
 from scale.models.files import ScaleFile
 from scale.products.geometry import centroid
-from scale.products.service import record_parse_results
+from scale.products.service import record_parse_results, store_products
 from scale.specs.results_manifest import GeoMetadata, ParseResult
 from tests.factories import make_file, make_job_type, make_workspace, new_job
+from tests.integration.test_runner import Setup
 
 SQUARE = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]
 SHAPES = {
@@ -68,3 +69,15 @@ def test_parse_results_set_the_center_point_and_keep_the_ingest_data_types(db):
     assert stored.data_type == ["ingested", "feed-a", "parsed"]
     assert stored.center_point["type"] == "Point"
     assert stored.center_point["coordinates"] == pytest.approx([28 / 12, 28 / 12])
+
+
+def test_a_product_with_a_geometry_gets_its_center_point(db, tmp_path):
+    exe = Setup(db, tmp_path).job(db, "true")
+    made = tmp_path / "made.txt"
+    made.write_text("product\n")
+    line = {"type": "LineString", "coordinates": [[0, 0], [3, 0], [3, 1]]}
+    [product] = store_products(db, exe, [CollectedOutput("out", False, (
+        OutputFile(made, "made.txt", "text/plain", GeoMetadata(geo_json=line)),))])
+    db.expire_all()
+    stored = db.get(ScaleFile, product.id)
+    assert stored.center_point == {"type": "Point", "coordinates": [pytest.approx(1.875), pytest.approx(0.125)]}
