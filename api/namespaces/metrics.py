@@ -11,7 +11,7 @@ from flask_restx import Namespace, Resource
 
 from api.body import json_object
 from api.context import db_session
-from api.listing import items_response
+from api.listing import document_list, items_response
 from api.serialize.errors import error_detail
 from api.serialize.job_types import job_type_base
 from api.serialize.strikes import strike_summary
@@ -48,6 +48,7 @@ def _plot(data: metrics.PlotData) -> dict[str, Any]:
 
 @ns.route("/")
 class MetricsList(Resource):
+    @document_list(ns, _PAGE_ONLY)
     def get(self):
         """Every metrics type with its filters, groups and columns."""
         query = parse_list_args(request.args.to_dict(flat=False), _PAGE_ONLY)
@@ -58,7 +59,7 @@ class MetricsList(Resource):
 class MetricsCompute(Resource):
     def post(self):
         """Recompute one day's rollups (`{"day": "YYYY-MM-DD"}`), replacing what the day had."""
-        day = rollup.parse_day(json_object().get("day"))
+        day = rollup.parse_compute_request(json_object())
         session = db_session()
         rows = rollup.compute_day(session, day)
         session.commit()

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -39,10 +40,20 @@ def parse_day(text: object, *, field: str = "day") -> dt.date:
     """A `YYYY-MM-DD` day; raises ValidationError on `field`."""
     if isinstance(text, str) and len(text) == 10:
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if day < dt.date.max:  # a day's rows run to the next midnight
+                return day
     raise ValidationError(field, f"{text!r} is not a date as YYYY-MM-DD")
+
+
+def parse_compute_request(body: Mapping[str, Any]) -> dt.date:
+    """The day of a `POST /metrics/compute/` body `{"day": "YYYY-MM-DD"}`; any other field is refused."""
+    if unknown := sorted(set(body) - {"day"}):
+        raise ValidationError(unknown[0], "is not a field of a compute request; send only day")
+    return parse_day(body.get("day"))
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -89,9 +89,11 @@ def test_compute_recomputes_a_day_with_a_token(client, db, token):
 
 
 def test_compute_with_a_bad_day_is_400_naming_day(client, token):
-    for body in ({"day": "2015-13-01"}, {}, {"day": 5}):
+    for body in ({"day": "2015-13-01"}, {}, {"day": 5}, {"day": "9999-12-31"}):
         resp = client.post("/api/metrics/compute/", json=body, headers=token)
         assert resp.status_code == 400 and resp.get_json()["field"] == "day"
+    resp = client.post("/api/metrics/compute/", json={"day": "2015-01-01", "days": 2}, headers=token)
+    assert resp.status_code == 400 and resp.get_json()["field"] == "days"
 
 
 def test_load_sums_samples_per_time_and_filters_by_job_type(client, db):
@@ -117,4 +119,6 @@ def test_load_range_over_31_days_is_400(client):
     resp = client.get("/api/load/?started=2015-01-01T00:00:00Z&ended=2015-02-02T00:00:00Z")
     assert resp.status_code == 400 and resp.get_json()["field"] == "started"
     assert client.get("/api/load/?started=2015-01-01T00:00:00Z&ended=2015-02-01T00:00:00Z").status_code == 200
+    # The default week before the first representable day: a 400, not an overflow.
+    assert client.get("/api/load/?ended=0001-01-01T00:00:00Z").get_json()["field"] == "ended"
 
