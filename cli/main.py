@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
-from click.decorators import FC
 
 from scale.errors import ScaleError
 from scale.settings import Settings
 
-HOME_OPTION: Callable[[FC], FC] = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
                            default=Path(".scale"), show_default=True, envvar="SCALE_HOME",
                            help="Directory of the embedded default (SQLite database, admin token).")
 
@@ -155,9 +153,20 @@ def up(home: Path, port: int, host: str) -> None:
     sys.exit(run_up(load_settings(home), host=host, port=port))
 
 
-from cli.metrics import metrics  # noqa: E402 - it takes HOME_OPTION and load_settings from here
+@main.group()
+def metrics() -> None:
+    """Daily metrics rollups."""
 
-main.add_command(metrics)
+
+@metrics.command("compute")
+@click.option("--day", required=True, help="The UTC day to recompute, as YYYY-MM-DD.")
+@HOME_OPTION
+def metrics_compute(day: str, home: Path) -> None:
+    """Recompute DAY's rollups per job type, error and Strike, replacing what the day had."""
+    from cli.metrics import compute_day
+
+    click.echo(compute_day(load_settings(home), day))
+
 
 if __name__ == "__main__":
     main()

@@ -1,36 +1,24 @@
-"""`scale metrics compute --day YYYY-MM-DD`: recompute one day's metrics rollups now.
-
-Registered on `scale` at the end of `cli.main`, which it takes the home option from."""
+"""`scale metrics compute --day YYYY-MM-DD`: recompute one day's metrics rollups now."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from cli.main import HOME_OPTION, load_settings
+from scale.db import make_engine, make_sessions
 from scale.errors import ScaleError
+from scale.metrics import rollup
+from scale.settings import Settings
 
 
-@click.group()
-def metrics() -> None:
-    """Daily metrics rollups."""
-
-
-@metrics.command("compute")
-@click.option("--day", required=True, help="The UTC day to recompute, as YYYY-MM-DD.")
-@HOME_OPTION
-def compute(day: str, home: Path) -> None:
-    """Recompute DAY's rollups per job type, error and Strike, replacing what the day had."""
-    from scale.db import make_engine, make_sessions
-    from scale.metrics import rollup
-
-    settings = load_settings(home)
-    sessions = make_sessions(make_engine(settings.database_url))
+def compute_day(settings: Settings, day: str) -> str:
+    """Recompute `day` in one transaction; returns the line to print (rows written per table)."""
+    engine = make_engine(settings.database_url)
     try:
         parsed = rollup.parse_day(day, field="--day")
-        with sessions.begin() as session:
+        with make_sessions(engine).begin() as session:
             rows = rollup.compute_day(session, parsed)
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{parsed.isoformat()}: " + ", ".join(f"{count} {table}" for table, count in rows.items()))
+    finally:
+        engine.dispose()
+    return f"{parsed.isoformat()}: " + ", ".join(f"{count} {table}" for table, count in rows.items())

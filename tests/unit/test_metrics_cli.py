@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from cli.main import main
@@ -21,3 +25,12 @@ def test_metrics_compute_refuses_a_bad_day(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["metrics", "compute", "--day", "2015-02-30", "--home", str(tmp_path)])
     assert result.exit_code == 1
     assert "--day" in result.output
+
+
+def test_the_command_runs_as_the_module_scale_up_starts():
+    # `scale up` starts its children as `python -m cli.main`; an import cycle through
+    # cli.main broke exactly that form.
+    done = subprocess.run([sys.executable, "-m", "cli.main", "metrics", "compute", "--help"],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--day" in done.stdout
