@@ -13,6 +13,7 @@ from api.auth import check_token
 from api.context import close_db_session
 from api.errors import register_error_handlers
 from api.namespaces import NAMESPACES
+from api.prometheus import register_prometheus
 from api.ui import register_ui
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
@@ -62,5 +63,6 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
         api.add_namespace(namespace, path=path)
     app.register_blueprint(blueprint)
     register_ui(app)
+    register_prometheus(app, sessions)
     app.teardown_appcontext(close_db_session)
     return app

@@ -11,7 +11,7 @@ from flask_restx import Namespace
 from sqlalchemy import Select
 
 from api.context import db_session
-from scale.listing import ListSpec, Page, paginate, parse_list_args
+from scale.listing import ListQuery, ListSpec, Page, paginate, parse_list_args
 
 
 def _page_url(page: int) -> str:
@@ -65,3 +65,18 @@ def list_params(spec: ListSpec) -> dict[str, dict]:
 
 def document_list(ns: Namespace, spec: ListSpec) -> Callable:
     return ns.doc(params=list_params(spec))
+
+
+
+def items_response(items: list[Any], query: ListQuery, serialize: Callable[[Any], Any]) -> dict:
+    """The list envelope over one page of `items`, a list already in memory (metrics types,
+    plot data), each given to `serialize`."""
+    first = (query.page - 1) * query.page_size
+    page = Page(count=len(items), page=query.page, page_size=query.page_size,
+                results=items[first:first + query.page_size])
+    return {
+        "count": page.count,
+        "next": _page_url(page.page + 1) if page.has_next else None,
+        "previous": _page_url(page.page - 1) if page.has_previous else None,
+        "results": [serialize(item) for item in page.results],
+    }

@@ -177,5 +177,20 @@ def up(home: Path, port: int, host: str) -> None:
     sys.exit(run_up(load_settings(home), host=host, port=port))
 
 
+@main.group()
+def metrics() -> None:
+    """Daily metrics rollups."""
+
+
+@metrics.command("compute")
+@click.option("--day", required=True, help="The UTC day to recompute, as YYYY-MM-DD.")
+@HOME_OPTION
+def metrics_compute(day: str, home: Path) -> None:
+    """Recompute DAY's rollups per job type, error and Strike, replacing what the day had."""
+    from cli.metrics import compute_day
+
+    click.echo(compute_day(load_settings(home), day))
+
+
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from cli.logs import configure_logging
 from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
 from scale.execution.followups import execution_followups
@@ -33,7 +34,7 @@ def run_scheduler(settings: Settings) -> int:
     """Run the scheduler loop with the manager `settings.resource_manager` names until
     SIGINT or SIGTERM. Running executions are asked to stop on the way out; the next start
     reconciles them. Returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("scheduler")
     engine = make_engine(settings.database_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     sessions = make_sessions(engine)
     stop = threading.Event()

@@ -9,14 +9,16 @@ import sys
 from waitress.server import create_server
 
 from api.app import create_app
+from cli.logs import access_logged, configure_logging
 from scale.settings import Settings
 
 
 def serve_web(settings: Settings, *, host: str, port: int) -> int:
     """Serve until a stop signal; returns the process exit code (1, with one line on stderr,
     when the port is taken)."""
+    configure_logging("web")
     try:
-        server = create_server(create_app(settings), host=host, port=port, threads=8)
+        server = create_server(access_logged(create_app(settings)), host=host, port=port, threads=8)
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise

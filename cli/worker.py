@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
+from cli.logs import configure_logging
 from scale.db import is_sqlite
 from scale.settings import Settings
 from workers.app import make_celery
@@ -20,6 +21,7 @@ def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
     with one child per CPU, bench/ingest's queue of ingest tasks grew while the children idled."""
     if concurrency is None:
         concurrency = 1 if is_sqlite(settings.database_url) else 2 * (os.cpu_count() or 1)
+    configure_logging("worker")
     app = make_celery(settings)
     worker = app.Worker(hostname=f"scale@{socket.gethostname()}", loglevel="INFO", pool_cls="prefork",
                         concurrency=concurrency, quiet=True)

@@ -1,19 +1,28 @@
-"""`scale clock`: sends Scale's periodic tasks until SIGINT/SIGTERM.
+"""`scale clock`: fires clock trigger rules and sends Scale's periodic tasks until SIGINT/SIGTERM.
 
-Each periodic job only *sends* a Celery task, so the clock stays light and a slow task never
-delays the next tick. The recipe sweep re-sends recipe advancement that was lost (a crash
-between a commit and its send, or a message the embedded broker dropped)."""
+Every minute, on the minute, the clock records an event for each CLOCK rule that is due
+(`scale.triggers.clock`) and, once that has committed, sends `scale.process_clock_event` for
+it, so a slow processor never delays the next tick. Several clocks may run: the rules' row
+locks make each slot fire once. The sweeps re-send work that was lost (a crash between a
+commit and its send, or a message the embedded broker dropped)."""
 
 from __future__ import annotations
 
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from celery import Celery
+from sqlalchemy.orm import sessionmaker
 
+from cli.logs import configure_logging
 from cli.signals import on_stop_signals
+from scale.db import make_engine, make_sessions
 from scale.settings import Settings
+from scale.timeutil import utcnow
+from scale.triggers import clock
 from workers.app import make_celery
 from workers.ingest_tasks import SWEEP_INGESTS
+from workers.metrics_tasks import PROCESS_CLOCK_EVENT
 from workers.tasks import SWEEP_RECIPES
 from workers.trigger_tasks import SWEEP_TRIGGERS
 
@@ -22,10 +31,27 @@ log = logging.getLogger("scale.clock")
 SWEEP_RECIPES_EVERY_S = 60
 
 
+def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
+    """One tick: fire the due CLOCK rules, then send their events to a worker; returns the event ids."""
+    with sessions.begin() as session:
+        event_ids = [event.id for event in clock.fire_due_rules(session)]
+    for event_id in event_ids:
+        celery.send_task(PROCESS_CLOCK_EVENT, args=[event_id])
+    if event_ids:
+        log.info("clock fired events %s", event_ids)
+    return event_ids
+
+
 def run_clock(settings: Settings) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("clock")
     celery = make_celery(settings)
+    sessions = make_sessions(make_engine(settings.database_url))
+    with sessions.begin() as session:
+        clock.ensure_built_in_rules(session)
     scheduler = BlockingScheduler(timezone="UTC")
+    # On the minute, and once at start so a slot missed while the clock was down fires now.
+    scheduler.add_job(lambda: fire_clock_rules(sessions, celery), "cron", second=0, id="clock-rules",
+                      next_run_time=utcnow(), coalesce=True, max_instances=1, misfire_grace_time=30)
     scheduler.add_job(lambda: celery.send_task(SWEEP_RECIPES), "interval",
                       seconds=SWEEP_RECIPES_EVERY_S, id="sweep-recipes", coalesce=True,
                       max_instances=1)

@@ -118,7 +118,10 @@ def parse_list_args(args: QueryArgs, spec: ListSpec, *, now: dt.datetime | None 
         if (text := _single(args, "ended")) is not None:
             ended = parse_time_or_duration(text, field="ended", now=now)
         if started is None and spec.default_range is not None:
-            started = (ended or now) - spec.default_range
+            try:
+                started = (ended or now) - spec.default_range
+            except OverflowError:
+                raise ValidationError("ended", "is too early for the default time range") from None
         if started is not None and ended is not None and started > ended:
             raise ValidationError("started", "must not be after ended")
 

@@ -86,6 +86,7 @@ def make_celery(settings: Settings) -> ScaleCelery:
     )
     # Importing the module registers its shared tasks with every app, this one included.
     import workers.ingest_tasks  # noqa: F401
+    import workers.metrics_tasks  # noqa: F401
     import workers.tasks  # noqa: F401
     import workers.trigger_tasks  # noqa: F401
 

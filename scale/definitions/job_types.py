@@ -43,9 +43,11 @@ from scale.errors import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
+from scale.models.triggers import TriggerRuleType
 from scale.specs import error_interface, job_interface
 from scale.specs._schema import validate
 from scale.timeutil import utcnow
+from scale.triggers import clock
 
 # Column limits: a longer value must be a 400 naming the field, not a database error.
 _MAX_INT = 2**31 - 1
@@ -290,14 +292,20 @@ def _parse_error_mapping(session: Session, doc: Any) -> dict[str, Any]:
 
 def _check_rule(session: Session, rule: dict[str, Any], interface: job_interface.JobInterface,
                 prefix: str) -> list[ValidationWarning]:
-    """Whether `rule` can create jobs of a type with `interface`. Errors are named under
+    """Whether `rule` can create jobs of a type with `interface`, or, for a CLOCK rule, whether
+    its name selects a clock processor. Errors are named under
     `prefix` (`trigger_rule`), or just `prefix` when the rule is not in the body."""
 
     def problem(path: str, text: str) -> ValidationError:
         return ValidationError(f"trigger_rule.{path}" if prefix == "trigger_rule" else prefix, text)
 
-    if rule["type"] not in triggers.FILE_RULE_TYPES:
-        raise problem("type", f"a {rule['type']} rule cannot create jobs; use INGEST or PARSE")
+    if rule["type"] == TriggerRuleType.CLOCK:
+        # A clock rule runs the processor its name selects (reference: Clock Triggers).
+        try:
+            clock.check_rule_name(rule.get("name"))
+        except ValidationError as error:
+            raise problem("name", error.problem) from None
+        return []
     input_name = triggers.rule_input_name(rule)
     spec = interface.get_input(input_name) if input_name else None
     if spec is None:

@@ -8,7 +8,8 @@ Decisions where the reference is silent:
 * Provenance: each product gets a `FileAncestryLink` to every input file of its job and to
   every ancestor of those inputs, so a file's full lineage is one query away.
 * `recipe_id` is the recipe the job belongs to, if any (through `RecipeJob`).
-* A parse result updates every input file of the job with that `filename`; a `filename`
+* A parse result updates every input file of the job with that `filename` (its `data_types`
+  join the file's data types from ingest; `center_point` is the new geometry's centroid); a `filename`
   matching no input file is a ValidationError. `new_workspace_path` is the file's new path
   (name included) within its workspace: the file is moved there through the broker.
   `gis_data_path`'s document becomes the file's `meta_data`, and its geometry the file's.
@@ -31,6 +32,7 @@ from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution
 from scale.models.recipes import RecipeJob
 from scale.models.workspaces import Workspace
+from scale.products.geometry import centroid
 from scale.specs import job_data
 from scale.specs._paths import check_relative_path
 from scale.timeutil import utcnow
@@ -77,6 +79,7 @@ def store_products(session: Session, job_exe: JobExecution, outputs: Sequence[Co
                 data_ended=geo.data_ended if geo else None,
                 geometry=geometry_of(geo.geo_json) if geo and geo.geo_json else None,
             )
+            product.center_point = centroid(product.geometry)
             session.add(product)
             products.append(product)
     session.flush()
@@ -109,7 +112,8 @@ def record_parse_results(session: Session, job: Job, parsed: Sequence[ParsedInpu
         for source in files:
             source.is_parsed = True
             source.parsed = now
-            source.data_type = list(result.data_types)
+            # The ingest's tags stay: parse results add data types, they do not replace them.
+            source.data_type = list(dict.fromkeys([*source.data_type, *result.data_types]))
             geo = result.geo_metadata
             if geo is not None:
                 source.data_started = geo.data_started
@@ -119,6 +123,7 @@ def record_parse_results(session: Session, job: Job, parsed: Sequence[ParsedInpu
             if entry.gis_data is not None:
                 source.meta_data = entry.gis_data
                 source.geometry = geometry_of(entry.gis_data)
+            source.center_point = centroid(source.geometry)
             if result.new_workspace_path is not None:
                 field = f"parse_results[{index}].new_workspace_path"
                 target = check_relative_path(result.new_workspace_path, field=field)

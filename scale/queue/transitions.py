@@ -17,6 +17,7 @@ PENDING, for its recipe to queue when its inputs are ready (reference, "Requeue 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -47,6 +48,9 @@ from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
 from scale.specs import job_data
 from scale.timeutil import utcnow
+
+# The job life cycle, one line per transition, for `scale up`'s output and the process logs.
+lifecycle = logging.getLogger("scale.jobs")
 
 # A job in one of these may be queued (new, recipe-released, requeued).
 QUEUEABLE = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.CANCELED)
@@ -133,6 +137,9 @@ def schedule_many(session: Session, placements: Sequence[Placement]) -> list[int
     # One executemany for every row's own resources and node.
     session.execute(_CLAIM["start_executions"], [{**_placement_values(p), "exe_now": now} for p in chosen])
     scheduled = [p.queue_row.job_exe_id for p in chosen]
+    for p in chosen:
+        lifecycle.info("job %s (type %s) exe %s RUNNING on node %s", p.queue_row.job_id, p.queue_row.job_type_id,
+                       p.queue_row.job_exe_id, p.node_id)
     session.execute(_CLAIM["delete_rows"], {"queue_ids": [p.queue_row.id for p in chosen]})
     for placement in chosen:  # deleted: nothing left to re-read
         session.expunge(placement.queue_row)
@@ -190,6 +197,7 @@ def complete_execution(session: Session, job_exe_id: int, *, results: dict[str, 
     COMPLETED exactly when this execution completed it (a COMPLETED job is never queued again),
     and its status is known without a query."""
     job, exe = lock_execution(session, job_exe_id)
+    logged = (job.id, job.job_type_id, exe.id)  # read now: the updates below expire both objects
     now = utcnow()
     if not _move_if(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,),
                     status=JobExecutionStatus.COMPLETED, results=results, results_manifest=results_manifest,
@@ -198,6 +206,7 @@ def complete_execution(session: Session, job_exe_id: int, *, results: dict[str, 
     if job.status == JobStatus.RUNNING:
         _move(session, Job, job.id, (JobStatus.RUNNING,), status=JobStatus.COMPLETED, results=results,
               ended=now, last_status_change=now)
+        lifecycle.info("job %s (type %s) exe %s COMPLETED", *logged)
     return job
 
 
@@ -208,6 +217,7 @@ def fail_execution(session: Session, job_exe_id: int, *, error_name: str, exit_c
     is no longer RUNNING is left alone, as in `complete_execution`."""
     error = _error_named(session, error_name)
     job, exe = lock_execution(session, job_exe_id)
+    logged = (job.id, job.job_type_id, exe.id)  # read now: the updates below expire both objects
     now = utcnow()
     if not _move_if(session, JobExecution, exe.id, (JobExecutionStatus.RUNNING,),
                     status=JobExecutionStatus.FAILED, error_id=error.id,
@@ -217,6 +227,8 @@ def fail_execution(session: Session, job_exe_id: int, *, error_name: str, exit_c
         return job
     retry = job.job_type.is_long_running or (error.category == ErrorCategory.SYSTEM
                                              and job.num_exes < job.max_tries)
+    lifecycle.info("job %s (type %s) exe %s FAILED with %s (%s)%s", *logged, error.name, error.category,
+                   "; retrying" if retry else "")
     if retry:
         _queue_many(session, [job.id], from_statuses=(JobStatus.RUNNING,), now=now)
     else:
@@ -471,7 +483,8 @@ def _insert_statements() -> tuple[Any, Any]:
         select(exe.c.id, job.c.id, job.c.job_type_id, job.c.priority, job.c.cpus_required, job.c.mem_required,
                disk_in, disk_out, disk_in + disk_out, now, now, now)
         .join(job, exe.c.job_id == job.c.id)
-        .where(exe.c.id.in_(bindparam("exe_ids", expanding=True))))
+        .where(exe.c.id.in_(bindparam("exe_ids", expanding=True)))).returning(
+            queue.c.job_id, queue.c.job_type_id, queue.c.job_exe_id)
     return executions, queue_rows
 
 
@@ -485,7 +498,9 @@ def _add_executions(session: Session, job_ids: Sequence[int], now: Any) -> dict[
     rows = cast(Sequence[tuple[int, int]],
                 session.execute(_INSERT_EXECUTIONS, {"job_ids": list(job_ids), "now": now}).all())
     exe_ids = dict(rows)
-    session.execute(_INSERT_QUEUE_ROWS, {"exe_ids": list(exe_ids.values()), "now": now})
+    for job_id, job_type_id, exe_id in session.execute(_INSERT_QUEUE_ROWS,
+                                                       {"exe_ids": list(exe_ids.values()), "now": now}):
+        lifecycle.info("job %s (type %s) exe %s QUEUED", job_id, job_type_id, exe_id)
     return exe_ids
 
 

@@ -173,8 +173,8 @@ BAD_BODIES = [
     ("unknown error", _set("error_mapping", "exit_codes", {"1": "no-such-error"}), "error_mapping.exit_codes.1"),
     ("rule without configuration", _set("trigger_rule", {"type": "PARSE"}), "trigger_rule.configuration"),
     ("rule of unknown type", _set("trigger_rule", "type", "SOMETIMES"), "trigger_rule.type"),
-    ("clock rule", _set("trigger_rule", {"type": "CLOCK", "configuration": {
-        "version": "1.0", "event_type": "X", "schedule": "PT1H0M0S"}}), "trigger_rule.type"),
+    ("clock rule naming no processor", _set("trigger_rule", {"type": "CLOCK", "configuration": {
+        "version": "1.0", "event_type": "X", "schedule": "PT1H0M0S"}}), "trigger_rule.name"),
     ("rule input not in interface", _set("trigger_rule", rule(input_name="nope")),
      "trigger_rule.configuration.data.input_data_name"),
     ("rule feeding a property", _set("trigger_rule", rule(input_name="level")),
