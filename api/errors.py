@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask import Flask, Response, jsonify, request
 from flask_restx import Api
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 from scale.errors import (
     ConfigError,
@@ -44,4 +46,25 @@ def register_error_handlers(api: Api) -> None:
 
     @api.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return {"message": error.description or error.name}, error.code or 500
+        return {"message": error.description or error.name}, error.code or 500, _headers_of(error)
+
+
+def _headers_of(error: HTTPException) -> dict[str, str]:
+    """What an HTTP error says beside its body (`Allow` on a 405), without werkzeug's HTML type."""
+    return {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+
+
+def register_routing_errors(app: Flask) -> None:
+    """A path under /api/ that matches no route (404), or no method of its route (405), answers
+    JSON like every other API error; werkzeug raises these before the API sees the request."""
+
+    def routing_error(error: HTTPException) -> Response | HTTPException:
+        if not request.path.startswith("/api/"):
+            return error
+        response = jsonify(message=error.description or error.name)
+        response.status_code = error.code or 500
+        response.headers.update(_headers_of(error))
+        return response
+
+    app.register_error_handler(RouteNotFound, routing_error)
+    app.register_error_handler(MethodNotAllowed, routing_error)

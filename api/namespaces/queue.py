@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from api.body import json_object
 from api.context import db_session
+from api.listing import page_params
 from api.serialize import jobs as serialize_jobs
 from api.serialize import queue as serialize
 from api.tasks import advance_recipes_of
@@ -28,9 +29,7 @@ ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, statu
 NEW_JOB = ns.schema_model("QueueNewJob", service.NEW_JOB_SCHEMA)
 REQUEUE = ns.schema_model("RequeueJobs", service.REQUEUE_SCHEMA)
 CANCEL = ns.schema_model("CancelJobs", service.CANCEL_SCHEMA)
-_PAGE_PARAMS = {"page": {"description": "Page of the changed jobs, from 1", "type": "integer", "in": "query"},
-                "page_size": {"description": "Jobs per page, 1-1000 (default 100)", "type": "integer",
-                              "in": "query"}}
+_PAGE_PARAMS = page_params("the changed jobs")
 
 
 def _changed_jobs(job_ids: list[int]) -> dict:
