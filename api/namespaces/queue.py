@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_restx import Namespace, Resource
-from sqlalchemy import select
 
 from api.body import json_object
 from api.context import db_session
@@ -21,7 +20,7 @@ from api.serialize import jobs as serialize_jobs
 from api.serialize import queue as serialize
 from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
-from scale.models.jobs import Job, JobExecution, JobExecutionStatus
+from scale.models.jobs import Job
 from scale.queue import service
 
 ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
@@ -57,10 +56,8 @@ class QueueNewJob(Resource):
     def post(self):
         """Create a job of a job type on some job data and queue it."""
         session = db_session()
-        job = service.queue_new_job(session, json_object())
+        job, exe_id = service.queue_new_job(session, json_object())
         session.commit()
-        exe_id = session.scalar(select(JobExecution.id).where(JobExecution.job_id == job.id,
-                                                              JobExecution.status == JobExecutionStatus.QUEUED))
         location = url_for("api.job-executions_execution_detail", job_exe_id=exe_id)
         return serialize_jobs.job_details(service.get_job(session, job.id)), 201, {"Location": location}
 
