@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, jsonify, request
 from flask_restx import Api
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
@@ -17,6 +21,8 @@ from scale.errors import (
     ValidationError,
 )
 from scale.workspaces.mounts import MountError
+
+log = logging.getLogger(__name__)
 
 # Conflict (a duplicate name/version) is a ValidationError: the reference answers 400.
 STATUS_FOR: dict[type[ScaleError], int] = {
@@ -43,6 +49,14 @@ def register_error_handlers(api: Api) -> None:
 
     for kind in STATUS_FOR:
         api.errorhandler(kind)(to_response)
+
+    @api.errorhandler(OperationalError)
+    @api.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception):
+        """The database is down, restarting or out of connections: the request can be retried,
+        so 503 rather than a 500. The driver's text may name hosts, so it is only logged."""
+        log.warning("database unavailable: %s", error)
+        return {"message": "the database is unavailable; retry later"}, 503, {"Retry-After": "5"}
 
     @api.errorhandler(HTTPException)
     def http_error(error: HTTPException):
