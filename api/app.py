@@ -56,7 +56,8 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     """The web app for `settings`. Tests pass `sessions` bound to their own transaction."""
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False)
+    app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False,
+                      MAX_CONTENT_LENGTH=settings.max_body_bytes)
     if sessions is None:
         sessions = make_sessions(make_engine(settings.database_url))
     app.extensions["scale.settings"] = settings

@@ -39,6 +39,8 @@ class Settings:
     # have not changed for this long; every Strike rescans its directory this often.
     strike_settle_seconds: float = 5.0
     strike_rescan_seconds: float = 10.0
+    # The largest request body the API reads; a larger one is refused with 413 unread.
+    max_body_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -76,6 +78,7 @@ class Settings:
             mount_root=Path(env["SCALE_MOUNT_ROOT"]) if env.get("SCALE_MOUNT_ROOT") else settings.mount_root,
             strike_settle_seconds=_seconds(env, "SCALE_STRIKE_SETTLE_SECONDS", settings.strike_settle_seconds),
             strike_rescan_seconds=_seconds(env, "SCALE_STRIKE_RESCAN_SECONDS", settings.strike_rescan_seconds),
+            max_body_bytes=_positive_int(env, "SCALE_MAX_BODY_BYTES", settings.max_body_bytes),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
@@ -98,6 +101,7 @@ class Settings:
             "SCALE_READS_REQUIRE_TOKEN": "true" if self.reads_require_token else "false",
             "SCALE_STRIKE_SETTLE_SECONDS": str(self.strike_settle_seconds),
             "SCALE_STRIKE_RESCAN_SECONDS": str(self.strike_rescan_seconds),
+            "SCALE_MAX_BODY_BYTES": str(self.max_body_bytes),
         }
         optional = {"SCALE_MESOS_MASTER": self.mesos_master, "SCALE_DOCKER_URL": self.docker_url,
                     "SCALE_NODE_NAME": self.node_name,
@@ -116,4 +120,17 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key} must be a number of seconds, not {text!r}") from None
     if value <= 0:
         raise ConfigError(f"{key} must be more than 0 seconds, not {text!r}")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], key: str, default: int) -> int:
+    text = env.get(key)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be more than 0, not {text!r}")
     return value
