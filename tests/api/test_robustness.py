@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import threading
 from dataclasses import replace
 
 import pytest
@@ -145,3 +146,17 @@ def test_api_routing_errors_are_json(client, method, path, status):
     assert resp.is_json and resp.get_json()["message"]
     if status == 405:
         assert "GET" in resp.headers["Allow"]
+
+
+def test_the_web_server_refuses_a_body_over_the_cap_without_reading_it(settings):
+    from cli.serve import make_server
+
+    server = make_server(replace(settings, max_body_bytes=1024 * 1024), host="127.0.0.1", port=0)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        with socket.create_connection(server.socket.getsockname()[:2], timeout=10) as conn:
+            conn.sendall(b"POST /api/errors/ HTTP/1.1\r\nHost: scale\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 209715200\r\n\r\n")  # 200 MB announced, none sent
+            assert conn.recv(100).startswith(b"HTTP/1.1 413")
+    finally:
+        server.close()
