@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cached_property, wraps
+from typing import Any
 
 from flask import Blueprint, Flask
-from flask_restx import Api
+from flask_restx import Api, Swagger
 from sqlalchemy.orm import sessionmaker
 from werkzeug.routing import IntegerConverter
 
+from api import openapi
 from api.auth import check_token
 from api.context import close_db_session
-from api.errors import register_error_handlers
+from api.errors import register_error_handlers, register_routing_errors
 from api.namespaces import NAMESPACES
 from api.prometheus import register_prometheus
-from api.ui import register_ui
+from api.ui import app_shell, register_ui
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
 from scale.workspaces import brokers
@@ -40,11 +42,24 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class ScaleApi(Api):
+    """The API whose OpenAPI document also describes the answers every operation shares."""
+
+    def __init__(self, *args: Any, reads_require_token: bool, **kwargs: Any) -> None:
+        self.reads_require_token = reads_require_token
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def __schema__(self) -> dict[str, Any]:
+        return openapi.complete(Swagger(self).as_dict(), reads_require_token=self.reads_require_token)
+
+
 def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> Flask:
     """The web app for `settings`. Tests pass `sessions` bound to their own transaction."""
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False)
+    app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False,
+                      MAX_CONTENT_LENGTH=settings.max_body_bytes)
     if sessions is None:
         sessions = make_sessions(make_engine(settings.database_url))
     app.extensions["scale.settings"] = settings
@@ -52,17 +67,19 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     app.extensions["scale.sessions"] = sessions
 
     blueprint = Blueprint("api", __name__, url_prefix="/api")
-    api = Api(blueprint, version="1.0", title="Scale API", doc="/docs",
-              description="Scale: job types, recipes, the queue, ingest and products",
-              decorators=[_authenticated],
-              authorizations={"token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                                        "description": "Token <token>"}},
-              security="token")
+    api = ScaleApi(blueprint, reads_require_token=settings.reads_require_token, version="1.0",
+                   title="Scale API", doc="/docs",
+                   description="Scale: job types, recipes, the queue, ingest and products",
+                   decorators=[_authenticated],
+                   authorizations={"token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                             "description": "Token <token>"}},
+                   security="token")
     register_error_handlers(api)
     for namespace, path in NAMESPACES:
         api.add_namespace(namespace, path=path)
     app.register_blueprint(blueprint)
     register_ui(app)
-    register_prometheus(app, sessions)
+    register_prometheus(app, sessions, html_page=app_shell)
+    register_routing_errors(app)
     app.teardown_appcontext(close_db_session)
     return app

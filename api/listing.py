@@ -11,7 +11,16 @@ from flask_restx import Namespace
 from sqlalchemy import Select
 
 from api.context import db_session
-from scale.listing import ListQuery, ListSpec, Page, paginate, parse_list_args
+from scale.listing import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    TIME_SCHEMA,
+    ListQuery,
+    ListSpec,
+    Page,
+    paginate,
+    parse_list_args,
+)
 
 
 def _page_url(page: int) -> str:
@@ -38,28 +47,29 @@ def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], Any],
     }
 
 
+def page_params(what: str) -> dict[str, dict]:
+    """Swagger parameters for `page` and `page_size` over `what`."""
+    return {"page": {"description": f"Page of {what}, from 1", "type": "integer", "minimum": 1,
+                     "maximum": MAX_PAGE, "in": "query", "allowEmptyValue": True},
+            "page_size": {"description": f"{what.capitalize()} per page (default 100)", "type": "integer",
+                          "minimum": 1, "maximum": MAX_PAGE_SIZE, "in": "query", "allowEmptyValue": True}}
+
+
 def list_params(spec: ListSpec) -> dict[str, dict]:
     """Swagger parameters for a list endpoint built from its `ListSpec`."""
-    params: dict[str, dict] = {
-        "page": {"description": "Page of results, from 1", "type": "integer", "in": "query"},
-        "page_size": {"description": "Results per page, 1-1000 (default 100)", "type": "integer",
-                      "in": "query"},
-        "order": {"description": "Field to sort by; repeat to multi-sort, '-' reverses, "
-                                 f"'__' nests. One of: {', '.join(sorted(spec.orders))}",
-                  "type": "array", "items": {"type": "string"}, "collectionFormat": "multi",
-                  "in": "query"},
-    }
+    params: dict[str, dict] = page_params("results")
+    params["order"] = {"description": "Field to sort by; repeat to multi-sort, '-' reverses, '__' nests",
+                       "type": "array", "collectionFormat": "multi", "in": "query",
+                       "items": {"type": "string",
+                                 "enum": [f"{sign}{key}" for key in sorted(spec.orders) for sign in ("", "-")]}}
     if spec.time_column is not None:
         for name in ("started", "ended"):
             params[name] = {"description": f"{name} of the time range: ISO-8601 datetime "
                                            "(2015-01-01T00:00:00Z) or duration (PT3H0M0S)",
-                            "type": "string", "in": "query"}
+                            "in": "query", "allowEmptyValue": True, **TIME_SCHEMA}
     for name, flt in spec.filters.items():
-        item: dict[str, Any] = {"type": "string"}
-        if flt.choices:
-            item["enum"] = list(flt.choices)
         params[name] = {"description": f"Filter by {name}; repeat for several values",
-                        "type": "array", "items": item, "collectionFormat": "multi", "in": "query"}
+                        "type": "array", "items": flt.value_schema(), "collectionFormat": "multi", "in": "query"}
     return params
 
 

@@ -6,9 +6,10 @@ number of web processes give the same answer without a shared multiprocess direc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -32,12 +33,20 @@ class ScaleCollector(Collector):
             yield metric
 
 
-def register_prometheus(app: Flask, sessions: sessionmaker) -> None:
-    """Serve `/metrics` from `sessions`; it needs no token, as Prometheus scrapes without one."""
+def register_prometheus(app: Flask, sessions: sessionmaker, *,
+                        html_page: Callable[[], ResponseReturnValue] | None = None) -> None:
+    """Serve `/metrics` from `sessions`; it needs no token, as Prometheus scrapes without one.
+
+    The web UI's metrics page has the same URL: a client that prefers HTML (a browser) gets
+    `html_page`; Prometheus (it asks for text or OpenMetrics) and a client that states no
+    preference get the exposition."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ScaleCollector(sessions))
 
-    def exposition() -> Response:
+    def exposition() -> ResponseReturnValue:
+        if html_page is not None and request.accept_mimetypes.best_match(
+                ["text/plain", "text/html"]) == "text/html":
+            return html_page()
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
     app.add_url_rule("/metrics", "prometheus", exposition, methods=["GET"])

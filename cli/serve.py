@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import signal
 import sys
+from typing import Any
 
 from waitress.server import create_server
 
@@ -13,12 +14,19 @@ from cli.logs import access_logged, configure_logging
 from scale.settings import Settings
 
 
+def make_server(settings: Settings, *, host: str, port: int) -> Any:
+    """The waitress server of the web app. waitress reads a whole body before the app (and its
+    token check) runs: its own cap refuses a larger one from the Content-Length alone, unread."""
+    return create_server(access_logged(create_app(settings)), host=host, port=port, threads=8,
+                         max_request_body_size=settings.max_body_bytes)
+
+
 def serve_web(settings: Settings, *, host: str, port: int) -> int:
     """Serve until a stop signal; returns the process exit code (1, with one line on stderr,
     when the port is taken)."""
     configure_logging("web")
     try:
-        server = create_server(access_logged(create_app(settings)), host=host, port=port, threads=8)
+        server = make_server(settings, host=host, port=port)
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise

@@ -28,6 +28,21 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 QueryArgs = Mapping[str, Sequence[str]]
 
+# JSON schemas of the values the parsers below accept, for the API's documentation: a value
+# the schema allows is accepted, so a client (or schemathesis) can trust the document.
+INT_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
+BOOL_SCHEMA: dict[str, Any] = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
+TEXT_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[^\\x00]*$"}
+# `started`/`ended`: the common forms of an ISO-8601 datetime or duration, each of which parses.
+# The parser accepts more (any ISO-8601 datetime or day/time duration); the pattern keeps to
+# values that are certainly valid (days up to 28) so that every value it allows is accepted.
+TIME_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]"
+               "(:[0-5][0-9](\\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?"
+               "|P([0-9]{1,5}D|([0-9]{1,5}D)?T[0-9]{1,5}H([0-9]{1,5}M)?([0-9]{1,5}S)?))$",
+}
+
 
 def parse_bool(text: str, *, field: str) -> bool:
     lowered = text.strip().lower()
@@ -62,6 +77,12 @@ class Filter:
     parse: Callable[..., Any] = parse_text
     choices: tuple[str, ...] = ()
 
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON schema of one value this filter accepts."""
+        if self.choices:
+            return {"type": "string", "enum": list(self.choices)}
+        return dict({parse_int: INT_SCHEMA, parse_bool: BOOL_SCHEMA}.get(self.parse, TEXT_SCHEMA))
+
     def convert(self, name: str, raw: str) -> Any:
         if self.choices and raw not in self.choices:
             raise ValidationError(name, f"{raw!r} is not one of {', '.join(self.choices)}")
@@ -94,10 +115,11 @@ class ListQuery:
 
 
 def _single(args: QueryArgs, name: str) -> str | None:
+    """The one value of `name`; an empty value (`?started=`) is the same as none, as for filters."""
     values = args.get(name) or ()
     if len(values) > 1:
         raise ValidationError(name, "may be given only once")
-    return values[0] if values else None
+    return values[0] or None if values else None
 
 
 def parse_list_args(args: QueryArgs, spec: ListSpec, *, now: dt.datetime | None = None) -> ListQuery:
@@ -122,8 +144,8 @@ def parse_list_args(args: QueryArgs, spec: ListSpec, *, now: dt.datetime | None 
                 started = (ended or now) - spec.default_range
             except OverflowError:
                 raise ValidationError("ended", "is too early for the default time range") from None
-        if started is not None and ended is not None and started > ended:
-            raise ValidationError("started", "must not be after ended")
+        # A range whose start is after its end is valid and empty: the document cannot say
+        # that one argument must precede another, and an empty page is the honest answer.
 
     filters: dict[str, tuple[Any, ...]] = {}
     for name, flt in spec.filters.items():

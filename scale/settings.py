@@ -43,6 +43,8 @@ class Settings:
     # heartbeat is older than `node_lost_seconds` for lost (docs/deployment.md).
     node_heartbeat_seconds: float = 5.0
     node_lost_seconds: float = 30.0
+    # The largest request body the API reads; a larger one is refused with 413 unread.
+    max_body_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             strike_rescan_seconds=_seconds(env, "SCALE_STRIKE_RESCAN_SECONDS", settings.strike_rescan_seconds),
             node_heartbeat_seconds=_seconds(env, "SCALE_NODE_HEARTBEAT_SECONDS", settings.node_heartbeat_seconds),
             node_lost_seconds=_seconds(env, "SCALE_NODE_LOST_SECONDS", settings.node_lost_seconds),
+            max_body_bytes=_positive_int(env, "SCALE_MAX_BODY_BYTES", settings.max_body_bytes),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
@@ -109,6 +112,7 @@ class Settings:
             "SCALE_STRIKE_RESCAN_SECONDS": str(self.strike_rescan_seconds),
             "SCALE_NODE_HEARTBEAT_SECONDS": str(self.node_heartbeat_seconds),
             "SCALE_NODE_LOST_SECONDS": str(self.node_lost_seconds),
+            "SCALE_MAX_BODY_BYTES": str(self.max_body_bytes),
         }
         optional = {"SCALE_MESOS_MASTER": self.mesos_master, "SCALE_DOCKER_URL": self.docker_url,
                     "SCALE_NODE_NAME": self.node_name,
@@ -127,4 +131,17 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigError(f"{key} must be a number of seconds, not {text!r}") from None
     if value <= 0:
         raise ConfigError(f"{key} must be more than 0 seconds, not {text!r}")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], key: str, default: int) -> int:
+    text = env.get(key)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be more than 0, not {text!r}")
     return value

@@ -11,6 +11,7 @@ from api.body import json_object
 from api.context import db_session
 from api.serialize.warnings import validation_result
 from scale.definitions import configuration
+from scale.listing import INT_SCHEMA, TEXT_SCHEMA
 
 ns = Namespace("configuration", description="Export and import recipe types, job types and errors")
 
@@ -20,11 +21,11 @@ EXPORT_PARAMS = {
                 "type": "array", "collectionFormat": "multi",
                 "items": {"type": "string", "enum": list(configuration.EXPORT_SECTIONS)}},
     **{name: {"description": f"Only records with this {name}; repeatable", "type": "array",
-              "collectionFormat": "multi", "items": {"type": kind}}
-       for name, kind in (("recipe_type_id", "integer"), ("recipe_type_name", "string"),
-                          ("job_type_id", "integer"), ("job_type_name", "string"),
-                          ("job_type_category", "string"), ("error_id", "integer"),
-                          ("error_name", "string"))},
+              "collectionFormat": "multi", "items": kind}
+       for name, kind in (("recipe_type_id", INT_SCHEMA), ("recipe_type_name", TEXT_SCHEMA),
+                          ("job_type_id", INT_SCHEMA), ("job_type_name", TEXT_SCHEMA),
+                          ("job_type_category", TEXT_SCHEMA), ("error_id", INT_SCHEMA),
+                          ("error_name", TEXT_SCHEMA))},
 }
 
 

@@ -10,14 +10,16 @@ from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import ingests as serialize
 from scale.ingest import queries, strikes
+from scale.listing import TIME_SCHEMA
 
 ns = Namespace("ingests", description="Files Strike processes found, from transfer to source file")
 
 STATUS_PARAMS = {
     "started": {"description": "Start of the time range: ISO-8601 datetime or duration (default: 1 week "
-                               "before ended); at most 31 days before ended", "type": "string", "in": "query"},
+                               "before ended); at most 31 days before ended", "in": "query", "allowEmptyValue": True,
+                **TIME_SCHEMA},
     "ended": {"description": "End of the time range: ISO-8601 datetime or duration (default: now)",
-              "type": "string", "in": "query"},
+              "in": "query", "allowEmptyValue": True, **TIME_SCHEMA},
     "use_ingest_time": {"description": "Count files at their ingest time (true) or data time (false, default)",
                         "type": "boolean", "in": "query"},
 }

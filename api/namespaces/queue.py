@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_restx import Namespace, Resource
-from sqlalchemy import select
 
 from api.body import json_object
 from api.context import db_session
+from api.listing import page_params
 from api.serialize import jobs as serialize_jobs
 from api.serialize import queue as serialize
 from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
-from scale.models.jobs import Job, JobExecution, JobExecutionStatus
+from scale.models.jobs import Job
 from scale.queue import service
 
 ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
@@ -28,9 +28,7 @@ ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, statu
 NEW_JOB = ns.schema_model("QueueNewJob", service.NEW_JOB_SCHEMA)
 REQUEUE = ns.schema_model("RequeueJobs", service.REQUEUE_SCHEMA)
 CANCEL = ns.schema_model("CancelJobs", service.CANCEL_SCHEMA)
-_PAGE_PARAMS = {"page": {"description": "Page of the changed jobs, from 1", "type": "integer", "in": "query"},
-                "page_size": {"description": "Jobs per page, 1-1000 (default 100)", "type": "integer",
-                              "in": "query"}}
+_PAGE_PARAMS = page_params("the changed jobs")
 
 
 def _changed_jobs(job_ids: list[int]) -> dict:
@@ -58,10 +56,8 @@ class QueueNewJob(Resource):
     def post(self):
         """Create a job of a job type on some job data and queue it."""
         session = db_session()
-        job = service.queue_new_job(session, json_object())
+        job, exe_id = service.queue_new_job(session, json_object())
         session.commit()
-        exe_id = session.scalar(select(JobExecution.id).where(JobExecution.job_id == job.id,
-                                                              JobExecution.status == JobExecutionStatus.QUEUED))
         location = url_for("api.job-executions_execution_detail", job_exe_id=exe_id)
         return serialize_jobs.job_details(service.get_job(session, job.id)), 201, {"Location": location}
 

@@ -11,7 +11,9 @@ from flask import Blueprint, Flask, render_template, url_for
 ui = Blueprint("ui", __name__, static_folder="static", static_url_path="/ui/static",
                template_folder="templates")
 
-# The pages of the UI (static/app.js has the same list in its router).
+# The pages of the UI (static/js/app.js has the same list in its router). `/metrics` is served by
+# api/prometheus.py, which hands browsers this shell (`app_shell`) and Prometheus its exposition.
+PROMETHEUS_PAGE = "/metrics"
 PAGES = (
     "/", "/job-types", "/job-types/<int:item_id>", "/jobs", "/jobs/<int:item_id>", "/recipes",
     "/recipes/<int:item_id>", "/recipe-types/<int:item_id>", "/queue", "/ingest", "/sources",
@@ -24,7 +26,8 @@ def app_shell(item_id: int | None = None) -> str:
 
 
 for page in PAGES:
-    ui.add_url_rule(page, view_func=app_shell, strict_slashes=False)
+    if page != PROMETHEUS_PAGE:
+        ui.add_url_rule(page, view_func=app_shell, strict_slashes=False)
 
 
 def api_index() -> dict[str, str]:

@@ -9,7 +9,6 @@ always rolled back, so it cannot disagree with a real import."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType
 from scale.models.triggers import TriggerRule
 from scale.specs import import_export
-from scale.specs._schema import refuse_nul, validate
+from scale.specs._schema import parse_json_text, validate
 
 EXPORT_SECTIONS = ("recipe_types", "job_types", "errors")
 
@@ -145,11 +144,7 @@ def import_configuration(session: Session, body: Any) -> list[ValidationWarning]
 
 def import_file(session: Session, raw: bytes) -> list[ValidationWarning]:
     """Import an uploaded export file (the bytes of a configuration document)."""
-    try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise ValidationError("import", "the uploaded file is not JSON") from None
-    refuse_nul(document, ("import",))
+    document = parse_json_text(raw, field="import")
     return import_configuration(session, {"import": document})
 
 

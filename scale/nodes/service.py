@@ -47,8 +47,11 @@ AGENT_PORT = 0
 # What "recent" means for the job execution counts of GET /nodes/status/ without `started`.
 STATUS_DEFAULT_RANGE = dt.timedelta(hours=3)
 
+# No whitespace or NUL: Python's `\s` and the ECMA `\s` of JSON Schema (what clients check
+# against) differ on \x1c-\x1f, \x85 and \ufeff, so those are named; a newline is whitespace,
+# so `$` ends it.
 HOSTNAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 250,
-                            "pattern": r"^[^\s]+\Z"}
+                            "pattern": r"^[^\s\x00\x1c-\x1f\x85\ufeff]+$"}
 NODE_FIELDS: dict[str, Any] = {
     "hostname": HOSTNAME,
     "port": {"type": "integer", "minimum": 0, "maximum": 65535},
@@ -56,8 +59,8 @@ NODE_FIELDS: dict[str, Any] = {
     "is_paused": BOOLEAN,
 }
 NODE_REPLACE_SCHEMA = body_schema(NODE_FIELDS, required=tuple(NODE_FIELDS))
-NODE_EDIT_SCHEMA = body_schema(NODE_FIELDS)
-SCHEDULER_EDIT_SCHEMA = body_schema({"is_paused": BOOLEAN})
+NODE_EDIT_SCHEMA = {**body_schema(NODE_FIELDS), "minProperties": 1}
+SCHEDULER_EDIT_SCHEMA = {**body_schema({"is_paused": BOOLEAN}), "minProperties": 1}
 
 NODE_LIST = ListSpec(
     orders={"id": Node.id, "hostname": Node.hostname, "port": Node.port,
@@ -273,10 +276,10 @@ def replace_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
 
 def edit_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
     """PATCH: any fields of NODE_EDIT_SCHEMA, at least one."""
-    validate(body, NODE_EDIT_SCHEMA)
     if not body:
         raise ValidationError("body", "no fields were given; send hostname, port, "
                               "pause_reason or is_paused")
+    validate(body, NODE_EDIT_SCHEMA)
     return _apply_edit(session, get_node(session, node_id), body)
 
 
@@ -409,9 +412,9 @@ def get_scheduler(session: Session) -> Scheduler:
 
 def edit_scheduler(session: Session, body: dict[str, Any]) -> Scheduler:
     """PATCH /scheduler/: `is_paused`, the only editable field; an empty body is refused."""
-    validate(body, SCHEDULER_EDIT_SCHEMA)
     if not body:
         raise ValidationError("body", "no fields were given; send is_paused")
+    validate(body, SCHEDULER_EDIT_SCHEMA)
     scheduler = get_scheduler(session)
     scheduler.is_paused = body["is_paused"]
     scheduler.last_modified = utcnow()

@@ -163,8 +163,10 @@ def _in_batches(session: Session, flt: JobFilter, apply: Callable[[list[int]], l
     return done
 
 
-def queue_new_job(session: Session, body: dict[str, Any]) -> Job:
+def queue_new_job(session: Session, body: dict[str, Any]) -> tuple[Job, int]:
     """Create a job of `job_type_id` on `job_data` and queue it (reference "Queue New Job").
+    Returns the job and the id of its QUEUED execution, as the write made it (by the time the
+    caller has committed, a scheduler may have moved the execution on).
 
     The job type must exist and be active, unpaused and not a system type; the data must fit
     the type's current interface, every file must exist (not deleted) with a media type its
@@ -196,8 +198,7 @@ def queue_new_job(session: Session, body: dict[str, Any]) -> Job:
               priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
               cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data.to_dict(),
               num_exes=0, created=now, last_modified=now, last_status_change=now)
-    transitions.queue_job(session, job)
-    return job
+    return job, transitions.queue_job(session, job)
 
 
 def _check_files(session: Session, data: job_data.JobData, interface: job_interface.JobInterface) -> None:

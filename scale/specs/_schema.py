@@ -6,6 +6,7 @@ schema cannot express (unique names, references, cycles) in Python with the same
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,18 +38,64 @@ def field_path(parts: Iterable[str | int]) -> str:
     return text
 
 
-def refuse_nul(value: Any, path: tuple[str | int, ...] = ()) -> None:
-    """PostgreSQL text cannot hold NUL, so any string with one is bad input, named by its path."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValidationError(field_path(path) or "body", "must not contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            refuse_nul(key, path)
-            refuse_nul(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            refuse_nul(item, (*path, index))
+# Deeper than any Scale document nests; a deeper one is refused before it can exhaust the stack.
+MAX_JSON_DEPTH = 64
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def parse_json_text(raw: bytes | str, *, field: str = "body") -> Any:
+    """JSON text as Python values, refusing what would be stored and then break: NaN, Infinity
+    and numbers too large for a double (1e400), lone surrogates (PostgreSQL cannot encode them),
+    NUL characters (PostgreSQL text cannot hold them), and nesting deeper than MAX_JSON_DEPTH.
+    Anything refused is a ValidationError naming `field` (or the path within it)."""
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValidationError(field, f"is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except UnicodeDecodeError:
+        raise ValidationError(field, "is not UTF-8 text") from None
+    except ValueError as error:
+        raise ValidationError(field, f"is not valid JSON ({error})") from None
+    _refuse_unstorable(value, field)
+    return value
+
+
+def _refuse_unstorable(value: Any, field: str) -> None:
+    """Walk `value` with a stack of its own (it may be deep) and refuse what parse_json_text says."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if len(path) > MAX_JSON_DEPTH:
+            raise ValidationError(field, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, str):
+            _refuse_bad_text(item, field, path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _refuse_bad_text(key, field, path)
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, index)) for index, child in enumerate(item))
+
+
+def _refuse_bad_text(text: str, field: str, path: tuple[str | int, ...]) -> None:
+    # Fields of a request body are named from its top (`name`, not `body.name`).
+    where = field_path(path if field == "body" else (field, *path)) or field
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        raise ValidationError(where, "must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(where, "must not contain lone surrogates (\\ud800-\\udfff)") from None
 
 
 def validate(doc: object, schema: Mapping[str, Any]) -> None:

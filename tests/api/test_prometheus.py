@@ -34,3 +34,17 @@ def test_prometheus_needs_no_token_even_when_reads_do(client, app):
     app.extensions["scale.settings"] = replace(app.extensions["scale.settings"], reads_require_token=True)
     assert client.get("/api/metrics/").status_code == 401
     assert client.get("/metrics").status_code == 200
+
+
+def test_a_browser_at_metrics_gets_the_ui_page_and_prometheus_the_exposition(client):
+    """The UI's metrics page and Prometheus's exposition share `/metrics`; the Accept header of
+    each client decides."""
+    browser = client.get("/metrics", headers={
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert browser.mimetype == "text/html"
+    assert b'<main id="app"' in browser.data
+    scraper = client.get("/metrics", headers={"Accept": (
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")})
+    assert scraper.mimetype == "text/plain"
+    assert "# TYPE scale_queue_depth gauge" in scraper.get_data(as_text=True)

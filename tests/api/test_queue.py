@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.triggers import TriggerEvent
@@ -61,6 +61,21 @@ def test_new_job_is_queued_and_returns_details(client, token, db, world):
     assert body["outputs"] == [{"name": "out_file", "type": "file", "value": None}]
     row = db.scalars(select(Queue).where(Queue.job_id == body["id"])).one()
     assert row.disk_total_required == 22.0 and row.priority == 5
+
+
+def test_new_job_location_names_its_execution_after_a_scheduler_took_it(client, token, db, world, sessions):
+    """A scheduler may start the new execution between the commit and the answer: the answer is
+    still 201 with the execution the request created."""
+    def scheduler_starts_it(_session):
+        with sessions.begin() as scheduler:
+            scheduler.execute(update(JobExecution).where(JobExecution.status == "QUEUED").values(status="RUNNING"))
+
+    event.listen(sessions, "after_commit", scheduler_starts_it, once=True)
+    resp = client.post("/api/queue/new-job/", json=new_job_body(world), headers=token)
+    assert resp.status_code == 201, resp.get_json()
+    exe = db.scalars(select(JobExecution).where(JobExecution.job_id == resp.get_json()["id"])).one()
+    assert exe.status == "RUNNING"
+    assert resp.headers["Location"].endswith(f"/api/job-executions/{exe.id}/")
 
 
 def test_new_job_needs_a_token(client, db, world):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -388,3 +391,36 @@ def test_recipe_details(client, db, world):
     job = body["jobs"][0]["job"]
     assert job["job_type"]["name"] == "make" and job["status"] == "QUEUED"
     assert client.get("/api/recipes/999999/").status_code == 404
+
+
+def closed_port() -> int:
+    """A local TCP port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["patch", "cancel-jobs", "requeue-jobs"])
+def test_a_broker_that_is_down_does_not_fail_a_committed_cancel_or_requeue(db, token, world, settings, sessions,
+                                                                            how, caplog):
+    from api.app import create_app
+
+    app = create_app(replace(settings, broker_url=f"redis://127.0.0.1:{closed_port()}/0"), sessions=sessions)
+    recipe = start(db, world)
+    first = jobs_of(db, recipe.id)["first"]
+    client = app.test_client()
+    began = time.monotonic()
+    if how == "patch":
+        resp = client.patch(f"/api/jobs/{first.id}/", json={"status": "CANCELED"}, headers=token)
+    elif how == "cancel-jobs":
+        resp = client.post("/api/queue/cancel-jobs/", json={"job_ids": [first.id]}, headers=token)
+    else:
+        transitions.cancel_job(db, first.id)
+        db.commit()
+        resp = client.post("/api/queue/requeue-jobs/", json={"job_ids": [first.id]}, headers=token)
+    assert resp.status_code == 200, resp.get_json()
+    assert time.monotonic() - began < 10
+    assert jobs_of(db, recipe.id)["first"].status == ("QUEUED" if how == "requeue-jobs" else "CANCELED")
+    assert "could not send the advancement" in caplog.text
+    if how != "requeue-jobs":  # the clock's sweep finds the recipe whose dependent must now be blocked
+        assert service.recipes_needing_advance(db) == [recipe.id]

@@ -10,11 +10,12 @@ import pytest
 from api.ui import PAGES
 
 PAGE_URLS = [re.sub(r"<int:item_id>", "7", page) for page in PAGES]
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 @pytest.mark.parametrize("path", PAGE_URLS + ["/jobs/", "/jobs/7/", "/settings/"])
 def test_every_page_url_answers_with_the_app_shell(client, path):
-    resp = client.get(path)
+    resp = client.get(path, headers=BROWSER)
     assert resp.status_code == 200
     assert resp.mimetype == "text/html"
     assert b'<main id="app"' in resp.data

@@ -138,7 +138,7 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
             "cpus_required": 0.1, "mem_required": 32,
             "interface": {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${script}",
                           "input_data": [{"name": "script", "type": "property"}], "output_data": []}})
-        job = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+        job, _ = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [{"name": "script", "value": "echo before; sleep 4; echo after"}],
             "output_data": []}})
         job_id = job.id
@@ -199,7 +199,7 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "40",
                           "input_data": [], "output_data": []}})
         job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}}).id
+            "version": "1.0", "input_data": [], "output_data": []}})[0].id
 
     def first_exe_id() -> int | None:
         with pg_committed() as session:

@@ -75,7 +75,7 @@ def make_job_type(sessions: sessionmaker, name: str = "shell", **fields) -> int:
 def queue_jobs(sessions: sessionmaker, job_type_id: int, code: str, count: int = 1) -> list[int]:
     data = {"version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}
     with sessions.begin() as session:
-        return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": data}).id
+        return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": data})[0].id
                 for _ in range(count)]
 
 

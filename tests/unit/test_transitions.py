@@ -266,11 +266,12 @@ def test_queueing_a_new_job_without_files_is_five_statements(db):
                                             "input_data": [], "output_data": []})
     db.expunge_all()  # as in a request's fresh session
     with statements(db) as seen:
-        job = service.queue_new_job(db, {"job_type_id": job_type.id,
-                                         "job_data": {"version": "1.0", "input_data": [], "output_data": []}})
+        job, exe_id = service.queue_new_job(db, {"job_type_id": job_type.id,
+                                                 "job_data": {"version": "1.0", "input_data": [], "output_data": []}})
     assert [s.split()[0] for s in seen] == ["SELECT"] + ["INSERT"] * 4, seen
     assert (job.status, job.num_exes) == ("QUEUED", 1)
     row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
+    assert row.job_exe_id == exe_id
     assert db.get(JobExecution, row.job_exe_id).status == "QUEUED"
 
 
