@@ -115,7 +115,7 @@ def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float,
 
 def queue(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
-        return [queue_service.queue_new_job(session, {"job_type_id": job_type_id, "job_data": NO_DATA}).id
+        return [queue_service.queue_new_job(session, {"job_type_id": job_type_id, "job_data": NO_DATA})[0].id
                 for _ in range(count)]
 
 
