@@ -22,6 +22,7 @@ from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
 from scale.models.jobs import Job
 from scale.queue import service
+from scale.queue.why import ReasonCode, queued_reasons
 
 ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
 
@@ -29,6 +30,18 @@ NEW_JOB = ns.schema_model("QueueNewJob", service.NEW_JOB_SCHEMA)
 REQUEUE = ns.schema_model("RequeueJobs", service.REQUEUE_SCHEMA)
 CANCEL = ns.schema_model("CancelJobs", service.CANCEL_SCHEMA)
 _PAGE_PARAMS = page_params("the changed jobs")
+# Only what is beyond the reference is described: why queued jobs wait.
+CHANGED_JOBS = ns.schema_model("ChangedJobs", {
+    "type": "object", "required": ["results"],
+    "properties": {"results": {"type": "array", "items": serialize_jobs.QUEUED_REASON_SCHEMA}}})
+STATUS = ns.schema_model("QueueStatus", {
+    "type": "object", "required": ["queue_status"],
+    "properties": {"queue_status": {"type": "array", "items": {
+        "type": "object", "required": ["queued_reasons"],
+        "properties": {"queued_reasons": {
+            "type": "object", "additionalProperties": False,
+            "description": "How many of the job type's queued jobs wait for each reason (only those that occur)",
+            "properties": {code.value: {"type": "integer", "minimum": 1} for code in ReasonCode}}}}}}})
 
 
 def _changed_jobs(job_ids: list[int]) -> dict:
@@ -36,13 +49,16 @@ def _changed_jobs(job_ids: list[int]) -> dict:
     query = parse_list_args(request.args.to_dict(flat=False), ListSpec())
     start = (query.page - 1) * query.page_size
     page_ids = job_ids[start:start + query.page_size]
-    jobs = db_session().scalars(service.list_jobs_statement().where(Job.id.in_(page_ids)).order_by(Job.id))
+    session = db_session()
+    jobs = list(session.scalars(service.list_jobs_statement().where(Job.id.in_(page_ids)).order_by(Job.id)))
+    reasons = queued_reasons(session, page_ids)
     return {"count": len(job_ids), "next": None, "previous": None,
-            "results": [serialize_jobs.job_summary(job) for job in jobs]}
+            "results": [serialize_jobs.job_in_list(job, reasons.get(job.id)) for job in jobs]}
 
 
 @ns.route("/status/")
 class QueueStatus(Resource):
+    @ns.response(200, "Queued jobs by job type", STATUS)
     def get(self):
         """Queued jobs by job type: how many, the longest queued and the highest priority."""
         return serialize.queue_status(service.queue_status(db_session()))
@@ -66,6 +82,7 @@ class QueueNewJob(Resource):
 class RequeueJobs(Resource):
     @ns.expect(REQUEUE)
     @ns.doc(params=_PAGE_PARAMS)
+    @ns.response(200, "The jobs changed", CHANGED_JOBS)
     @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is changed")
     def post(self):
         """Requeue the FAILED or CANCELED jobs that match the filter, raising their max_tries."""
@@ -80,6 +97,7 @@ class RequeueJobs(Resource):
 class CancelJobs(Resource):
     @ns.expect(CANCEL)
     @ns.doc(params=_PAGE_PARAMS)
+    @ns.response(200, "The jobs changed", CHANGED_JOBS)
     @ns.response(400, "A field is invalid or no filter was given; nothing is changed")
     def post(self):
         """Cancel the PENDING, BLOCKED, QUEUED or RUNNING jobs that match the filter."""

@@ -10,6 +10,7 @@ from api.serialize.errors import error_detail
 from api.serialize.job_types import job_type_base, job_type_summary
 from api.serialize.products import product_summary, scale_file_base
 from scale.queue.service import JobDetails
+from scale.queue.why import QueuedReason, ReasonCode
 from scale.timeutil import to_iso
 
 _JOB_VALUES = ("id", "status", "priority", "num_exes", "timeout", "max_tries", "cpus_required", "mem_required",
@@ -55,12 +56,38 @@ def job_summary(job) -> dict[str, Any]:
     }
 
 
-def job_with_input_files(job, files: list) -> dict[str, Any]:
-    return {**job_summary(job), "input_files": [scale_file_base(f) for f in files]}
+# The JSON schema of `queued_reason`'s fields, for the OpenAPI document.
+QUEUED_REASON_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["queued_reason", "queued_reason_code", "can_never_fit"],
+    "properties": {
+        "queued_reason": {"type": "string", "x-nullable": True,
+                          "description": "Why a QUEUED job is not running yet; null unless QUEUED"},
+        "queued_reason_code": {"type": "string", "enum": [code.value for code in ReasonCode], "x-nullable": True,
+                               "description": "The reason's code; null unless QUEUED"},
+        "can_never_fit": {"type": "boolean",
+                          "description": "True when the QUEUED job is larger than every online node (TOO_LARGE)"},
+    }}
 
 
-def job_with_latest_execution(job, exe) -> dict[str, Any]:
-    return {**job_summary(job), "latest_job_exe": None if exe is None else execution_base(exe)}
+def queued_reason(reason: QueuedReason | None) -> dict[str, Any]:
+    """Beyond the reference (docs/decisions.md): why a QUEUED job is not running yet; null
+    (and `can_never_fit` false) for a job that is not queued."""
+    return {"queued_reason": None if reason is None else reason.message,
+            "queued_reason_code": None if reason is None else reason.code.value,
+            "can_never_fit": reason is not None and reason.can_never_fit}
+
+
+def job_in_list(job, reason: QueuedReason | None) -> dict[str, Any]:
+    """A job as the job lists show it, with why it is queued."""
+    return {**job_summary(job), **queued_reason(reason)}
+
+
+def job_with_input_files(job, files: list, reason: QueuedReason | None) -> dict[str, Any]:
+    return {**job_in_list(job, reason), "input_files": [scale_file_base(f) for f in files]}
+
+
+def job_with_latest_execution(job, exe, reason: QueuedReason | None) -> dict[str, Any]:
+    return {**job_in_list(job, reason), "latest_job_exe": None if exe is None else execution_base(exe)}
 
 
 def job_details(details: JobDetails) -> dict[str, Any]:
@@ -86,8 +113,7 @@ def job_details(details: JobDetails) -> dict[str, Any]:
                     for spec, value in details.outputs],
         "input_files": [scale_file_base(f) for f in details.input_files],
         "products": [product(f) for f in details.products],
-        # Beyond the reference (docs/decisions.md): why a QUEUED job is not being scheduled.
-        "queued_reason": details.queued_reason,
+        **queued_reason(details.queued_reason),
     }
 
 

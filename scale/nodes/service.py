@@ -36,7 +36,7 @@ from scale.models.errors import Error, ErrorCategory
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
 from scale.queue import transitions
-from scale.scheduler.matching import MatchNode, Resources, unplaceable
+from scale.scheduler.matching import Resources
 from scale.specs._schema import validate
 from scale.timeutil import as_utc, utcnow
 
@@ -304,24 +304,6 @@ def _apply_edit(session: Session, node: Node, body: dict[str, Any]) -> Node:
 
 def is_online(node: Node, now: dt.datetime | None = None) -> bool:
     return node.last_offer is not None and as_utc(node.last_offer) >= (now or utcnow()) - ONLINE_WINDOW
-
-
-def queued_reason(session: Session, job_id: int, now: dt.datetime | None = None) -> str | None:
-    """Why the job, if QUEUED, cannot be scheduled as things stand: the scheduler or its job
-    type is paused, or no online node is (or could ever be, by its total) free enough for it.
-    None when it only waits its turn, or is not queued."""
-    row = session.scalar(select(Queue).where(Queue.job_id == job_id))
-    if row is None:
-        return None
-    if get_scheduler(session).is_paused:
-        return "the scheduler is paused"
-    if row.job_type.is_paused:
-        return "its job type is paused"
-    now = now or utcnow()
-    online = [MatchNode(node_id=n.id, total=node_total(n), free=node_total(n),
-                        is_paused=n.is_paused or n.is_paused_errors)
-              for n in session.scalars(select(Node).where(Node.is_active.is_(True))) if is_online(n, now)]
-    return unplaceable(Resources(row.cpus_required, row.mem_required, row.disk_total_required), online)
 
 
 def running_executions(session: Session, node_id: int) -> list[JobExecution]:

@@ -36,8 +36,8 @@ from scale.models.nodes import Node
 from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
-from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.queue.why import QueuedReason, queued_reasons, reason_counts
 from scale.specs import job_data, job_interface
 from scale.specs._inputs import InputSpec
 from scale.specs._schema import validate
@@ -236,15 +236,20 @@ class QueueStatus:
     count: int
     longest_queued: dt.datetime
     highest_priority: int
+    # How many of them wait for each reason (`why.ReasonCode` values; only those that occur).
+    queued_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def queue_status(session: Session) -> list[QueueStatus]:
-    """One entry per job type with queued jobs, most urgent (lowest priority number) first."""
+    """One entry per job type with queued jobs, most urgent (lowest priority number) first,
+    with the count of its jobs waiting for each reason."""
     rows = session.execute(select(Queue.job_type_id, func.count(Queue.id), func.min(Queue.queued),
                                   func.min(Queue.priority)).group_by(Queue.job_type_id)
                            .order_by(func.min(Queue.priority), func.min(Queue.queued))).all()
     types = {t.id: t for t in session.scalars(select(JobType).where(JobType.id.in_([r[0] for r in rows])))}
-    return [QueueStatus(types[type_id], count, longest, highest) for type_id, count, longest, highest in rows]
+    reasons = reason_counts(session) if rows else {}
+    return [QueueStatus(types[type_id], count, longest, highest, reasons.get(type_id, {}))
+            for type_id, count, longest, highest in rows]
 
 
 # Reads --------------------------------------------------------------------------------------
@@ -320,8 +325,8 @@ class JobDetails:
     products: list[ScaleFile]
     inputs: list[tuple[InputSpec, Any]] = field(default_factory=list)
     outputs: list[tuple[OutputSpec, Any]] = field(default_factory=list)
-    # Why a QUEUED job is not being scheduled (`nodes.queued_reason`); None otherwise.
-    queued_reason: str | None = None
+    # Why a QUEUED job is not running yet (`why.queued_reasons`); None otherwise.
+    queued_reason: QueuedReason | None = None
 
 
 def get_job(session: Session, job_id: int) -> JobDetails:
@@ -356,9 +361,8 @@ def get_job(session: Session, job_id: int) -> JobDetails:
             outputs.append((output, by_id.get(item["file_id"]) if "file_id" in item else None))
         else:
             outputs.append((output, [by_id[i] for i in item.get("file_ids", []) if i in by_id] if item else None))
-    reason = nodes.queued_reason(session, job_id) if job.status == JobStatus.QUEUED else None
     return JobDetails(job=job, recipes=recipes, input_files=files, products=products, inputs=inputs,
-                      outputs=outputs, queued_reason=reason)
+                      outputs=outputs, queued_reason=queued_reasons(session, [job_id]).get(job_id))
 
 
 def get_execution(session: Session, job_exe_id: int) -> JobExecution:

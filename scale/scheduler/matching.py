@@ -122,20 +122,3 @@ def match(nodes: Iterable[MatchNode], candidates: Iterable[Candidate],
             reserved.add(min(could_fit, key=lambda n: _spread_key(n, free[n.node_id])).node_id)
     return assignments
 
-
-def unplaceable(required: Resources, nodes: Iterable[MatchNode]) -> str | None:
-    """Why a candidate asking for `required` waits however much work finishes: no unpaused
-    node, or none whose *total* fits it (`match` then skips it). None when some node could
-    take it once it has room."""
-    usable = [n for n in nodes if not n.is_paused]
-    if not usable:
-        return "no online, unpaused node is taking work"
-    if any(required.fits_in(n.total) for n in usable):
-        return None
-    largest = max(usable, key=lambda n: (n.total.cpus, n.total.mem, n.total.disk))
-    return (f"larger than every online node: it needs {_describe(required)}; the largest node "
-            f"has {_describe(largest.total)}")
-
-
-def _describe(resources: Resources) -> str:
-    return f"cpus {resources.cpus:g}, mem {resources.mem:g} MiB, disk {resources.disk:g} MiB"

@@ -1,5 +1,5 @@
-"""The node services behind `scale node` and the celery manager (heartbeats, losing a silent
-node exactly once) and the `queued_reason` of a QUEUED job's details."""
+"""The node services behind `scale node` and the celery manager: heartbeats, losing a silent
+node exactly once, sending and killing executions."""
 
 from __future__ import annotations
 
@@ -82,43 +82,6 @@ def test_a_node_stopping_cleanly_puts_its_runs_back_without_costing_a_try(db):
     returned = db.get(Job, job.id)
     assert (returned.status, returned.num_exes) == (JobStatus.QUEUED, tries)
     assert db.scalar(select(Queue.job_exe_id).where(Queue.job_id == job.id)) == exe.id
-
-
-def reason(client, job_id: int):
-    resp = client.get(f"/api/jobs/{job_id}/")
-    assert resp.status_code == 200
-    return resp.get_json()["queued_reason"]
-
-
-def test_queued_reason_names_a_job_too_large_for_every_node(client, db):
-    beat(db)
-    job = queued_job(db, make_job_type(db, cpus_required=8.0))
-    db.commit()
-    assert "larger than every online node" in reason(client, job.id)
-
-
-def test_queued_reason_is_null_for_a_job_that_only_waits_its_turn(client, db):
-    beat(db)
-    job = queued_job(db, make_job_type(db))
-    done = queued_job(db, make_job_type(db, name="other"))
-    run_job(db, done, db.scalar(select(Node)))
-    db.commit()
-    assert reason(client, job.id) is None
-    assert reason(client, done.id) is None  # RUNNING
-
-
-def test_queued_reason_names_pauses_and_missing_nodes(client, db):
-    job_type = make_job_type(db)
-    job = queued_job(db, job_type)
-    db.commit()
-    assert reason(client, job.id) == "no online, unpaused node is taking work"
-    beat(db)
-    job_type.is_paused = True
-    db.commit()
-    assert reason(client, job.id) == "its job type is paused"
-    nodes.edit_scheduler(db, {"is_paused": True})
-    db.commit()
-    assert reason(client, job.id) == "the scheduler is paused"
 
 
 class RecordingChannel:

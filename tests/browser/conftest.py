@@ -98,6 +98,8 @@ def _define(scale: Scale, algorithms: Path, products: Path) -> None:
                             [{"name": "shout", "type": "file", "media_type": "text/plain"}])
     ids["count-slowly"] = job_type("count-slowly", "${job_output_dir}", [], [])
     ids["held"] = job_type("held", "${job_output_dir}", [], [])
+    # Larger than any machine: its jobs stay QUEUED, flagged as never fitting.
+    ids["too-large"] = job_type("too-large", "${job_output_dir}", [], [], cpus_required=4096.0)
     ids["fail-loudly"] = job_type("fail-loudly", "${job_output_dir}", [], [],
                                   error_mapping={"version": "1.0", "exit_codes": {"3": "bad-text"}})
     ids["recipe-type"] = scale.api("POST", "/recipe-types/", {

@@ -100,6 +100,28 @@ def test_dashboard_shows_the_real_queue_depth(tab: Tab, scale: Scale) -> None:
         scale.api("PATCH", "/scheduler/", {"is_paused": False})
 
 
+def test_the_queue_and_jobs_pages_say_why_a_job_waits(tab: Tab, scale: Scale) -> None:
+    # Queued while the scheduler is paused (see the next test), then left to the scheduler: it
+    # can never place the job, so every page shows why, flagged.
+    scale.api("PATCH", "/scheduler/", {"is_paused": True})
+    job_id = scale.api("POST", "/queue/new-job/", {"job_type_id": scale.ids["too-large"], "job_data": {
+        "version": "1.0", "input_data": [], "output_data": []}})["id"]
+    scale.api("PATCH", "/scheduler/", {"is_paused": False})
+    try:
+        assert scale.get(f"/jobs/{job_id}/")["can_never_fit"] is True
+        for path in ("/queue", "/jobs?status=QUEUED"):
+            page = show(tab, path)
+            row = page.locator("main tr", has_text=f"#{job_id}")
+            row.locator(".badge.s-NEVER-FITS", has_text="CAN NEVER FIT").wait_for()
+            assert "larger than every online node" in row.inner_text(), path
+        page = show(tab, "/queue")
+        page.locator("main td .badge", has_text="1 TOO_LARGE").wait_for()
+        page = show(tab, f"/jobs/{job_id}")
+        page.locator("dl.props .why-queued .badge.s-NEVER-FITS").wait_for()
+    finally:
+        scale.api("POST", "/queue/cancel-jobs/", {"job_ids": [job_id]})
+
+
 def test_a_queued_job_is_followed_through_its_live_log(tab: Tab, scale: Scale, artifacts: Path) -> None:
     # The scheduler waits while the job is queued: POST /queue/new-job/ answers 500 when the
     # scheduler claims the new execution before the response is built (see docs/ui.md).

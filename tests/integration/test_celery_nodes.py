@@ -115,7 +115,7 @@ def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float,
 
 def queue(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
-        return [queue_service.queue_new_job(session, {"job_type_id": job_type_id, "job_data": NO_DATA}).id
+        return [queue_service.queue_new_job(session, {"job_type_id": job_type_id, "job_data": NO_DATA})[0].id
                 for _ in range(count)]
 
 
@@ -158,8 +158,9 @@ def test_jobs_spread_by_resources_and_a_job_too_large_waits_with_a_reason(cluste
         assert node is not None and node.port == 0 and (node.cpus_total, node.mem_total) == (1, 1024)
         assert nodes_service.node_status(session, node, started=node.created, ended=None).is_online
     assert details.job.status == JobStatus.QUEUED
-    assert details.queued_reason is not None and "larger than every online node" in details.queued_reason
-    assert "cpus 8" in details.queued_reason and "cpus 4" in details.queued_reason
+    reason = details.queued_reason
+    assert reason is not None and reason.can_never_fit and "larger than every online node" in reason.message
+    assert "cpus 8" in reason.message and "cpus 4" in reason.message
 
 
 def test_a_paused_node_drains(cluster: Cluster, pg_committed: sessionmaker):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scale.scheduler.matching import Candidate, Constraints, MatchNode, Resources, match, unplaceable
+from scale.scheduler.matching import Candidate, Constraints, MatchNode, Resources, match
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -121,19 +121,3 @@ def test_resources_arithmetic_and_dict():
     assert b.fits_in(a) and not a.fits_in(b)
     assert a.to_dict() == {"cpus": 1.0, "mem": 2.0, "disk": 3.0}
 
-
-def test_unplaceable_names_a_job_larger_than_every_node():
-    reason = unplaceable(Resources(8, 64, 0), [node(1, cpus=4), node(2, cpus=2)])
-    assert reason is not None and "larger than every online node" in reason
-    assert "cpus 8" in reason and "cpus 4" in reason
-
-
-def test_unplaceable_is_none_for_a_job_that_waits_only_for_room():
-    busy = node(1, cpus=4, free=Resources(0, 0, 0))
-    assert unplaceable(Resources(4, 64, 0), [busy]) is None
-
-
-def test_unplaceable_counts_only_unpaused_nodes():
-    assert unplaceable(Resources(1, 64, 0), []) == "no online, unpaused node is taking work"
-    paused = MatchNode(node_id=1, total=Resources(4, 4096, 10_000), free=Resources(4, 4096, 10_000), is_paused=True)
-    assert unplaceable(Resources(1, 64, 0), [paused]) == "no online, unpaused node is taking work"

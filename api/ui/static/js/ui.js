@@ -19,6 +19,14 @@ export function h(tag, attrs = {}, ...children) {
 export const link = (href, text) => h("a", { href }, text);
 export const badge = (status) => h("span", { class: `badge s-${status}` }, status || "—");
 
+// Why a QUEUED job waits (the API's `queued_reason`), flagged when it can never fit on the nodes there are.
+export function whyQueued(job) {
+  if (!job.queued_reason) return "";
+  return h("span", { class: "why-queued", "data-code": job.queued_reason_code },
+    job.can_never_fit && [h("span", { class: "badge s-NEVER-FITS", title: "larger than every online node" }, "CAN NEVER FIT"), " "],
+    job.queued_reason);
+}
+
 export function when(iso) {
   if (!iso) return "—";
   const d = new Date(iso);

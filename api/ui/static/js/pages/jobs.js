@@ -1,7 +1,7 @@
 // Jobs: a filterable, sortable, paginated list (filters in the URL) and a job's details with
 // its executions, phase timeline, files, live logs and the cancel / requeue buttons.
 import { get, getAll, getText, send } from "../api.js";
-import { h, link, badge, when, duration, table, props, pager, action, chart, json, notice, jobTypeName, bytes } from "../ui.js";
+import { h, link, badge, whyQueued, when, duration, table, props, pager, action, chart, json, notice, jobTypeName, bytes } from "../ui.js";
 
 export const JOB_STATUSES = ["PENDING", "BLOCKED", "QUEUED", "RUNNING", "FAILED", "COMPLETED", "CANCELED"];
 const FILTERS = ["status", "job_type_id", "job_type_category", "started", "ended"];
@@ -38,7 +38,7 @@ export async function renderList(view, ctx) {
     table([
       { title: "Job", sort: "id", cell: (j) => link(`/jobs/${j.id}`, `#${j.id}`) },
       { title: "Job type", sort: "job_type__name", cell: (j) => link(`/job-types/${j.job_type.id}`, jobTypeName(j.job_type)) },
-      { title: "Status", sort: "status", cell: (j) => badge(j.status) },
+      { title: "Status", sort: "status", cell: (j) => [badge(j.status), whyQueued(j)] },
       { title: "Error", cell: (j) => j.error ? `${j.error.title || j.error.name} (${j.error.category})` : "" },
       { title: "Priority", sort: "priority", num: true, cell: (j) => j.priority },
       { title: "Tries", sort: "num_exes", num: true, cell: (j) => j.num_exes },
@@ -130,7 +130,7 @@ export async function renderDetail(view, ctx, jobId) {
       ["Priority", job.priority], ["Tries", `${job.num_exes} of ${job.max_tries}`], ["Timeout", `${job.timeout} s`],
       ["Resources", `${job.cpus_required} CPU, ${job.mem_required} MiB`],
       ["Created", when(job.created)], ["Queued", when(job.queued)], ["Started", when(job.started)], ["Ended", when(job.ended)],
-      job.queue_reason && ["Why queued", job.queue_reason],
+      job.queued_reason && ["Why queued", whyQueued(job)],
       ["Trigger", job.event ? `${job.event.type} at ${new Date(job.event.occurred).toLocaleString()}` : "—"],
       ["Recipes", job.recipes.length ? job.recipes.map((r) => [link(`/recipes/${r.id}`, `${r.recipe_type.name} #${r.id}`), " "]) : "—"],
     ])),

@@ -1,7 +1,13 @@
 // Queue: queued jobs by type and priority, the longest queued, and the requeue / new job forms.
 import { get, getAll, send } from "../api.js";
-import { h, link, badge, when, duration, table, action, jsonForm, jobTypeName, toast } from "../ui.js";
+import { h, link, badge, whyQueued, when, duration, table, action, jsonForm, jobTypeName, toast } from "../ui.js";
 
+// What each `queued_reasons` code of GET /queue/status/ means.
+const REASONS = {
+  SCHEDULER_PAUSED: "the scheduler is paused", JOB_TYPE_PAUSED: "the job type is paused",
+  NO_NODE: "no online, unpaused node", TOO_LARGE: "larger than every online node: can never fit",
+  MAX_SCHEDULED: "the job type runs its max_scheduled already", WAITING: "waiting for free resources",
+};
 
 export async function render(view, ctx) {
   const [status, queued, jobTypes] = await Promise.all([
@@ -31,6 +37,8 @@ export async function render(view, ctx) {
       { title: "Queued", num: true, cell: (q) => q.count },
       { title: "Highest priority", num: true, cell: (q) => q.highest_priority },
       { title: "Longest queued", cell: (q) => [when(q.longest_queued), h("span", { class: "muted small" }, ` (${duration(q.longest_queued)})`)] },
+      { title: "Why queued", cell: (q) => Object.entries(q.queued_reasons || {}).map(([code, n]) =>
+        h("span", { class: `badge s-${code === "TOO_LARGE" ? "NEVER-FITS" : "QUEUED"}`, title: REASONS[code] || code }, `${n} ${code}`)).flatMap((b) => [b, " "]) },
       { title: "", cell: (q) => q.is_job_type_paused ? badge("PAUSED") : "" },
     ], status.queue_status, { empty: "The queue is empty." }),
     h("h2", {}, "Queued jobs, most urgent first"),
@@ -39,7 +47,7 @@ export async function render(view, ctx) {
       { title: "Job type", cell: (j) => jobTypeName(j.job_type) },
       { title: "Priority", num: true, cell: (j) => j.priority },
       { title: "Queued for", cell: (j) => duration(j.queued) },
-      { title: "Why queued", cell: (j) => j.queue_reason || (j.job_type.is_paused ? "its job type is paused" : "waiting for resources") },
+      { title: "Why queued", cell: (j) => whyQueued(j) },
     ], queued.results, { empty: "No job is queued." }),
     h("h2", {}, "Requeue"), requeue,
     h("h2", {}, "Queue a new job or recipe"),
