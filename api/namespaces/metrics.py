@@ -21,6 +21,11 @@ from scale.metrics import types as metrics
 
 ns = Namespace("metrics", description="Processing counts and timings, rolled up per day")
 
+# A metrics type's name in a path: one of the known names only, so that `/metrics/compute/`
+# belongs to the compute resource alone (a GET there is not a metrics type called "compute").
+NAME = "<any({}):name>".format(", ".join(f'"{name}"' for name in metrics.METRICS_TYPES))
+NAME_DOC = {"name": {"description": "A metrics type", "enum": list(metrics.METRICS_TYPES)}}
+
 _CHOICE = {"job-types": job_type_base, "error-types": error_detail, "ingest": strike_summary}
 _PAGE_ONLY = ListSpec()
 
@@ -55,8 +60,12 @@ class MetricsList(Resource):
         return items_response(list(metrics.METRICS_TYPES.values()), query, _type)
 
 
+COMPUTE_BODY = ns.schema_model("MetricsCompute", rollup.COMPUTE_SCHEMA)
+
+
 @ns.route("/compute/")
 class MetricsCompute(Resource):
+    @ns.expect(COMPUTE_BODY)
     def post(self):
         """Recompute one day's rollups (`{"day": "YYYY-MM-DD"}`), replacing what the day had."""
         day = rollup.parse_compute_request(json_object())
@@ -66,8 +75,8 @@ class MetricsCompute(Resource):
         return {"day": day.isoformat(), "rows": rows}
 
 
-@ns.route("/<string:name>/")
-@ns.response(404, "No metrics type has this name")
+@ns.route(f"/{NAME}/")
+@ns.doc(params=NAME_DOC)
 class MetricsDetail(Resource):
     def get(self, name: str):
         """A metrics type with the choices its plot data can be filtered by."""
@@ -76,18 +85,20 @@ class MetricsDetail(Resource):
         return {**_type(kind), "choices": [serialize(choice) for choice in metrics.choices(db_session(), kind)]}
 
 
-@ns.route("/<string:name>/plot-data/")
-@ns.response(404, "No metrics type has this name")
-class MetricsPlotData(Resource):
-    @ns.doc(params={
-        "started": {"description": "Start of the time range: ISO-8601 datetime or duration", "in": "query"},
-        "ended": {"description": "End of the time range: ISO-8601 datetime or duration", "in": "query"},
-        "choice_id": {"description": "Only this choice; repeat for several", "in": "query"},
-        "column": {"description": "Only this column; repeat for several", "in": "query"},
-        "group": {"description": "Only the columns of this group; repeat for several", "in": "query"},
-    })
-    def get(self, name: str):
-        """Plot values per column, oldest first."""
-        kind = metrics.get_metrics_type(name)
-        query = metrics.parse_plot_args(kind, request.args.to_dict(flat=False))
-        return items_response(metrics.plot_data(db_session(), kind, query), query, _plot)
+def _plot_data_resource(kind: metrics.MetricsType) -> None:
+    """`GET /metrics/{kind}/plot-data/`, one resource per metrics type: each documents the
+    columns and groups of its own type, which one path with a name argument could not."""
+    spec = metrics.plot_spec(kind)
+
+    class MetricsPlotData(Resource):
+        @document_list(ns, spec)
+        def get(self):
+            """Plot values per column, oldest first."""
+            query = parse_list_args(request.args.to_dict(flat=False), spec)
+            return items_response(metrics.plot_data(db_session(), kind, query), query, _plot)
+
+    ns.route(f"/{kind.name}/plot-data/", endpoint=f"metrics_plot_data_{kind.name}")(MetricsPlotData)
+
+
+for _kind in metrics.METRICS_TYPES.values():
+    _plot_data_resource(_kind)

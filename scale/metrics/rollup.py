@@ -25,12 +25,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from scale.definitions.fields import body_schema
 from scale.errors import ValidationError
 from scale.models.errors import Error, ErrorCategory
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.models.metrics import MetricsError, MetricsIngest, MetricsJobType
 from scale.models.triggers import TriggerEvent
+from scale.specs._schema import validate
 from scale.timeutil import UTC, as_utc
 
 PROCESSOR_NAME = "scale-metrics"
@@ -40,24 +42,27 @@ def parse_day(text: object, *, field: str = "day") -> dt.date:
     """A `YYYY-MM-DD` day; raises ValidationError on `field`."""
     if isinstance(text, str) and len(text) == 10:
         try:
-            day = dt.date.fromisoformat(text)
+            return dt.date.fromisoformat(text)
         except ValueError:
             pass
-        else:
-            if day < dt.date.max:  # a day's rows run to the next midnight
-                return day
     raise ValidationError(field, f"{text!r} is not a date as YYYY-MM-DD")
+
+
+# `POST /metrics/compute/`: the day to recompute.
+COMPUTE_SCHEMA = body_schema({"day": {"type": "string", "format": "date"}}, required=("day",))
 
 
 def parse_compute_request(body: Mapping[str, Any]) -> dt.date:
     """The day of a `POST /metrics/compute/` body `{"day": "YYYY-MM-DD"}`; any other field is refused."""
-    if unknown := sorted(set(body) - {"day"}):
-        raise ValidationError(unknown[0], "is not a field of a compute request; send only day")
-    return parse_day(body.get("day"))
+    validate(dict(body), COMPUTE_SCHEMA)
+    return parse_day(body["day"])
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The day's start and the next midnight (the end of time for the last representable day)."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=UTC)
+    if day == dt.date.max:
+        return start, dt.datetime.max.replace(tzinfo=UTC)
     return start, start + dt.timedelta(days=1)
 
 

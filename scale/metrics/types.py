@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scale.errors import NotFound
-from scale.listing import Filter, ListQuery, ListSpec, QueryArgs, parse_int, parse_list_args
+from scale.listing import Filter, ListQuery, ListSpec, parse_int
 from scale.models.errors import Error
 from scale.models.ingest import Strike
 from scale.models.job_types import JobType
@@ -182,10 +182,6 @@ def plot_spec(kind: MetricsType) -> ListSpec:
                              "column": Filter(None, choices=tuple(c.name for c in kind.columns)),
                              "group": Filter(None, choices=tuple(g.name for g in kind.groups))},
                     time_column=kind.model.occurred)
-
-
-def parse_plot_args(kind: MetricsType, args: QueryArgs) -> ListQuery:
-    return parse_list_args(args, plot_spec(kind))
 
 
 def plot_data(session: Session, kind: MetricsType, query: ListQuery) -> list[PlotData]:

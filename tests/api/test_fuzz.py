@@ -35,7 +35,7 @@ SEMANTIC_BODIES = frozenset({
     "POST /recipe-types/", "POST /recipe-types/validation/", "PATCH /recipe-types/{recipe_type_id}/",
     "POST /scans/", "POST /strike/create/", "PATCH /strikes/{strike_id}/",
     "POST /workspaces/", "PATCH /workspaces/{workspace_id}/",
-    "GET /ingests/status/",
+    "GET /ingests/status/", "GET /load/",
 })
 
 FUZZ_SETTINGS = settings(max_examples=5, deadline=None, derandomize=True, database=None,

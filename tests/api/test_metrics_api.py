@@ -89,11 +89,17 @@ def test_compute_recomputes_a_day_with_a_token(client, db, token):
 
 
 def test_compute_with_a_bad_day_is_400_naming_day(client, token):
-    for body in ({"day": "2015-13-01"}, {}, {"day": 5}, {"day": "9999-12-31"}):
+    for body in ({"day": "2015-13-01"}, {}, {"day": 5}, {"day": "2015-1-1"}):
         resp = client.post("/api/metrics/compute/", json=body, headers=token)
         assert resp.status_code == 400 and resp.get_json()["field"] == "day"
     resp = client.post("/api/metrics/compute/", json={"day": "2015-01-01", "days": 2}, headers=token)
     assert resp.status_code == 400 and resp.get_json()["field"] == "days"
+
+
+def test_compute_takes_every_day_a_date_can_name(client, token):
+    for day in ("0001-01-01", "9999-12-31"):
+        resp = client.post("/api/metrics/compute/", json={"day": day}, headers=token)
+        assert resp.status_code == 200 and resp.get_json()["day"] == day
 
 
 def test_load_sums_samples_per_time_and_filters_by_job_type(client, db):

@@ -127,9 +127,10 @@ def test_files_landing_in_a_strike_directory_become_products_with_provenance(sta
     assert set(sources) == set(FILES)
     for name, body in FILES.items():
         source = sources[name]
-        # The first job's results manifest parsed its input: data types and data time are recorded.
+        # The first job's results manifest parsed its input: data time is recorded, and its data
+        # types join the ones the file was ingested with.
         assert source["is_parsed"] is True
-        assert source["data_type"] == ["greeting"]
+        assert source["data_type"] == ["raw-text", "greeting"]
         assert source["data_started"] == "2026-11-28T01:00:00.000Z"
         stored = tmp_path / "raw" / "landing"
         assert [p.read_bytes() for p in stored.rglob(name)] == [body]

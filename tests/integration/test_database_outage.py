@@ -60,7 +60,7 @@ def queue_waiting_job(sessions: sessionmaker, tmp_path: Path) -> int:
         job_type = create_job_type(session, {"name": "waiter", "version": "1.0", "interface": interface,
                                              "max_tries": 3, "cpus_required": 0.1, "mem_required": 16.0})
         return queue.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}}).id
+            "version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}})[0].id
 
 
 def executions(sessions: sessionmaker, job_id: int) -> list[tuple[str, str | None]]:

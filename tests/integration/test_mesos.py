@@ -90,7 +90,7 @@ def make_job_type(sessions: sessionmaker, name: str, command: str, arguments: st
 def queue_jobs(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
         return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}}).id for _ in range(count)]
+            "version": "1.0", "input_data": [], "output_data": []}})[0].id for _ in range(count)]
 
 
 def job_status(sessions: sessionmaker, job_id: int) -> str:

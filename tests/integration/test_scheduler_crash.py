@@ -243,7 +243,7 @@ def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "60",
                           "input_data": [], "output_data": []}})
         job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}}).id
+            "version": "1.0", "input_data": [], "output_data": []}})[0].id
     scheduler = start_scheduler(pg_url, tmp_path, "interrupted")
     try:
         started = select(func.count()).select_from(JobExecution).where(

@@ -52,6 +52,20 @@ export async function send(method, path, body) {
   }));
 }
 
+// Save a file the API serves (workspace files need the token unless their workspace is public, so
+// a plain link would not do): fetched with the token, then handed to the browser as a download.
+export async function download(path, fileName) {
+  const response = await fetch(apiUrl(path), { headers: headers({ Accept: "*/*" }) });
+  if (!response.ok) await answer(response);
+  const url = URL.createObjectURL(await response.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
+  a.setAttribute("data-external", "");  // the browser's to follow, not the router's
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 // Every page of a list endpoint (page_size is at most 1000).
 export async function getAll(path, params = {}, limit = 5000) {
   const results = [];

@@ -1,7 +1,7 @@
 // Source files and products: search by name, job type and time; download links; the provenance
 // chain both ways (a source's jobs and products; a product's job and that job's inputs).
-import { get, getAll } from "../api.js";
-import { h, link, when, table, pager, bytes, notice, jobTypeName } from "../ui.js";
+import { get, getAll, download as save } from "../api.js";
+import { h, link, when, table, pager, bytes, notice, toast, jobTypeName } from "../ui.js";
 
 const RANGES = [["", "any time"], ["PT1H", "last hour"], ["PT24H", "last 24 hours"], ["P7D", "last 7 days"], ["P30D", "last 30 days"]];
 
@@ -16,7 +16,10 @@ function searchForm(ctx, fields) {
 const rangeSelect = (value) => h("label", {}, "Changed", h("select", { name: "started" },
   RANGES.map(([v, t]) => h("option", { value: v, selected: v === value || null }, t))));
 
-const download = (file, path) => h("a", { href: `/api${path}`, "data-external": true, download: file.file_name }, "download");
+const download = (file, path) => h("a", { href: `/api${path}`, "data-external": true, onclick: (event) => {
+  event.preventDefault();
+  save(path, file.file_name).catch((error) => toast(`Cannot download ${file.file_name}: ${error.message}`, "error"));
+} }, "download");
 
 export async function renderSources(view, ctx) {
   const q = ctx.query;
