@@ -272,3 +272,14 @@ def test_a_strike_made_on_the_ingest_page_ingests_a_file(tab: Tab, scale: Scale,
     strike = scale.get("/strikes/")["results"][0]
     job = scale.get(f"/jobs/{strike['job']['id']}/")
     scale.api("PATCH", f"/jobs/{job['id']}/", {"status": "CANCELED"})
+
+
+def test_the_metrics_page_charts_the_rollups_it_recomputes(tab: Tab, scale: Scale) -> None:
+    page = show(tab, "/metrics?name=job-types")
+    page.get_by_role("button", name="Recompute today").click()
+    page.locator(".toast", has_text="Recomputed").wait_for()
+    completed = page.locator("section.card", has=page.get_by_role("heading", name="Completed Count"))
+    completed.locator("canvas").wait_for()
+    assert page.locator(".notice", has_text="No rollups").count() == 0
+    plot = scale.api("GET", "/metrics/job-types/plot-data/?column=completed_count&started=P1D")
+    assert sum(value["value"] for value in plot["results"][0]["values"]) >= 1

@@ -1,6 +1,6 @@
 // Workspaces, errors, metrics and settings (sign-in, configuration import / export).
 import { get, getAll, send, token } from "../api.js";
-import { h, badge, when, table, jsonForm, json, bytes, chart, notice, toast } from "../ui.js";
+import { h, badge, when, table, jsonForm, json, bytes, chart, notice, toast, action } from "../ui.js";
 import { navigate } from "../app.js";
 
 export async function renderWorkspaces(view, ctx) {
@@ -32,40 +32,29 @@ export async function renderErrors(view, ctx) {
       done: () => { toast("Error created"); ctx.reload(); } }));
 }
 
-// The plot-data API of the reference (GET /metrics/ and /metrics/{name}/plot-data/), when the
-// server has it; otherwise the page says so and charts what the jobs list can tell.
+// The reference's plot-data API: the daily rollups of one metrics type, a chart per column.
 export async function renderMetrics(view, ctx) {
   view.append(h("h1", {}, "Metrics"));
-  // The OpenAPI document says whether this server has the plot-data API (probing it would log a 404).
-  const spec = await get("/swagger.json");
-  if (spec.paths["/metrics/"]) {
-    const types = await getAll("/metrics/");
-    const chosen = ctx.query.get("name") || types[0]?.name;
-    view.append(h("form", { class: "filters" }, h("label", {}, "Metrics type",
-      h("select", { onchange: (e) => ctx.setQuery({ name: e.target.value }) },
-        types.map((t) => h("option", { value: t.name, selected: t.name === chosen || null }, t.title || t.name))))));
-    if (!chosen) { view.append(h("p", { class: "muted" }, "No metrics types.")); return; }
-    const plot = await getAll(`/metrics/${chosen}/plot-data/`, { started: "P30D" });
-    view.append(h("div", { class: "grid" }, plot.map((series) => h("section", { class: "card" },
-      h("h2", {}, series.column?.title || series.column?.name), h("p", { class: "muted small" }, series.column?.description || ""),
-      chart({ type: "line", data: { labels: series.values.map((v) => v.date),
-        datasets: [{ label: `${series.column?.units || ""}`, data: series.values.map((v) => v.value) }] },
-      options: { scales: { y: { beginAtZero: true } } } }).box))));
-    return;
+  const types = await getAll("/metrics/");
+  const chosen = ctx.query.get("name") || (types.find((t) => t.name === "job-types") || types[0]).name;
+  const today = new Date().toISOString().slice(0, 10);
+  view.append(h("form", { class: "filters" }, h("label", {}, "Metrics type",
+    h("select", { onchange: (e) => ctx.setQuery({ name: e.target.value }) },
+      types.map((t) => h("option", { value: t.name, selected: t.name === chosen || null }, t.title || t.name)))),
+    action("Recompute today", async () => {
+      await send("POST", "/metrics/compute/", { day: today });
+      ctx.reload();
+    }, { kind: "secondary", done: `Recomputed ${today}` })));
+  const plot = await getAll(`/metrics/${chosen}/plot-data/`, { started: "P30D" });
+  if (!plot.some((series) => series.values.length)) {
+    view.append(notice("No rollups in the last 30 days yet: the clock computes them every hour " +
+      "(or recompute a day here, with `scale metrics compute --day`, or POST /api/metrics/compute/)."));
   }
-  view.append(notice("This server has no plot-data API (no /api/metrics/ in its OpenAPI document), so these charts are computed in the browser from the last 30 days of /api/jobs/."));
-  const jobs = await getAll("/jobs/", { status: ["COMPLETED", "FAILED", "CANCELED"], started: "P30D" });
-  const days = {};
-  for (const job of jobs) {
-    const day = (job.ended || job.last_modified).slice(0, 10);
-    days[day] ||= { COMPLETED: 0, FAILED: 0, CANCELED: 0 };
-    days[day][job.status]++;
-  }
-  const labels = Object.keys(days).sort();
-  view.append(h("section", { class: "card" }, h("h2", {}, "Jobs finished per day, all job types"),
-    chart({ type: "bar", data: { labels, datasets: [["COMPLETED", "#1f8a4c"], ["FAILED", "#c0342b"], ["CANCELED", "#555"]]
-      .map(([s, colour]) => ({ label: s.toLowerCase(), data: labels.map((d) => days[d][s]), backgroundColor: colour })) },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } } }).box));
+  view.append(h("div", { class: "grid" }, plot.map((series) => h("section", { class: "card" },
+    h("h2", {}, series.column.title || series.column.name), h("p", { class: "muted small" }, series.column.description || ""),
+    chart({ type: "line", data: { labels: series.values.map((v) => v.date),
+      datasets: [{ label: series.column.units || "", data: series.values.map((v) => v.value) }] },
+    options: { scales: { y: { beginAtZero: true } } } }).box))));
 }
 
 // A token is checked with a write the API refuses for its body: PATCH /scheduler/ with no

@@ -1,24 +1,10 @@
 // Dashboard: scheduler and node health, queue depth, running jobs, recent failures, load and ingest.
-import { get } from "../api.js";
+import { get, getAll } from "../api.js";
 import { h, link, badge, when, table, chart, jobTypeName, notice } from "../ui.js";
 
-// The API keeps no history of queue sizes, so the load chart samples the job counts while a
-// dashboard is open; the samples live in sessionStorage and survive moving between pages.
-const LOAD_KEY = "scale.load";
-const LOAD_SAMPLES = 120;
-
-async function count(status) {
-  return (await get("/jobs/", { status, page_size: 1 })).count;
-}
-
-async function sampleLoad() {
-  const [pending, queued, running] = await Promise.all(["PENDING", "QUEUED", "RUNNING"].map(count));
-  const samples = JSON.parse(sessionStorage.getItem(LOAD_KEY) || "[]");
-  samples.push({ t: new Date().toISOString(), pending, queued, running });
-  const kept = samples.slice(-LOAD_SAMPLES);
-  sessionStorage.setItem(LOAD_KEY, JSON.stringify(kept));
-  return kept;
-}
+// The load chart: GET /api/load/, the samples the clock takes every minute (a minute with no
+// pending, queued or running job has no sample).
+const LOAD_RANGE = "PT6H";
 
 function health(status, scheduler) {
   const s = status.scheduler || {};
@@ -57,7 +43,7 @@ export async function render(view, ctx) {
       get("/job-types/running/"), get("/jobs/", { status: "FAILED", started: "PT24H", page_size: 1000 }),
       get("/ingests/status/", { started: "PT24H" }),
     ]);
-    const samples = await sampleLoad();
+    const samples = await getAll("/load/", { started: LOAD_RANGE });
     const panels = h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Nodes"),
         table([
@@ -86,8 +72,8 @@ export async function render(view, ctx) {
         ], failuresByCategory(failed.results), { empty: "No job failed in the last 24 hours." })),
     );
     const loadData = {
-      labels: samples.map((s) => new Date(s.t).toLocaleTimeString()),
-      datasets: ["pending", "queued", "running"].map((key) => ({ label: key, data: samples.map((s) => s[key]), tension: 0.2 })),
+      labels: samples.map((s) => new Date(s.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+      datasets: ["pending", "queued", "running"].map((key) => ({ label: key, data: samples.map((s) => s[`${key}_count`]), tension: 0.2 })),
     };
     const ingestRows = ingest.results || [];
     const slots = ingestRows[0]?.values || [];
@@ -104,7 +90,7 @@ export async function render(view, ctx) {
     }
     const charts = h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Load: pending / queued / running"),
-        h("p", { class: "muted small" }, "Sampled by this browser every 5 seconds while the dashboard is open."), load.box),
+        h("p", { class: "muted small" }, "The last 6 hours, sampled every minute by the clock (GET /api/load/)."), load.box),
       h("section", { class: "card" }, h("h2", {}, "Ingest rate: files ingested per hour, last 24 hours"),
         ingestRows.length ? ingestChart.box : h("p", { class: "muted" }, "No Strike yet."), link("/ingest", "Ingest ›")));
     body.replaceChildren(health(status, scheduler), panels, charts,
