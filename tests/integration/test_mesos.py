@@ -27,7 +27,8 @@ from scale.nodes import service as nodes_service
 from scale.queue import service as queue
 from scale.queue import transitions
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
-from scale.scheduler.managers.mesos import MesosManager, task_id_of
+from scale.scheduler.managers.mesos import MesosManager
+from scale.scheduler.managers.mesos_wire import task_id_of
 from scale.settings import Settings
 from tests.helpers import wait_until
 from tests.mesos_master import FakeMaster

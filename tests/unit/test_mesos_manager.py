@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scale.scheduler.managers import MANAGERS
-from scale.scheduler.managers.mesos import error_for, job_exe_id_of, offered_resources, task_id_of
+from scale.scheduler.managers.mesos_wire import error_for, job_exe_id_of, offered_resources, task_id_of
 from scale.scheduler.matching import Resources
 
 

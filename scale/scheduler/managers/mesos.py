@@ -40,6 +40,14 @@ from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.managers.mesos_wire import (
+    TERMINAL_STATES,
+    error_for,
+    job_exe_id_of,
+    offered_resources,
+    scalar,
+    task_id_of,
+)
 from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
@@ -48,7 +56,6 @@ log = logging.getLogger(__name__)
 FRAMEWORK_NAME = "Scale"
 # How long the master keeps the tasks of a disconnected framework for its next scheduler.
 FAILOVER_TIMEOUT_SECONDS = 7 * 24 * 3600.0
-TASK_PREFIX = "scale-exe-"
 COMMAND = "scale execute"
 AGENT_PORT = 5051  # an offer without an agent URL: the agent's default port
 OFFER_HOLD_SECONDS = 5.0
@@ -62,52 +69,6 @@ RECONNECT_SECONDS = 2.0
 # An agent with no offer this long and no task of Scale's is no longer a node.
 AGENT_TTL_SECONDS = 60.0
 HOUSEKEEPING_SECONDS = 0.2
-
-TERMINAL_STATES = frozenset({"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
-                             "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNREACHABLE",
-                             "TASK_UNKNOWN"})
-# TASK_FAILED with one of these reasons never ran `scale execute` to its end.
-LAUNCH_REASONS = frozenset({"REASON_CONTAINER_LAUNCH_FAILED", "REASON_CONTAINER_PREEMPTED",
-                            "REASON_EXECUTOR_REGISTRATION_TIMEOUT", "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
-                            "REASON_TASK_INVALID", "REASON_TASK_UNAUTHORIZED"})
-
-
-def error_for(state: str, reason: str | None = None) -> str:
-    """The SYSTEM error that fails an execution still RUNNING when its task ends in `state`
-    (docs/mesos.md has the table): a task never started is `task-launch`; one the agent lost,
-    or that Mesos (not Scale) killed, is `node-lost`; an exit `scale execute` did not record
-    is `unknown`."""
-    if state in ("TASK_ERROR", "TASK_DROPPED"):
-        return "task-launch"
-    if state == "TASK_FAILED":
-        return "task-launch" if reason in LAUNCH_REASONS else "unknown"
-    if state == "TASK_FINISHED":
-        return "unknown"
-    return "node-lost"
-
-
-def task_id_of(job_exe_id: int) -> str:
-    return f"{TASK_PREFIX}{job_exe_id}"
-
-
-def job_exe_id_of(task_id: str) -> int | None:
-    """The execution a task runs; None for a task that is not Scale's."""
-    suffix = task_id.removeprefix(TASK_PREFIX)
-    return int(suffix) if suffix != task_id and suffix.isdigit() else None
-
-
-def offered_resources(offer: Mapping[str, Any]) -> Resources:
-    """The scalar cpus, mem and disk of an offer (reserved and unreserved parts summed)."""
-    amounts = {"cpus": 0.0, "mem": 0.0, "disk": 0.0}
-    for resource in offer.get("resources", []):
-        if resource.get("name") in amounts and resource.get("type", "SCALAR") == "SCALAR":
-            amounts[resource["name"]] += float(resource["scalar"]["value"])
-    return Resources(amounts["cpus"], amounts["mem"], amounts["disk"])
-
-
-def _scalar(name: str, value: float) -> dict[str, Any]:
-    return {"name": name, "type": "SCALAR", "scalar": {"value": value}}
-
 
 @dataclass
 class _Task:
@@ -475,8 +436,8 @@ class MesosManager:
             "name": name,
             "task_id": {"value": task_id_of(job_exe_id)},
             "agent_id": {"value": agent_id},
-            "resources": [_scalar("cpus", resources.cpus), _scalar("mem", resources.mem)]
-            + ([_scalar("disk", resources.disk)] if resources.disk else []),
+            "resources": [scalar("cpus", resources.cpus), scalar("mem", resources.mem)]
+            + ([scalar("disk", resources.disk)] if resources.disk else []),
             "command": {"shell": True, "value": f"{self._command} {shlex.quote(str(job_exe_id))}",
                         "environment": {"variables": [{"name": k, "value": v}
                                                       for k, v in sorted(self._task_env.items())]}},
