@@ -12,10 +12,14 @@ and only then calls `launch`. The same interface fits the placements of DESIGN.m
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from scale.scheduler.matching import Resources
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,14 @@ class ResourceManager(Protocol):
         ids of the executions it stopped without an outcome (the loop puts them back in the
         queue); executions that live on elsewhere (a Mesos task, a node's own process) are not
         among them: the next scheduler reconciles those."""
+
+
+def follow_up(on_finished: Callable[[int], None] | None, job_exe_id: int) -> None:
+    """Give an ended (and recorded) execution to the shell's `on_finished`, if any. A failure
+    there is logged, not raised: the clock's sweep re-sends what it could not."""
+    if on_finished is None:
+        return
+    try:
+        on_finished(job_exe_id)
+    except Exception:
+        log.exception("after job execution %s ended", job_exe_id)

@@ -37,7 +37,7 @@ from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.managers.base import NodeOffer, follow_up
 from scale.settings import Settings
 from scale.timeutil import utcnow
 
@@ -203,11 +203,10 @@ class CeleryManager:
         return True
 
     def _follow_up(self, job_exe_id: int, status: str) -> None:
-        try:
-            if status == JobExecutionStatus.CANCELED:
-                # The runner notices within a second on its own; the message stops it now.
+        if status == JobExecutionStatus.CANCELED:
+            # The runner notices within a second on its own; the message stops it now.
+            try:
                 self.kill(job_exe_id)
-            if self._on_finished is not None:
-                self._on_finished(job_exe_id)
-        except Exception:  # the clock's sweep re-sends what this could not
-            log.exception("after job execution %s ended", job_exe_id)
+            except Exception:
+                log.exception("could not send the kill of job execution %s", job_exe_id)
+        follow_up(self._on_finished, job_exe_id)

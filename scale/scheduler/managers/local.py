@@ -24,7 +24,7 @@ from scale.execution.containers import docker_client, find_container
 from scale.execution.processes import kill_leftover_processes
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.managers.base import NodeOffer, follow_up
 from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
@@ -198,11 +198,7 @@ class LocalManager:
             with self._lock:
                 self._running.pop(job_exe_id, None)
             self._changed.set()
-        if self._on_finished is not None:
-            try:
-                self._on_finished(job_exe_id)
-            except Exception:  # the clock's sweep re-sends what this could not
-                log.exception("after job execution %s ended", job_exe_id)
+        follow_up(self._on_finished, job_exe_id)
 
     def _fail_unknown(self, job_exe_id: int) -> None:
         try:

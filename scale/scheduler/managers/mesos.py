@@ -39,7 +39,7 @@ from scale.errors import InvalidTransition
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer
+from scale.scheduler.managers.base import NodeOffer, follow_up
 from scale.scheduler.managers.mesos_wire import (
     TERMINAL_STATES,
     error_for,
@@ -471,8 +471,4 @@ class MesosManager:
 
     def _finished(self, job_exe_id: int) -> None:
         self._changed.set()
-        if self._on_finished is not None:
-            try:
-                self._on_finished(job_exe_id)
-            except Exception:  # the clock's sweep re-sends what this could not
-                log.exception("after job execution %s ended", job_exe_id)
+        follow_up(self._on_finished, job_exe_id)
