@@ -52,7 +52,7 @@ from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer, ResourceManager
+from scale.scheduler.managers.base import NodeGone, NodeOffer, ResourceManager
 from scale.scheduler.matching import Assignment, Candidate, Constraints, MatchNode, Resources, match
 
 log = logging.getLogger(__name__)
@@ -294,6 +294,11 @@ class SchedulerLoop:
     def _launch(self, job_exe_id: int, offer: NodeOffer) -> None:
         try:
             self._manager.launch(job_exe_id, offer)
+        except NodeGone as gone:
+            log.info("job execution %s goes back to the queue: %s", job_exe_id, gone)
+            with self._sessions.begin() as session:
+                transitions.return_to_queue(session, [job_exe_id])
+            self._last_heartbeat = 0.0  # refresh the nodes before the next placement
         except Exception:
             log.exception("could not launch job execution %s", job_exe_id)
             self._fail(job_exe_id, TASK_LAUNCH)

@@ -108,6 +108,10 @@ def test_files_landing_in_a_strike_directory_become_products_with_provenance(sta
         partial.write_bytes(body)
         os.rename(partial, incoming / name)
 
+    def download(url: str):
+        return urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Token {token}"}),
+                                      timeout=10)
+
     def all_recipes_completed() -> list[dict] | None:
         recipes = get("/recipes/")["results"]
         details = [get(f"/recipes/{recipe['id']}/") for recipe in recipes]
@@ -134,14 +138,14 @@ def test_files_landing_in_a_strike_directory_become_products_with_provenance(sta
         assert source["data_started"] == "2026-11-28T01:00:00.000Z"
         stored = tmp_path / "raw" / "landing"
         assert [p.read_bytes() for p in stored.rglob(name)] == [body]
-        with urllib.request.urlopen(source["url"], timeout=10) as resp:
+        with download(source["url"]) as resp:  # the workspace is private: the token is needed
             assert resp.read() == body
 
         details = get(f"/sources/{source['id']}/")
         assert {job["job_type"]["name"] for job in details["jobs"]} == {"tag", "shout"}
         finals = [p for p in details["products"] if p["job_type"]["name"] == "shout"]
         assert len(finals) == 1
-        with urllib.request.urlopen(finals[0]["url"], timeout=10) as resp:
+        with download(finals[0]["url"]) as resp:
             assert resp.read() == f"FROM {name.upper()}: ".encode() + body.upper()
         assert finals[0]["workspace"]["name"] == "products"
 

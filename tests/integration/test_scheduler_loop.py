@@ -26,6 +26,7 @@ from scale.models.nodes import Node, Scheduler
 from scale.queue import service as queue
 from scale.queue import transitions
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
+from scale.scheduler.managers.base import NodeGone
 from scale.scheduler.managers.local import LocalManager
 from scale.scheduler.matching import Resources
 from scale.timeutil import utcnow
@@ -308,3 +309,33 @@ def test_a_clean_shutdown_puts_the_running_job_back_without_costing_a_try(sessio
     with sessions() as session:
         job = session.get(Job, job_id)
         assert (job.num_exes, [exe.status for exe in job.job_exes]) == (1, ["COMPLETED"])
+
+
+class LeavingNodeManager(LocalManager):
+    """The local node, except that its first launch finds the node gone (a Mesos agent lost
+    between the loop's heartbeat and the placement)."""
+
+    gone_once = False
+
+    def launch(self, job_exe_id, node):
+        if not self.gone_once:
+            self.gone_once = True
+            raise NodeGone(f"node {node.hostname} left")
+        super().launch(job_exe_id, node)
+
+
+def test_a_node_gone_at_launch_puts_the_execution_back_without_costing_a_try(sessions, tmp_path):
+    manager = LeavingNodeManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+                                 hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
+    try:
+        loop = SchedulerLoop(sessions, manager, options=OPTIONS)
+        loop.start()
+        [job_id] = queue_jobs(sessions, make_job_type(sessions), "true")
+        until_all(sessions, [job_id], "COMPLETED", loop=loop)
+    finally:
+        manager.shutdown()
+    assert manager.gone_once
+    with sessions() as session:
+        executions = list(session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)))
+        assert [(e.status, e.error_id) for e in executions] == [("COMPLETED", None)]
+        assert session.get(Job, job_id).num_exes == 1

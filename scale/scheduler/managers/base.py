@@ -22,6 +22,11 @@ from scale.scheduler.matching import Resources
 log = logging.getLogger(__name__)
 
 
+class NodeGone(Exception):
+    """From `launch`: the node left after the loop last saw it (a Mesos agent lost); nothing
+    was started, so the loop puts the execution back in the queue without costing a try."""
+
+
 @dataclass(frozen=True)
 class NodeOffer:
     """A node a manager can place executions on, with its total capacity (cpus, mem MiB,
@@ -47,8 +52,9 @@ class ResourceManager(Protocol):
         missing from the list takes no new work (its running executions are left alone)."""
 
     def launch(self, job_exe_id: int, node: NodeOffer) -> None:
-        """Start an execution already scheduled (RUNNING, committed) on `node`. Raises if it
-        could not be started; the loop then fails it with the SYSTEM error `task-launch`."""
+        """Start an execution already scheduled (RUNNING, committed) on `node`. Raises NodeGone
+        when the node has left (the loop queues it again), anything else if it could not be
+        started (the loop fails it with the SYSTEM error `task-launch`)."""
 
     def running(self) -> set[int]:
         """Ids of the executions this manager has launched that have not finished yet. An

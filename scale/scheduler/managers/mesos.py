@@ -39,7 +39,7 @@ from scale.errors import InvalidTransition
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer, follow_up
+from scale.scheduler.managers.base import NodeGone, NodeOffer, follow_up
 from scale.scheduler.managers.mesos_wire import (
     TERMINAL_STATES,
     error_for,
@@ -176,6 +176,8 @@ class MesosManager:
             raise RuntimeError(f"node {node.hostname} is not a Mesos agent")
         info, resources = self._task_info(job_exe_id, node.slave_id)
         with self._wake:
+            if node.slave_id not in self._agents:  # lost since the loop's last heartbeat
+                raise NodeGone(f"Mesos agent {node.slave_id} is gone")
             if job_exe_id in self._tasks:
                 raise RuntimeError(f"job execution {job_exe_id} is already running here")
             self._tasks[job_exe_id] = _Task(job_exe_id, node.slave_id, resources, info)
@@ -314,8 +316,11 @@ class MesosManager:
             lost = [t for t in self._tasks.values() if t.agent_id == agent_id]
             for task in lost:
                 del self._tasks[task.job_exe_id]
-        for task in lost:  # a task still waiting for an offer from the agent never started
-            self._fail_if_running(task.job_exe_id, "node-lost" if task.info is None else "task-launch")
+        for task in lost:
+            if task.info is None:
+                self._fail_if_running(task.job_exe_id, "node-lost")
+            else:  # still waiting for an offer from the agent: it never started, so no try is spent
+                self._return_to_queue(task.job_exe_id)
             self._finished(task.job_exe_id)
 
     def _on_update(self, update: Mapping[str, Any]) -> None:
@@ -468,6 +473,13 @@ class MesosManager:
             pass  # `scale execute` ended it first
         except Exception:
             log.exception("could not fail job execution %s", job_exe_id)
+
+    def _return_to_queue(self, job_exe_id: int) -> None:
+        try:
+            with self._sessions.begin() as session:
+                transitions.return_to_queue(session, [job_exe_id])
+        except Exception:
+            log.exception("could not put job execution %s back in the queue", job_exe_id)
 
     def _finished(self, job_exe_id: int) -> None:
         self._changed.set()
