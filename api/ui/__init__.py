@@ -1,33 +1,34 @@
 """The web UI at `/`, and the links at `/api/`.
 
-Every page URL answers with the same app shell; the browser's router (static/app.js) renders the
-page from the public REST API, so a page can be bookmarked and reloaded. Nothing here reads the
+Every page URL answers with the same app shell; the browser's router (static/js/router.js) renders
+the page from the public REST API, so a page can be bookmarked and reloaded. Nothing here reads the
 database: the UI can do only what the API lets any client do."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from flask import Blueprint, Flask, render_template, url_for
 
 ui = Blueprint("ui", __name__, static_folder="static", static_url_path="/ui/static",
                template_folder="templates")
 
-# The pages of the UI (static/js/app.js has the same list in its router). `/metrics` is served by
-# api/prometheus.py, which hands browsers this shell (`app_shell`) and Prometheus its exposition.
+# The one route table of the UI (docs/ui.md, "Code layout"): this blueprint answers each page URL
+# with the shell, the shell's navigation lists the routes that have a `title`, and the shell carries
+# the table to the browser's router. `/metrics` is served by api/prometheus.py, which hands
+# browsers this shell (`app_shell`) and Prometheus its exposition.
+ROUTES: list[dict[str, str]] = json.loads(Path(__file__).with_name("routes.json").read_text(encoding="utf-8"))
 PROMETHEUS_PAGE = "/metrics"
-PAGES = (
-    "/", "/job-types", "/job-types/<int:item_id>", "/jobs", "/jobs/<int:item_id>", "/recipes",
-    "/recipes/<int:item_id>", "/recipe-types/<int:item_id>", "/queue", "/ingest", "/sources",
-    "/products", "/nodes", "/workspaces", "/errors", "/metrics", "/settings",
-)
 
 
 def app_shell(item_id: int | None = None) -> str:
-    return render_template("index.html")
+    return render_template("index.html", routes=ROUTES)
 
 
-for page in PAGES:
-    if page != PROMETHEUS_PAGE:
-        ui.add_url_rule(page, view_func=app_shell, strict_slashes=False)
+for route in ROUTES:
+    if route["path"] != PROMETHEUS_PAGE:
+        ui.add_url_rule(route["path"], view_func=app_shell, strict_slashes=False)
 
 
 def api_index() -> dict[str, str]:

@@ -1,15 +1,17 @@
-"""The web UI's routes: every page URL answers with the app shell (so it can be bookmarked and
-reloaded), the shell loads only files this package serves, and `/api/` answers with links."""
+"""The web UI's routes: every page URL of the route table answers with the app shell (so it can be
+bookmarked and reloaded), the shell carries the table and its navigation, the shell loads only
+files this package serves, and `/api/` answers with links."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from api.ui import PAGES
+from api.ui import ROUTES
 
-PAGE_URLS = [re.sub(r"<int:item_id>", "7", page) for page in PAGES]
+PAGE_URLS = [re.sub(r"<int:item_id>", "7", route["path"]) for route in ROUTES]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
@@ -34,13 +36,22 @@ def test_the_shell_loads_only_files_served_here(client):
         resp.close()
 
 
-def test_every_page_module_is_served(client):
-    app_js = client.get("/ui/static/js/app.js").get_data(as_text=True)
-    modules = re.findall(r'from "\./(pages/[a-z_]+\.js)"', app_js)
-    assert len(modules) >= 9
-    for module in modules:
-        resp = client.get(f"/ui/static/js/{module}")
-        assert resp.status_code == 200, module
+def test_the_shell_carries_the_route_table_and_its_navigation(client):
+    page = client.get("/jobs/7").get_data(as_text=True)
+    table = re.search(r'<script type="application/json" id="routes">(.*?)</script>', page, re.S)
+    assert table and json.loads(table.group(1)) == ROUTES
+    nav = re.search(r"<nav>(.*?)</nav>", page, re.S).group(1)
+    links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+    assert links == [(route["path"], route["title"]) for route in ROUTES if "title" in route]
+    assert '<a href="/settings" id="signin">Settings</a>' in nav
+    assert {route["under"] for route in ROUTES if "under" in route} <= {path for path, _ in links}
+
+
+def test_every_route_names_a_served_page_module_that_exports_its_render_function(client):
+    for route in ROUTES:
+        resp = client.get(f"/ui/static/js/pages/{route['page']}.js")
+        assert resp.status_code == 200, route
+        assert re.search(rf"^export (async )?function {route['render']}\(", resp.get_data(as_text=True), re.M), route
         resp.close()
 
 

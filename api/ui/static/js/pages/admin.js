@@ -1,7 +1,7 @@
 // Workspaces, errors, metrics and settings (sign-in, configuration import / export).
 import { get, getAll, send, token } from "../api.js";
 import { h, badge, when, table, jsonForm, json, bytes, chart, notice, toast, action } from "../ui.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 
 export async function renderWorkspaces(view, ctx) {
   const workspaces = await getAll("/workspaces/");

@@ -2,7 +2,7 @@
 // interface, error mapping, trigger rule and per-day charts.
 import { get, getAll, send } from "../api.js";
 import { h, link, badge, when, table, props, action, chart, json, jsonForm, jobTypeName } from "../ui.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 
 const COUNTED = ["RUNNING", "QUEUED", "FAILED", "COMPLETED", "CANCELED"];
 

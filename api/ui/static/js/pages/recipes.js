@@ -2,7 +2,7 @@
 // recipe each node is coloured by its job's status and links to the job.
 import { get, getAll } from "../api.js";
 import { h, link, badge, when, table, props, json, jsonForm, pager } from "../ui.js";
-import { navigate } from "../app.js";
+import { navigate } from "../router.js";
 
 const COLOURS = { PENDING: "#8a94a6", BLOCKED: "#8a94a6", QUEUED: "#b7791f", RUNNING: "#2b6cb0",
   FAILED: "#c0342b", COMPLETED: "#1f8a4c", CANCELED: "#555555" };
