@@ -1,6 +1,6 @@
 // The entry point the shell loads. Top of the import graph: app.js -> router.js and the pages ->
 // api.js, ui.js; nothing imports app.js, and no page imports another page or is imported by the
-// router, so there is no cycle.
+// router, so there is no cycle (bin/lint-ui checks it).
 import { start } from "./router.js";
 
 document.querySelector("header .menu").addEventListener("click", (event) => {

@@ -67,7 +67,7 @@ async function checkToken() {
   }
 }
 
-export async function renderSettings(view, ctx) {
+export async function renderSettings(view) {
   const input = h("input", { type: "password", name: "token", size: 40, autocomplete: "off", placeholder: "the token in HOME/admin-token" });
   const signIn = h("form", { class: "filters", id: "signin-form", onsubmit: async (event) => {
     event.preventDefault();
