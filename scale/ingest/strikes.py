@@ -32,8 +32,11 @@ from scale.models.jobs import Job, JobStatus
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
+from scale.queue.factory import new_job
 from scale.specs import strike_configuration
+from scale.specs._inputs import DataInput
 from scale.specs._schema import validate
+from scale.specs.job_data import JobData
 from scale.timeutil import utcnow
 
 STRIKE_JOB_TYPE = "scale-strike"
@@ -152,11 +155,7 @@ def queue_strike_job(session: Session, strike: Strike, *, event_type: str) -> Jo
     now = utcnow()
     event = TriggerEvent(type=event_type, description={"strike_id": strike.id, "strike_name": strike.name},
                          occurred=now)
-    data = {"version": "1.0", "input_data": [{"name": "strike_id", "value": str(strike.id)}], "output_data": []}
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status=JobStatus.PENDING,
-              priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-              cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data,
-              num_exes=0, created=now, last_modified=now, last_status_change=now)
+    job = new_job(job_type, revision, event, JobData(inputs=(DataInput("strike_id", value=str(strike.id)),)), now)
     transitions.queue_job(session, job)
     return job
 

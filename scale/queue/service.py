@@ -37,6 +37,7 @@ from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
+from scale.queue.factory import new_job
 from scale.queue.why import QueuedReason, queued_reasons, reason_counts
 from scale.specs import job_data, job_interface
 from scale.specs._inputs import InputSpec
@@ -194,10 +195,7 @@ def queue_new_job(session: Session, body: dict[str, Any]) -> tuple[Job, int]:
         raise error.within("job_data") from None
     now = utcnow()
     event = TriggerEvent(type=USER_EVENT, description={"user": "api"}, occurred=now)
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status=JobStatus.PENDING,
-              priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-              cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data.to_dict(),
-              num_exes=0, created=now, last_modified=now, last_status_change=now)
+    job = new_job(job_type, revision, event, data, now)
     return job, transitions.queue_job(session, job)
 
 
