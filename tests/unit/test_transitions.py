@@ -12,6 +12,7 @@ from scale.errors import InvalidTransition, NotFound
 from scale.models.errors import ErrorCategory
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.queue import factory, service, transitions
+from scale.queue.commands import NewJob
 from scale.specs.job_data import JobData
 from scale.timeutil import utcnow
 from tests.factories import (
@@ -268,8 +269,8 @@ def test_queueing_a_new_job_without_files_is_five_statements(db):
                                             "input_data": [], "output_data": []})
     db.expunge_all()  # as in a request's fresh session
     with statements(db) as seen:
-        job, exe_id = service.queue_new_job(db, {"job_type_id": job_type.id,
-                                                 "job_data": {"version": "1.0", "input_data": [], "output_data": []}})
+        job, exe_id = service.queue_new_job(db, NewJob.from_json({"job_type_id": job_type.id,
+                                                 "job_data": {"version": "1.0", "input_data": [], "output_data": []}}))
     assert [s.split()[0] for s in seen] == ["SELECT"] + ["INSERT"] * 4, seen
     assert (job.status, job.num_exes) == ("QUEUED", 1)
     row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
