@@ -12,7 +12,8 @@ from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.nodes import Node
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
-from scale.queue import transitions
+from scale.queue import factory, transitions
+from scale.specs import job_data
 from scale.timeutil import utcnow
 
 MIB = 1024 * 1024
@@ -62,14 +63,15 @@ def make_node(db, hostname="node-1") -> Node:
     return node
 
 
-def new_job(db, job_type, data=None) -> Job:
-    """A PENDING job of `job_type`, not queued."""
-    revision = db.scalars(select(JobTypeRevision).where(JobTypeRevision.job_type_id == job_type.id)).first()
-    event = TriggerEvent(type="TEST", description={}, occurred=utcnow())
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status="PENDING",
-              priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-              cpus_required=job_type.cpus_required, mem_required=job_type.mem_required,
-              data=data or {"version": "1.0", "input_data": [], "output_data": []}, num_exes=0)
+def new_job(db, job_type, data=None, *, event=None, **fields) -> Job:
+    """A PENDING job of `job_type` made as Scale makes one (`scale.queue.factory.new_job`), then
+    given `fields` (a status, counts, times) for the state a test needs; added, not queued."""
+    revision = db.scalars(select(JobTypeRevision).where(JobTypeRevision.job_type_id == job_type.id)
+                          .order_by(JobTypeRevision.revision_num.desc())).first()
+    event = event or TriggerEvent(type="TEST", description={}, occurred=utcnow())
+    job = factory.new_job(job_type, revision, event, job_data.parse(data or {"version": "1.0"}), utcnow())
+    for name, value in fields.items():
+        setattr(job, name, value)
     db.add(job)
     db.flush()
     return job

@@ -9,12 +9,12 @@ from api.body import json_object
 from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import errors as serialize
-from scale.definitions import errors
+from scale.definitions import commands, errors
 
 ns = Namespace("errors", description="Registered errors that exit codes map to")
 
-ERROR_BODY = ns.schema_model("ErrorCreate", errors.CREATE_SCHEMA)
-ERROR_EDIT = ns.schema_model("ErrorEdit", errors.EDIT_SCHEMA)
+ERROR_BODY = ns.schema_model("ErrorCreate", commands.ERROR_CREATE_SCHEMA)
+ERROR_EDIT = ns.schema_model("ErrorEdit", commands.ERROR_EDIT_SCHEMA)
 
 
 @ns.route("/")
@@ -30,7 +30,7 @@ class ErrorList(Resource):
     def post(self):
         """Create an ALGORITHM or DATA error."""
         session = db_session()
-        error = errors.create_error(session, json_object())
+        error = errors.create_error(session, commands.ErrorCreate.from_json(json_object()))
         session.commit()
         location = url_for("api.errors_error_detail", error_id=error.id)
         return serialize.error_detail(error), 201, {"Location": location}
@@ -46,6 +46,6 @@ class ErrorDetail(Resource):
     def patch(self, error_id: int):
         """Edit an error's title, description or category."""
         session = db_session()
-        error = errors.edit_error(session, error_id, json_object())
+        error = errors.edit_error(session, error_id, commands.ErrorEdit.from_json(json_object()))
         session.commit()
         return serialize.error_detail(error)

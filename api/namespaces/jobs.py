@@ -15,12 +15,12 @@ from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import jobs as serialize
 from api.tasks import advance_recipes_of
-from scale.queue import service
+from scale.queue import commands, service
 from scale.queue.why import queued_reasons
 
 ns = Namespace("jobs", description="Jobs and their executions")
 
-JOB_EDIT = ns.schema_model("JobEdit", service.JOB_EDIT_SCHEMA)
+JOB_EDIT = ns.schema_model("JobEdit", commands.JOB_EDIT_SCHEMA)
 # Only what is beyond the reference is described: why a queued job waits.
 JOB_PAGE = ns.schema_model("JobPage", {
     "type": "object", "required": ["results"],
@@ -93,7 +93,7 @@ class JobDetail(Resource):
     def patch(self, job_id: int):
         """Cancel a pending, blocked, queued or running job."""
         session = db_session()
-        service.edit_job(session, job_id, json_object())
+        service.edit_job(session, job_id, commands.JobEdit.from_json(json_object()))
         session.commit()
         advance_recipes_of([job_id])
         return serialize.job_details(service.get_job(session, job_id))

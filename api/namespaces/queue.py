@@ -21,14 +21,14 @@ from api.serialize import queue as serialize
 from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
 from scale.models.jobs import Job
-from scale.queue import service
+from scale.queue import commands, service
 from scale.queue.why import ReasonCode, queued_reasons
 
 ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
 
-NEW_JOB = ns.schema_model("QueueNewJob", service.NEW_JOB_SCHEMA)
-REQUEUE = ns.schema_model("RequeueJobs", service.REQUEUE_SCHEMA)
-CANCEL = ns.schema_model("CancelJobs", service.CANCEL_SCHEMA)
+NEW_JOB = ns.schema_model("QueueNewJob", commands.NEW_JOB_SCHEMA)
+REQUEUE = ns.schema_model("RequeueJobs", commands.REQUEUE_SCHEMA)
+CANCEL = ns.schema_model("CancelJobs", commands.CANCEL_SCHEMA)
 _PAGE_PARAMS = page_params("the changed jobs")
 # Only what is beyond the reference is described: why queued jobs wait.
 CHANGED_JOBS = ns.schema_model("ChangedJobs", {
@@ -72,7 +72,7 @@ class QueueNewJob(Resource):
     def post(self):
         """Create a job of a job type on some job data and queue it."""
         session = db_session()
-        job, exe_id = service.queue_new_job(session, json_object())
+        job, exe_id = service.queue_new_job(session, commands.NewJob.from_json(json_object()))
         session.commit()
         location = url_for("api.job-executions_execution_detail", job_exe_id=exe_id)
         return serialize_jobs.job_details(service.get_job(session, job.id)), 201, {"Location": location}
@@ -87,7 +87,7 @@ class RequeueJobs(Resource):
     def post(self):
         """Requeue the FAILED or CANCELED jobs that match the filter, raising their max_tries."""
         session = db_session()
-        job_ids = service.requeue_jobs(session, json_object())
+        job_ids = service.requeue_jobs(session, commands.RequeueJobs.from_json(json_object()))
         session.commit()
         advance_recipes_of(job_ids)
         return _changed_jobs(job_ids)
@@ -102,7 +102,7 @@ class CancelJobs(Resource):
     def post(self):
         """Cancel the PENDING, BLOCKED, QUEUED or RUNNING jobs that match the filter."""
         session = db_session()
-        job_ids = service.cancel_jobs(session, json_object())
+        job_ids = service.cancel_jobs(session, commands.CancelJobs.from_json(json_object()))
         session.commit()
         advance_recipes_of(job_ids)
         return _changed_jobs(job_ids)

@@ -9,11 +9,12 @@ from flask_restx import Namespace, Resource
 from api.body import json_object
 from api.context import db_session
 from api.namespaces.recipes import recipe_detail
+from scale.recipes import commands
 from scale.recipes import service as recipes
 
 ns = Namespace("queue-recipes", description="Queue a new recipe")
 
-NEW_RECIPE_BODY = ns.schema_model("NewRecipe", recipes.NEW_RECIPE_SCHEMA)
+NEW_RECIPE_BODY = ns.schema_model("NewRecipe", commands.NEW_RECIPE_SCHEMA)
 
 
 @ns.route("/new-recipe/")
@@ -24,7 +25,7 @@ class NewRecipe(Resource):
     def post(self):
         """Create a recipe of a recipe type on the given recipe data and queue its first jobs."""
         session = db_session()
-        recipe = recipes.queue_new_recipe(session, json_object())
+        recipe = recipes.queue_new_recipe(session, commands.NewRecipe.from_json(json_object()))
         session.commit()
         location = url_for("api.recipes_recipe_detail", recipe_id=recipe.id)
         return recipe_detail(recipe), 201, {"Location": location}

@@ -16,14 +16,14 @@ from api.body import json_object
 from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import strikes as serialize
-from scale.ingest import strikes
+from scale.ingest import commands, strikes
 from scale.settings import Settings
 
 ns = Namespace("strikes", description="Strike processes: directory watchers that ingest files")
 create_ns = Namespace("strike", description="Create a Strike process (reference path)")
 
-STRIKE_CREATE = create_ns.schema_model("StrikeCreate", strikes.CREATE_SCHEMA)
-STRIKE_EDIT = ns.schema_model("StrikeEdit", strikes.EDIT_SCHEMA)
+STRIKE_CREATE = create_ns.schema_model("StrikeCreate", commands.CREATE_SCHEMA)
+STRIKE_EDIT = ns.schema_model("StrikeEdit", commands.EDIT_SCHEMA)
 
 
 @create_ns.route("/create/")
@@ -33,7 +33,8 @@ class StrikeCreate(Resource):
     def post(self):
         """Create a Strike process and queue its job."""
         session = db_session()
-        strike = strikes.create_strike(session, json_object(), home=_settings().home)
+        command = commands.StrikeCreate.from_json(json_object(), home=_settings().home)
+        strike = strikes.create_strike(session, command)
         session.commit()
         return {"strike_id": strike.id}
 
@@ -58,7 +59,8 @@ class StrikeDetail(Resource):
     def patch(self, strike_id: int):
         """Edit a Strike process; `is_active` stops or starts its job."""
         session = db_session()
-        strike = strikes.edit_strike(session, strike_id, json_object(), home=_settings().home)
+        edit = commands.StrikeEdit.from_json(json_object(), home=_settings().home)
+        strike = strikes.edit_strike(session, strike_id, edit)
         session.commit()
         return serialize.strike_details(strike)
 

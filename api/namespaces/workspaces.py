@@ -20,13 +20,13 @@ from api.context import db_session
 from api.downloads import send_workspace_file
 from api.listing import document_list, list_response
 from api.serialize import workspaces as serialize
-from scale.definitions import workspaces
+from scale.definitions import commands, workspaces
 from scale.settings import Settings
 
 ns = Namespace("workspaces", description="Where source and product files are stored")
 
-WORKSPACE_BODY = ns.schema_model("WorkspaceCreate", workspaces.CREATE_SCHEMA)
-WORKSPACE_EDIT = ns.schema_model("WorkspaceEdit", workspaces.EDIT_SCHEMA)
+WORKSPACE_BODY = ns.schema_model("WorkspaceCreate", commands.WORKSPACE_CREATE_SCHEMA)
+WORKSPACE_EDIT = ns.schema_model("WorkspaceEdit", commands.WORKSPACE_EDIT_SCHEMA)
 
 
 @ns.route("/")
@@ -42,7 +42,8 @@ class WorkspaceList(Resource):
     def post(self):
         """Create a workspace."""
         session = db_session()
-        workspace = workspaces.create_workspace(session, json_object(), home=_settings().home)
+        command = commands.WorkspaceCreate.from_json(json_object(), home=_settings().home)
+        workspace = workspaces.create_workspace(session, command)
         session.commit()
         location = url_for("api.workspaces_workspace_detail", workspace_id=workspace.id)
         return serialize.workspace_detail(workspace), 201, {"Location": location}
@@ -58,7 +59,8 @@ class WorkspaceDetail(Resource):
     def patch(self, workspace_id: int):
         """Edit a workspace; `is_active: false` archives it."""
         session = db_session()
-        workspace = workspaces.edit_workspace(session, workspace_id, json_object(), home=_settings().home)
+        edit = commands.WorkspaceEdit.from_json(json_object(), home=_settings().home)
+        workspace = workspaces.edit_workspace(session, workspace_id, edit)
         session.commit()
         return serialize.workspace_detail(workspace)
 

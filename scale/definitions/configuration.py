@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions import errors, job_types, recipe_types, triggers
+from scale.definitions.commands import ErrorCreate, ErrorEdit
 from scale.definitions.fields import ValidationWarning, body_schema
 from scale.errors import ValidationError
 from scale.listing import QueryArgs, parse_int, parse_text
@@ -175,9 +176,9 @@ def _import_error(session: Session, record: import_export.ErrorRecord,
             "system_error", f"Error {record.name} is built in and was not imported"))
         return
     if existing is None:
-        errors.create_error(session, record.to_dict())
+        errors.create_error(session, ErrorCreate.from_json(record.to_dict()))
     else:
-        errors.edit_error(session, existing.id, attributes)
+        errors.edit_error(session, existing.id, ErrorEdit.from_json(attributes))
 
 
 def _import_job_type(session: Session, record: import_export.JobTypeRecord,

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scale.definitions.fields import SHORT_TEXT, STABLE_NAME, TEXT, body_schema
+from scale.definitions.commands import ErrorCreate, ErrorEdit
 from scale.errors import Conflict, NotFound, ValidationError
 from scale.listing import Filter, ListSpec
 from scale.models.errors import Error, ErrorCategory
-from scale.specs._schema import validate
 from scale.timeutil import utcnow
-
-# Users create ALGORITHM and DATA errors; SYSTEM errors belong to Scale itself.
-CREATE_SCHEMA = body_schema({
-    "name": STABLE_NAME,
-    "title": SHORT_TEXT,
-    "description": TEXT,
-    "category": {"enum": [ErrorCategory.ALGORITHM, ErrorCategory.DATA]},
-}, required=("name", "category"))
-EDIT_SCHEMA = body_schema({
-    "title": SHORT_TEXT,
-    "description": TEXT,
-    "category": {"enum": [c.value for c in ErrorCategory]},
-})
 
 ERROR_LIST = ListSpec(
     filters={"name": Filter(Error.name), "category": Filter(Error.category,
@@ -48,28 +32,26 @@ def get_error(session: Session, error_id: int) -> Error:
     return error
 
 
-def create_error(session: Session, body: dict[str, Any]) -> Error:
+def create_error(session: Session, command: ErrorCreate) -> Error:
     """Create an ALGORITHM or DATA error. A taken name is a Conflict naming `name`."""
-    validate(body, CREATE_SCHEMA)
-    if session.scalar(select(Error.id).where(Error.name == body["name"])) is not None:
-        raise Conflict("name", f"an error called {body['name']!r} already exists")
+    if session.scalar(select(Error.id).where(Error.name == command.name)) is not None:
+        raise Conflict("name", f"an error called {command.name!r} already exists")
     now = utcnow()
-    error = Error(name=body["name"], title=body.get("title"), description=body.get("description"),
-                  category=body["category"], created=now, last_modified=now)
+    error = Error(name=command.name, title=command.title, description=command.description,
+                  category=command.category, created=now, last_modified=now)
     session.add(error)
     session.flush()
     return error
 
 
-def edit_error(session: Session, error_id: int, body: dict[str, Any]) -> Error:
+def edit_error(session: Session, error_id: int, edit: ErrorEdit) -> Error:
     """Edit a user's error. Built-in errors are refused: Scale assigns them itself and relies
     on their categories (SYSTEM failures are retried, ALGORITHM ones are final)."""
-    validate(body, EDIT_SCHEMA)
     error = get_error(session, error_id)
     if error.is_builtin:
         raise ValidationError("name", f"{error.name!r} is a built-in error and cannot be edited")
-    for name, value in body.items():
-        setattr(error, name, value)
+    for name in edit.given:
+        setattr(error, name, getattr(edit, name))
     error.last_modified = utcnow()
     session.flush()
     return error

@@ -23,8 +23,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, body_schema
 from scale.errors import Conflict, NotFound, ValidationError
+from scale.ingest import commands
+from scale.ingest.commands import StrikeCreate, StrikeEdit
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.ingest import Strike
 from scale.models.job_types import JobType, JobTypeRevision
@@ -32,8 +33,10 @@ from scale.models.jobs import Job, JobStatus
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
-from scale.specs import strike_configuration
-from scale.specs._schema import validate
+from scale.queue.factory import new_job
+from scale.specs._inputs import DataInput
+from scale.specs.job_data import JobData
+from scale.specs.strike_configuration import StrikeConfiguration
 from scale.timeutil import utcnow
 
 STRIKE_JOB_TYPE = "scale-strike"
@@ -41,12 +44,6 @@ CREATED_EVENT = "STRIKE_CREATED"
 ACTIVATED_EVENT = "STRIKE_ACTIVATED"
 # A Strike job in one of these is still (or about to be) watching the directory.
 LIVE_STATUSES = (JobStatus.PENDING, JobStatus.BLOCKED, JobStatus.QUEUED, JobStatus.RUNNING)
-
-# The strike table holds a title of at most 50 characters.
-_TITLE: dict[str, Any] = {"type": ["string", "null"], "maxLength": 50}
-_FIELDS: dict[str, Any] = {"title": _TITLE, "description": TEXT, "configuration": JSON_OBJECT}
-CREATE_SCHEMA = body_schema({"name": STABLE_NAME, **_FIELDS}, required=("name", "configuration"))
-EDIT_SCHEMA = body_schema({**_FIELDS, "is_active": BOOLEAN})
 
 STRIKE_LIST = ListSpec(
     filters={"name": Filter(Strike.name), "is_active": Filter(Strike.is_active, parse_bool)},
@@ -71,34 +68,34 @@ def get_strike(session: Session, strike_id: int) -> Strike:
 
 
 def parse_configuration(session: Session, doc: Any, *, home: Path | None) -> dict[str, Any]:
-    """A Strike configuration document, validated and normalized; every workspace it names must
-    exist and be active, and its mount may not be Scale's `home` (None: not checked).
+    """A Strike configuration document, validated and normalized (`check_workspaces` too).
     ValidationError fields start with `configuration`."""
-    try:
-        config = strike_configuration.parse(doc, home=home)
-    except ValidationError as error:
-        raise error.within("configuration") from None
+    config = commands.parse_configuration(doc, home=home)
+    check_workspaces(session, config)
+    return config.to_dict()
+
+
+def check_workspaces(session: Session, config: StrikeConfiguration) -> None:
+    """Every workspace the configuration names must exist and be active (a ValidationError
+    naming `configuration.files_to_ingest[i].workspace_name`)."""
     names = {rule.workspace_name for rule in config.files_to_ingest}
     active = set(session.scalars(select(Workspace.name).where(Workspace.name.in_(names), Workspace.is_active)))
     for index, rule in enumerate(config.files_to_ingest):
         if rule.workspace_name not in active:
             raise ValidationError(f"configuration.files_to_ingest[{index}].workspace_name",
                                   f"workspace {rule.workspace_name!r} does not exist or is not active")
-    return config.to_dict()
 
 
-def create_strike(session: Session, body: dict[str, Any], *, home: Path) -> Strike:
-    """Create a Strike process from a create body and queue its `scale-strike` job. `home` is
-    Scale's home, which no Strike may watch.
+def create_strike(session: Session, command: StrikeCreate) -> Strike:
+    """Create a Strike process and queue its `scale-strike` job.
 
     Raises ValidationError (a Conflict for a taken `name`) before anything is written."""
-    validate(body, CREATE_SCHEMA)
-    configuration = parse_configuration(session, body["configuration"], home=home)
-    if session.scalar(select(Strike.id).where(Strike.name == body["name"])) is not None:
-        raise _name_taken(body["name"])
+    check_workspaces(session, command.configuration)
+    if session.scalar(select(Strike.id).where(Strike.name == command.name)) is not None:
+        raise _name_taken(command.name)
     now = utcnow()
-    strike = Strike(name=body["name"], title=body.get("title"), description=body.get("description"),
-                    configuration=configuration, is_active=True, created=now, last_modified=now)
+    strike = Strike(name=command.name, title=command.title, description=command.description,
+                    configuration=command.configuration.to_dict(), is_active=True, created=now, last_modified=now)
     try:
         # A concurrent create of the same name gets past the check above; the unique constraint
         # catches it, and the savepoint keeps the session usable.
@@ -106,30 +103,27 @@ def create_strike(session: Session, body: dict[str, Any], *, home: Path) -> Stri
             session.add(strike)
             session.flush()
     except IntegrityError:
-        raise _name_taken(body["name"]) from None
+        raise _name_taken(command.name) from None
     strike.job = queue_strike_job(session, strike, event_type=CREATED_EVENT)
     session.flush()
     return strike
 
 
-def edit_strike(session: Session, strike_id: int, body: dict[str, Any], *, home: Path) -> Strike:
-    """Apply an edit body to the Strike (its row locked); see the module docstring for `is_active`;
-    `home` as for `create_strike`.
-
-    Raises ValidationError before anything is written, NotFound for an unknown id."""
-    validate(body, EDIT_SCHEMA)
-    configuration = (parse_configuration(session, body["configuration"], home=home)
-                     if "configuration" in body else None)
+def edit_strike(session: Session, strike_id: int, edit: StrikeEdit) -> Strike:
+    """Apply an edit to the Strike (its row locked); see the module docstring for `is_active`."""
+    if edit.configuration is not None:
+        check_workspaces(session, edit.configuration)
     strike = session.scalars(select(Strike).where(Strike.id == strike_id).with_for_update()).one_or_none()
     if strike is None:
         raise NotFound(f"strike {strike_id} does not exist")
-    for name in ("title", "description"):
-        if name in body:
-            setattr(strike, name, body[name])
-    if configuration is not None:
-        strike.configuration = configuration
-    if "is_active" in body:
-        strike.is_active = body["is_active"]
+    if "title" in edit.given:
+        strike.title = edit.title
+    if "description" in edit.given:
+        strike.description = edit.description
+    if edit.configuration is not None:
+        strike.configuration = edit.configuration.to_dict()
+    if edit.is_active is not None:
+        strike.is_active = edit.is_active
         live = strike.job_id is not None and session.scalar(
             select(Job.status).where(Job.id == strike.job_id)) in LIVE_STATUSES
         if not strike.is_active and live:
@@ -152,11 +146,7 @@ def queue_strike_job(session: Session, strike: Strike, *, event_type: str) -> Jo
     now = utcnow()
     event = TriggerEvent(type=event_type, description={"strike_id": strike.id, "strike_name": strike.name},
                          occurred=now)
-    data = {"version": "1.0", "input_data": [{"name": "strike_id", "value": str(strike.id)}], "output_data": []}
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status=JobStatus.PENDING,
-              priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-              cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data,
-              num_exes=0, created=now, last_modified=now, last_status_change=now)
+    job = new_job(job_type, revision, event, JobData(inputs=(DataInput("strike_id", value=str(strike.id)),)), now)
     transitions.queue_job(session, job)
     return job
 

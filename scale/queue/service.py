@@ -25,10 +25,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scale.definitions.fields import body_schema
 from scale.errors import NotFound, ValidationError
-from scale.listing import INT_MAX, INT_MIN, Filter, ListSpec, parse_int
-from scale.models.errors import Error, ErrorCategory
+from scale.listing import Filter, ListSpec, parse_int
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
@@ -37,119 +35,35 @@ from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
+from scale.queue.commands import CancelJobs, JobEdit, JobFilter, NewJob, RequeueJobs
+from scale.queue.factory import new_job
 from scale.queue.why import QueuedReason, queued_reasons, reason_counts
 from scale.specs import job_data, job_interface
 from scale.specs._inputs import InputSpec
-from scale.specs._schema import validate
 from scale.specs.job_interface import OutputSpec
-from scale.timeutil import parse_time_or_duration, utcnow
+from scale.timeutil import utcnow
 
 BATCH = 500
 LOG_LIMIT = 5 * 1024 * 1024
 USER_EVENT = "USER"
 
-_ID = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
-_IDS = {"type": "array", "items": _ID}
-_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 250}}
-
-NEW_JOB_SCHEMA = body_schema({"job_type_id": _ID, "job_data": {"type": "object"}},
-                             required=("job_type_id", "job_data"))
-# PATCH /jobs/{id}/: "The only status change currently allowed is CANCELED".
-JOB_EDIT_SCHEMA = body_schema({"status": {"enum": [JobStatus.CANCELED.value]}}, required=("status",))
+def requeue_jobs(session: Session, command: RequeueJobs) -> list[int]:
+    """Requeue every FAILED/CANCELED job the command's filter matches (reference "Requeue Jobs"),
+    with its `priority` when given. Returns the ids requeued, ascending."""
+    return _in_batches(session, command.filter,
+                       lambda ids: transitions.requeue_many(session, ids, priority=command.priority))
 
 
-def _filter_schema(statuses: Sequence[str], *, requeue: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "started": {"type": "string"}, "ended": {"type": "string"},
-        "status": {"anyOf": [{"enum": list(statuses)}, {"type": "array", "items": {"enum": list(statuses)}}]},
-        "job_ids": _IDS, "job_type_ids": _IDS, "job_type_names": _NAMES, "job_type_categories": _NAMES,
-        "error_categories": {"type": "array", "items": {"enum": [c.value for c in ErrorCategory]}},
-    }
-    if requeue:
-        properties["priority"] = {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
-    return body_schema(properties)
+def cancel_jobs(session: Session, command: CancelJobs) -> list[int]:
+    """Cancel every PENDING, BLOCKED, QUEUED or RUNNING job the command's filter matches.
+    Returns the ids canceled, ascending."""
+    return _in_batches(session, command.filter, lambda ids: transitions.cancel_many(session, ids))
 
 
-REQUEUE_SCHEMA = _filter_schema(transitions.REQUEUEABLE, requeue=True)
-CANCEL_SCHEMA = _filter_schema(transitions.CANCELABLE, requeue=False)
-
-
-@dataclass(frozen=True)
-class JobFilter:
-    """Which jobs a requeue or cancel applies to; every given criterion must match."""
-
-    statuses: tuple[str, ...]
-    started: dt.datetime | None = None
-    ended: dt.datetime | None = None
-    job_ids: tuple[int, ...] = ()
-    job_type_ids: tuple[int, ...] = ()
-    job_type_names: tuple[str, ...] = ()
-    job_type_categories: tuple[str, ...] = ()
-    error_categories: tuple[str, ...] = ()
-
-    def statement(self) -> Select:
-        """`select(Job.id)` of the matching jobs."""
-        stmt = select(Job.id).where(Job.status.in_(self.statuses))
-        if self.started is not None:
-            stmt = stmt.where(Job.last_modified >= self.started)
-        if self.ended is not None:
-            stmt = stmt.where(Job.last_modified <= self.ended)
-        if self.job_ids:
-            stmt = stmt.where(Job.id.in_(self.job_ids))
-        if self.job_type_ids:
-            stmt = stmt.where(Job.job_type_id.in_(self.job_type_ids))
-        if self.job_type_names:
-            stmt = stmt.where(Job.job_type_id.in_(select(JobType.id).where(JobType.name.in_(self.job_type_names))))
-        if self.job_type_categories:
-            stmt = stmt.where(Job.job_type_id.in_(
-                select(JobType.id).where(JobType.category.in_(self.job_type_categories))))
-        if self.error_categories:
-            stmt = stmt.where(Job.error_id.in_(select(Error.id).where(Error.category.in_(self.error_categories))))
-        return stmt
-
-
-def parse_job_filter(body: dict[str, Any], schema: dict[str, Any], statuses: Sequence[str]) -> JobFilter:
-    """The filter of a requeue/cancel body (ValidationError naming the field); `statuses` are
-    the ones the operation applies to, and the default when `status` is not given."""
-    validate(body, schema)
-    now = utcnow()
-    started = ended = None
-    if "started" in body:
-        started = parse_time_or_duration(body["started"], field="started", now=now)
-    if "ended" in body:
-        ended = parse_time_or_duration(body["ended"], field="ended", now=now)
-    if started is not None and ended is not None and started > ended:
-        raise ValidationError("started", "must not be after ended")
-    status = body.get("status", list(statuses))
-    return JobFilter(
-        statuses=tuple([status] if isinstance(status, str) else status) or tuple(statuses),
-        started=started, ended=ended, job_ids=tuple(body.get("job_ids", ())),
-        job_type_ids=tuple(body.get("job_type_ids", ())), job_type_names=tuple(body.get("job_type_names", ())),
-        job_type_categories=tuple(body.get("job_type_categories", ())),
-        error_categories=tuple(body.get("error_categories", ())))
-
-
-def requeue_jobs(session: Session, body: dict[str, Any]) -> list[int]:
-    """Requeue every FAILED/CANCELED job the body's filter matches (reference "Requeue Jobs"),
-    with `priority` when given. Returns the ids requeued, ascending."""
-    flt = parse_job_filter(body, REQUEUE_SCHEMA, transitions.REQUEUEABLE)
-    priority = body.get("priority")
-    return _in_batches(session, flt, lambda ids: transitions.requeue_many(session, ids, priority=priority))
-
-
-def cancel_jobs(session: Session, body: dict[str, Any]) -> list[int]:
-    """Cancel every PENDING, BLOCKED, QUEUED or RUNNING job the body's filter matches. An empty
-    filter is refused (field `body`). Returns the ids canceled, ascending."""
-    flt = parse_job_filter(body, CANCEL_SCHEMA, transitions.CANCELABLE)
-    if not body:
-        raise ValidationError("body", "give at least one filter; to cancel every job, give status")
-    return _in_batches(session, flt, lambda ids: transitions.cancel_many(session, ids))
-
-
-def edit_job(session: Session, job_id: int, body: dict[str, Any]) -> Job:
-    """Apply a PATCH of a job: `{"status": "CANCELED"}` cancels it (see `transitions.cancel_job`
-    for NotFound and InvalidTransition); any other field or value is a ValidationError."""
-    validate(body, JOB_EDIT_SCHEMA)
+def edit_job(session: Session, job_id: int, edit: JobEdit) -> Job:
+    """Apply a PATCH of a job: its one allowed change, CANCELED, cancels it (see
+    `transitions.cancel_job` for NotFound and InvalidTransition)."""
+    assert edit.status == JobStatus.CANCELED  # JobEdit allows no other
     return transitions.cancel_job(session, job_id)
 
 
@@ -163,8 +77,8 @@ def _in_batches(session: Session, flt: JobFilter, apply: Callable[[list[int]], l
     return done
 
 
-def queue_new_job(session: Session, body: dict[str, Any]) -> tuple[Job, int]:
-    """Create a job of `job_type_id` on `job_data` and queue it (reference "Queue New Job").
+def queue_new_job(session: Session, command: NewJob) -> tuple[Job, int]:
+    """Create a job of `command.job_type_id` on its `job_data` and queue it (reference "Queue New Job").
     Returns the job and the id of its QUEUED execution, as the write made it (by the time the
     caller has committed, a scheduler may have moved the execution on).
 
@@ -172,32 +86,27 @@ def queue_new_job(session: Session, body: dict[str, Any]) -> tuple[Job, int]:
     the type's current interface, every file must exist (not deleted) with a media type its
     input accepts, and every output workspace must exist and be active. Any failure is a
     ValidationError naming the field, before anything is written."""
-    validate(body, NEW_JOB_SCHEMA)
     # The type and its current revision in one statement: queueing is a hot path.
     found = session.execute(select(JobType, JobTypeRevision).join(JobTypeRevision, and_(
         JobTypeRevision.job_type_id == JobType.id, JobTypeRevision.revision_num == JobType.revision_num))
-        .where(JobType.id == body["job_type_id"])).one_or_none()
+        .where(JobType.id == command.job_type_id)).one_or_none()
     if found is None:
-        raise ValidationError("job_type_id", f"job type {body['job_type_id']} does not exist")
+        raise ValidationError("job_type_id", f"job type {command.job_type_id} does not exist")
     job_type, revision = found
     for broken, problem in ((not job_type.is_active, "is archived"), (job_type.is_paused, "is paused"),
                             (job_type.is_system, "is a system job type, queued by Scale itself")):
         if broken:
             raise ValidationError("job_type_id", f"job type {job_type.name} {job_type.version} {problem}")
     try:
-        data = job_data.parse(body["job_data"])
         interface = job_interface.parse(revision.interface)
-        job_data.validate_against(data, interface)
-        _check_files(session, data, interface)
-        _check_workspaces(session, data)
+        job_data.validate_against(command.job_data, interface)
+        _check_files(session, command.job_data, interface)
+        _check_workspaces(session, command.job_data)
     except ValidationError as error:
         raise error.within("job_data") from None
     now = utcnow()
     event = TriggerEvent(type=USER_EVENT, description={"user": "api"}, occurred=now)
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status=JobStatus.PENDING,
-              priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-              cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data.to_dict(),
-              num_exes=0, created=now, last_modified=now, last_status_change=now)
+    job = new_job(job_type, revision, event, command.job_data, now)
     return job, transitions.queue_job(session, job)
 
 

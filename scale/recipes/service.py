@@ -21,13 +21,12 @@ Decisions where the reference is silent:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from scale.definitions.fields import JSON_OBJECT, body_schema
 from scale.definitions.recipe_types import job_types_by_key
 from scale.errors import NotFound, ValidationError
 from scale.listing import INT_MAX, Filter, ListSpec, parse_int
@@ -38,17 +37,17 @@ from scale.models.recipes import Recipe, RecipeJob, RecipeType, RecipeTypeRevisi
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
+from scale.queue.factory import new_job
+from scale.recipes.commands import NewRecipe
 from scale.specs import job_interface, recipe_data, recipe_definition
-from scale.specs._schema import validate
+from scale.specs._inputs import DataInput
+from scale.specs.job_data import DataOutput, JobData
 from scale.specs.job_interface import JobInterface
 from scale.specs.recipe_data import RecipeData
 from scale.specs.recipe_definition import RecipeDefinition
 from scale.timeutil import utcnow
 
 USER_EVENT = "USER"
-_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
-NEW_RECIPE_SCHEMA = body_schema({"recipe_type_id": _ID, "recipe_data": JSON_OBJECT},
-                                required=("recipe_type_id", "recipe_data"))
 # A dependency in one of these states means the dependent job cannot run as things stand.
 _BROKEN = frozenset({JobStatus.FAILED, JobStatus.CANCELED, JobStatus.BLOCKED})
 
@@ -86,37 +85,34 @@ def recipe_input_files(session: Session, recipe: Recipe) -> list[ScaleFile]:
     return [found[i] for i in ids if i in found]
 
 
-def queue_new_recipe(session: Session, body: Mapping[str, Any]) -> Recipe:
-    """Create and start a recipe from `{recipe_type_id, recipe_data}` (a USER event).
+def queue_new_recipe(session: Session, command: NewRecipe) -> Recipe:
+    """Create and start a recipe of `command.recipe_type_id` on its recipe data (a USER event).
 
     Raises ValidationError naming the field (`recipe_type_id`, `recipe_data.input_data[0].file_id`,
     `recipe_data.workspace_id`...) and writes nothing for an unknown or archived recipe type or
     recipe data that does not fit its definition, names missing files or an unknown workspace."""
-    validate(body, NEW_RECIPE_SCHEMA)
-    recipe_type = session.get(RecipeType, body["recipe_type_id"])
+    recipe_type = session.get(RecipeType, command.recipe_type_id)
     if recipe_type is None:
-        raise ValidationError("recipe_type_id", f"there is no recipe type {body['recipe_type_id']}")
+        raise ValidationError("recipe_type_id", f"there is no recipe type {command.recipe_type_id}")
     if not recipe_type.is_active:
         raise ValidationError("recipe_type_id", f"recipe type {recipe_type.name} {recipe_type.version} "
                                                 "is archived")
-    data = validate_recipe_data(session, recipe_type, body["recipe_data"])
-    return create_recipe(session, recipe_type, data)
+    check_recipe_data(session, recipe_type, command.recipe_data)
+    return create_recipe(session, recipe_type, command.recipe_data)
 
 
-def validate_recipe_data(session: Session, recipe_type: RecipeType, doc: Any, *,
-                         field: str = "recipe_data") -> RecipeData:
-    """`doc` parsed and checked against the recipe type's definition, its job types, the files
-    it names and its workspace; a ValidationError names the field under `field`."""
+def check_recipe_data(session: Session, recipe_type: RecipeType, data: RecipeData, *,
+                      field: str = "recipe_data") -> None:
+    """Check `data` against the recipe type's definition, its job types, the files it names and
+    its workspace; a ValidationError names the field under `field`."""
     definition = recipe_definition.parse(recipe_type.definition)
     interfaces = _interfaces(session, definition)
     try:
-        data = recipe_data.parse(doc)
         recipe_data.validate_against(data, definition, lambda name, version: interfaces.get((name, version)))
         _check_files(session, data, definition, interfaces)
         _check_workspace(session, data)
     except ValidationError as error:
         raise error.within(field) from None
-    return data
 
 
 def create_recipe(session: Session, recipe_type: RecipeType, data: RecipeData,
@@ -140,12 +136,7 @@ def create_recipe(session: Session, recipe_type: RecipeType, data: RecipeData,
     for recipe_job in definition.jobs:
         job_type = job_types[(recipe_job.job_type_name, recipe_job.job_type_version)]
         interface = job_interface.parse(job_type.interface)
-        job = Job(job_type=job_type, job_type_rev=revisions[job_type.id], event=event,
-                  status=JobStatus.PENDING, priority=job_type.priority, timeout=job_type.timeout,
-                  max_tries=job_type.max_tries, num_exes=0, cpus_required=job_type.cpus_required,
-                  mem_required=job_type.mem_required, disk_out_required=job_type.disk_out_const_required,
-                  data=_job_data(recipe_job, interface, data, {}), created=now,
-                  last_status_change=now, last_modified=now)
+        job = new_job(job_type, revisions[job_type.id], event, _job_data(recipe_job, interface, data, {}), now)
         recipe.jobs.append(RecipeJob(job_name=recipe_job.name, job=job, is_original=True))
     session.flush()
     advance_recipe(session, recipe.id)
@@ -183,7 +174,8 @@ def advance_recipe(session: Session, recipe_id: int) -> list[int]:
                 continue
             definition_job = definition.get_job(name)
             assert definition_job is not None
-            job.data = _job_data(definition_job, job_interface.parse(job.job_type_rev.interface), data, results)
+            job.data = _job_data(definition_job, job_interface.parse(job.job_type_rev.interface), data,
+                                 results).to_dict()
             transitions.queue_job(session, job)
             queued.append(job.id)
     if plan.complete and recipe.completed is None:
@@ -271,25 +263,25 @@ def _move(session: Session, job: Job, old: JobStatus, new: JobStatus, now: Any) 
 
 
 def _job_data(job: recipe_definition.RecipeJob, interface: JobInterface, data: RecipeData,
-              results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Job data (Job Data Specification 1.0) for a recipe job: its recipe inputs, the outputs of
-    the dependencies in `results` (their job results) that feed it, and every output to the
-    recipe's workspace."""
-    inputs: list[dict[str, Any]] = []
+              results: Mapping[str, Mapping[str, Any]]) -> JobData:
+    """Job data for a recipe job: its recipe inputs, the outputs of the dependencies in
+    `results` (their job results) that feed it, and every output to the recipe's workspace."""
+    inputs: list[DataInput] = []
     for link in job.recipe_inputs:
         entry = data.get_input(link.recipe_input)
         if entry is not None:  # an optional recipe input may be absent
-            inputs.append({**entry.to_dict(), "name": link.job_input})
+            inputs.append(replace(entry, name=link.job_input))
     for dependency in job.dependencies:
         produced = {o.get("name"): o for o in results.get(dependency.name, {}).get("output_data", [])}
         for connection in dependency.connections:
             output = produced.get(connection.output)
             if output is not None:  # an optional output may not have been produced
-                inputs.append({"name": connection.input,
-                               **{k: output[k] for k in ("file_id", "file_ids") if k in output}})
-    outputs = ([{"name": o.name, "workspace_id": data.workspace_id} for o in interface.outputs]
-               if data.workspace_id is not None else [])
-    return {"version": "1.0", "input_data": inputs, "output_data": outputs}
+                file_ids = output.get("file_ids")
+                inputs.append(DataInput(connection.input, file_id=output.get("file_id"),
+                                        file_ids=None if file_ids is None else tuple(file_ids)))
+    outputs = (tuple(DataOutput(o.name, data.workspace_id) for o in interface.outputs)
+               if data.workspace_id is not None else ())
+    return JobData(inputs=tuple(inputs), outputs=outputs)
 
 
 def _interfaces(session: Session, definition: RecipeDefinition) -> dict[tuple[str, str], JobInterface]:

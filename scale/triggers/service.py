@@ -34,14 +34,18 @@ from scale.errors import InvalidTransition, ValidationError
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job, JobStatus
+from scale.models.jobs import Job
 from scale.models.recipes import RecipeType
 from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
+from scale.queue.factory import new_job
 from scale.recipes import service as recipes
 from scale.specs import ingest_trigger, job_data, job_interface
+from scale.specs._inputs import DataInput
 from scale.specs.ingest_trigger import FileTriggerConfiguration
+from scale.specs.job_data import DataOutput
+from scale.specs.recipe_data import RecipeData
 from scale.timeutil import as_utc, to_iso, utcnow
 
 logger = logging.getLogger(__name__)
@@ -304,9 +308,9 @@ def _fire_rule(session: Session, kind: str, firing: _Firing, revisions: _Revisio
     try:
         with session.begin_nested():
             if candidate.recipe_type is not None:
-                doc = {"input_data": [{"name": candidate.configuration.input_data_name, "file_id": source.id}],
-                       "workspace_id": firing.workspace.id}
-                data = recipes.validate_recipe_data(session, candidate.recipe_type, doc)
+                data = RecipeData(inputs=(DataInput(candidate.configuration.input_data_name, file_id=source.id),),
+                                  workspace_id=firing.workspace.id)
+                recipes.check_recipe_data(session, candidate.recipe_type, data)
                 session.add(event)
                 session.flush()
                 recipes.create_recipe(session, candidate.recipe_type, data, event)
@@ -328,16 +332,13 @@ def _new_job(firing: _Firing, revisions: _Revisions, event: TriggerEvent, now: A
     revision, interface = revisions[job_type.id]
     input_name = firing.candidate.configuration.input_data_name
     workspace = firing.workspace
-    data = job_data.parse({"input_data": [{"name": input_name, "file_id": source.id}],
-                           "output_data": [{"name": o.name, "workspace_id": workspace.id} for o in interface.outputs]})
+    data = job_data.JobData(inputs=(DataInput(input_name, file_id=source.id),),
+                            outputs=tuple(DataOutput(o.name, workspace.id) for o in interface.outputs))
     job_data.validate_against(data, interface)
     spec = interface.get_input(input_name)
     assert spec is not None  # validate_against checked the name
     if spec.media_types and source.media_type not in spec.media_types:
         raise ValidationError("data.input_data_name", f"input {input_name!r} accepts {', '.join(spec.media_types)}, "
                                                       f"not {source.media_type}")
-    return Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event=event, status=JobStatus.PENDING,
-               priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-               cpus_required=job_type.cpus_required, mem_required=job_type.mem_required, data=data.to_dict(),
-               num_exes=0, created=now, last_modified=now, last_status_change=now)
+    return new_job(job_type, revision, event, data, now)
 

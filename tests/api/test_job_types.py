@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job
-from scale.models.triggers import TriggerEvent, TriggerRule
+from scale.models.triggers import TriggerRule
 from scale.models.workspaces import Workspace
 from scale.timeutil import utcnow
+from tests.factories import new_job
 
 
 def interface(*, media_types=("image/png",), command_arguments="${input_file} ${job_output_dir}"):
@@ -417,15 +417,9 @@ def test_list_refuses_unknown_order_and_bad_filter(client):
 
 def add_job(db, job_type_id, status, *, ago, error=None):
     """A job of the type whose status last changed `ago` before now."""
-    revision = db.scalar(select(JobTypeRevision).where(JobTypeRevision.job_type_id == job_type_id)
-                         .order_by(JobTypeRevision.revision_num.desc()))
-    event = TriggerEvent(type="USER", description={}, occurred=utcnow())
     when = utcnow() - ago
-    job = Job(job_type_id=job_type_id, job_type_rev_id=revision.id, event=event, status=status,
-              error=error, priority=100, timeout=60, max_tries=3, cpus_required=1.0,
-              mem_required=64.0, data={"version": "1.0", "input_data": []},
-              last_status_change=when, started=when)
-    db.add(job)
+    job = new_job(db, db.get(JobType, job_type_id), status=status, error=error, last_status_change=when,
+                  started=when)
     db.commit()
     return job
 

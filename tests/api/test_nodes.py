@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job, JobExecution, Queue
+from scale.models.jobs import JobExecution, Queue
 from scale.models.nodes import Node, Scheduler
-from scale.models.triggers import TriggerEvent
 from scale.nodes import service as nodes
 from scale.timeutil import utcnow
+from tests.factories import new_job
 
 INTERFACE = {"version": "1.0", "command": "/bin/true", "command_arguments": "",
              "input_data": [], "output_data": []}
@@ -46,13 +46,9 @@ def add_exe(db, job_type: JobType, node: Node | None, status="RUNNING", *, error
             cpus=1.0, mem=512.0, disk=100.0, ended: dt.datetime | None = None,
             queued_row=False) -> JobExecution:
     now = utcnow()
-    revision = db.scalar(select(JobTypeRevision).where(JobTypeRevision.job_type_id == job_type.id))
     error_row = db.scalar(select(Error).where(Error.name == error)) if error else None
-    job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, priority=10, timeout=60,
-              event=TriggerEvent(type="USER", description={}, occurred=now),
-              status=status, max_tries=3, num_exes=1, cpus_required=cpus, mem_required=mem,
-              data={"version": "1.0", "input_data": [], "output_data": []}, created=now,
-              last_modified=now)
+    job = new_job(db, job_type, priority=10, timeout=60, status=status, max_tries=3, num_exes=1,
+                  cpus_required=cpus, mem_required=mem)
     exe = JobExecution(job=job, status=status, timeout=60, node_id=node.id if node else None,
                        error=error_row, queued=now, started=now if status != "QUEUED" else None,
                        ended=ended or (now if status in ("FAILED", "COMPLETED") else None),

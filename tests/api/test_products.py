@@ -10,9 +10,11 @@ import pytest
 
 from scale.models.files import FileAncestryLink, ScaleFile, ScaleFileType
 from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import Job, JobExecution
+from scale.models.jobs import JobExecution
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
+from scale.queue.factory import new_job
+from scale.specs.job_data import JobData
 from scale.timeutil import utcnow
 
 CONTENT = b"line one\nline two\n"
@@ -34,8 +36,7 @@ def world(db, tmp_path: Path) -> dict:
     event = TriggerEvent(type="USER", occurred=utcnow())
     db.add_all([revision, event])
     db.flush()
-    job = Job(job_type=kml, job_type_rev=revision, event=event, priority=1, timeout=60, max_tries=1,
-              cpus_required=1, mem_required=1, data={})
+    job = new_job(kml, revision, event, JobData(), utcnow())
     db.add(job)
     db.flush()
     exe = JobExecution(job=job, timeout=60, queued=utcnow())

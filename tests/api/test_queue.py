@@ -7,7 +7,8 @@ from sqlalchemy import event, func, select, update
 
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.triggers import TriggerEvent
-from scale.queue import transitions
+from scale.queue import factory, transitions
+from scale.specs.job_data import JobData
 from tests.factories import (
     MIB,
     count,
@@ -247,11 +248,12 @@ def test_cancel_refuses_priority_and_finished_statuses(client, token, db, world)
 
 def test_thousand_jobs_requeue_and_cancel_in_batches(client, token, db, world):
     job_type = world["job_type"]
-    revision_id = new_job(db, job_type).job_type_rev_id
-    db.add_all([Job(job_type_id=job_type.id, job_type_rev_id=revision_id, event=TriggerEvent(
-        type="TEST", description={}, occurred=job_type.created), status="FAILED", priority=5, timeout=60,
-        max_tries=1, num_exes=1, cpus_required=1.0, mem_required=1.0, disk_in_required=1.0,
-        disk_out_required=1.0, data={}) for _ in range(1200)])
+    revision = new_job(db, job_type).job_type_rev
+    event = TriggerEvent(type="TEST", description={}, occurred=job_type.created)
+    jobs = [factory.new_job(job_type, revision, event, JobData(), job_type.created) for _ in range(1200)]
+    for job in jobs:
+        job.status, job.priority, job.max_tries, job.num_exes = "FAILED", 5, 1, 1
+    db.add_all(jobs)
     db.commit()
     body = client.post("/api/queue/requeue-jobs/", json={"status": ["FAILED"]}, headers=token).get_json()
     assert body["count"] == 1200 and len(body["results"]) == 100

@@ -28,6 +28,7 @@ from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import transitions
 from scale.recipes import service
+from scale.recipes.commands import NewRecipe
 
 
 def interface(media_type: str = "text/plain") -> dict:
@@ -219,7 +220,7 @@ def test_new_recipe_rejects_an_archived_recipe_type(client, db, token, world):
 # --- advancing -----------------------------------------------------------------------------
 
 def start(db, world: dict) -> Recipe:
-    recipe = service.queue_new_recipe(db, new_recipe_body(world))
+    recipe = service.queue_new_recipe(db, NewRecipe.from_json(new_recipe_body(world)))
     db.commit()
     return recipe
 
@@ -244,6 +245,22 @@ def test_advance_queues_a_job_once_its_dependency_completed_with_its_output(db, 
     assert service.advance_recipe(db, recipe.id) == []
     assert db.scalar(select(func.count()).select_from(Queue).where(Queue.job_id == second.id)) == 1
     assert service.recipes_needing_advance(db) == []
+
+
+def test_a_waiting_recipe_job_has_no_disk_needs_until_it_is_queued(db, world):
+    # Every job is made by one factory; recipe jobs once took the type's constant disk_out at
+    # creation, a number that ignored disk_out_mult_required and the still unknown inputs.
+    for job_type in db.scalars(select(JobType)):
+        job_type.disk_out_const_required, job_type.disk_out_mult_required = 5.0, 3.0
+    recipe = start(db, world)
+    second = jobs_of(db, recipe.id)["second"]
+    assert (second.status, second.disk_in_required, second.disk_out_required) == (JobStatus.PENDING, None, None)
+
+    product = add_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
+    finish(db, jobs_of(db, recipe.id)["first"], JobStatus.COMPLETED, output_file_id=product.id)
+    service.advance_recipe(db, recipe.id)
+    second = jobs_of(db, recipe.id)["second"]
+    assert (second.disk_in_required, second.disk_out_required) == (pytest.approx(2.0), pytest.approx(5.0 + 3.0 * 2.0))
 
 
 def test_recipe_is_completed_when_every_job_completed(db, world):

@@ -26,6 +26,7 @@ from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
+from scale.queue.commands import NewJob
 from scale.settings import Settings
 from tests.helpers import wait_until
 from workers.app import make_celery
@@ -115,8 +116,8 @@ def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float,
 
 def queue(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
-        return [queue_service.queue_new_job(session, {"job_type_id": job_type_id, "job_data": NO_DATA})[0].id
-                for _ in range(count)]
+        command = NewJob.from_json({"job_type_id": job_type_id, "job_data": NO_DATA})
+        return [queue_service.queue_new_job(session, command)[0].id for _ in range(count)]
 
 
 def statuses(sessions: sessionmaker, job_ids: list[int]) -> list[str]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.recipes import service
+from scale.recipes.commands import NewRecipe
 from scale.settings import Settings
 from tests.api.test_recipes import finish, jobs_of, make_world, new_recipe_body
 from tests.celery_worker import CeleryWorker, running_worker
@@ -46,7 +47,7 @@ def worker(settings_for_worker: Settings, tmp_path: Path) -> Iterator[CeleryWork
 def test_worker_queues_the_next_job_once(pg_committed, settings_for_worker, worker, tmp_path):
     with pg_committed() as db:
         world = make_world(db, tmp_path)
-        recipe = service.queue_new_recipe(db, new_recipe_body(world))
+        recipe = service.queue_new_recipe(db, NewRecipe.from_json(new_recipe_body(world)))
         db.commit()
         jobs = jobs_of(db, recipe.id)
         finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)

@@ -26,6 +26,7 @@ from scale.execution.runner import run_execution
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution
 from scale.queue import service as queue
+from scale.queue.commands import NewJob
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.local import LocalManager
 from scale.scheduler.matching import Resources
@@ -59,8 +60,8 @@ def queue_waiting_job(sessions: sessionmaker, tmp_path: Path) -> int:
     with sessions.begin() as session:
         job_type = create_job_type(session, {"name": "waiter", "version": "1.0", "interface": interface,
                                              "max_tries": 3, "cpus_required": 0.1, "mem_required": 16.0})
-        return queue.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}})[0].id
+        return queue.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}}))[0].id
 
 
 def executions(sessions: sessionmaker, job_id: int) -> list[tuple[str, str | None]]:

@@ -26,6 +26,7 @@ from scale.models.nodes import Node, Scheduler
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue
 from scale.queue import transitions
+from scale.queue.commands import NewJob
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.mesos import MesosManager
 from scale.scheduler.managers.mesos_wire import task_id_of
@@ -90,8 +91,8 @@ def make_job_type(sessions: sessionmaker, name: str, command: str, arguments: st
 
 def queue_jobs(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
-        return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}})[0].id for _ in range(count)]
+        return [queue.queue_new_job(session, NewJob.from_json({"job_type_id": job_type_id, "job_data": {
+            "version": "1.0", "input_data": [], "output_data": []}}))[0].id for _ in range(count)]
 
 
 def job_status(sessions: sessionmaker, job_id: int) -> str:

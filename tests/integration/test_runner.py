@@ -30,6 +30,9 @@ from scale.models import (
     Workspace,
 )
 from scale.queue import transitions
+from scale.queue.factory import new_job
+from scale.specs import job_data
+from scale.specs.job_data import JobData
 from scale.timeutil import utcnow
 from tests.helpers import statements, wait_until
 
@@ -93,17 +96,25 @@ class Setup:
                                {"name": "words", "value": WORDS}],
                 "output_data": [{"name": o["name"], "workspace_id": self.workspace.id} for o in outputs]}
         now = utcnow()
-        job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event_id=self.event.id,
-                  status=JobStatus.RUNNING, priority=100, timeout=timeout, max_tries=max_tries, num_exes=1,
-                  cpus_required=1.0, mem_required=64.0, data=data, queued=now, started=now)
-        session.add(job)
-        session.flush()
+        job = self.running_job(session, job_type, revision, job_data.parse(data), timeout=timeout,
+                               max_tries=max_tries)
         exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=timeout, queued=now,
                            started=now)
         session.add(exe)
         session.flush()
         return exe
 
+    def running_job(self, session: Session, job_type: JobType, revision: JobTypeRevision, data: JobData, *,
+                    timeout: int, max_tries: int) -> Job:
+        """A RUNNING job of `job_type` on its first execution, made as Scale makes jobs."""
+        now = utcnow()
+        job = new_job(job_type, revision, session.get(TriggerEvent, self.event.id), data, now)
+        job.status, job.queued, job.started, job.num_exes = JobStatus.RUNNING, now, now, 1
+        job.priority, job.timeout, job.max_tries = 100, timeout, max_tries
+        job.cpus_required, job.mem_required = 1.0, 64.0
+        session.add(job)
+        session.flush()
+        return job
 
     def noop(self, session: Session) -> JobExecution:
         """A RUNNING execution of `/bin/true`, with no inputs and no outputs."""
@@ -116,12 +127,7 @@ class Setup:
         session.add(revision)
         session.flush()
         now = utcnow()
-        job = Job(job_type_id=job_type.id, job_type_rev_id=revision.id, event_id=self.event.id,
-                  status=JobStatus.RUNNING, priority=100, timeout=60, max_tries=1, num_exes=1, cpus_required=1.0,
-                  mem_required=64.0, data={"version": "1.0", "input_data": [], "output_data": []}, queued=now,
-                  started=now)
-        session.add(job)
-        session.flush()
+        job = self.running_job(session, job_type, revision, JobData(), timeout=60, max_tries=1)
         exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=60, queued=now, started=now)
         session.add(exe)
         session.flush()

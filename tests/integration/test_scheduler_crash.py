@@ -23,6 +23,7 @@ from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
+from scale.queue.commands import NewJob
 from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
 
@@ -50,8 +51,8 @@ def test_kill_9_of_the_scheduler_loses_no_job(pg_committed: sessionmaker, pg_url
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "1",
                           "input_data": [], "output_data": []}})
         for _ in range(JOBS):
-            queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-                "version": "1.0", "input_data": [], "output_data": []}})
+            queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+                "version": "1.0", "input_data": [], "output_data": []}}))
 
     first = start_scheduler(pg_url, tmp_path, "first")
     try:
@@ -96,8 +97,8 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.2",
                           "input_data": [], "output_data": []}})
         for _ in range(jobs):
-            queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-                "version": "1.0", "input_data": [], "output_data": []}})
+            queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+                "version": "1.0", "input_data": [], "output_data": []}}))
         nodes_service.edit_scheduler(session, {"is_paused": True})
 
     schedulers = [start_scheduler(pg_url, tmp_path, name, node)
@@ -138,9 +139,9 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
             "cpus_required": 0.1, "mem_required": 32,
             "interface": {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${script}",
                           "input_data": [{"name": "script", "type": "property"}], "output_data": []}})
-        job, _ = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
+        job, _ = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [{"name": "script", "value": "echo before; sleep 4; echo after"}],
-            "output_data": []}})
+            "output_data": []}}))
         job_id = job.id
 
     client = docker.from_env()
@@ -198,8 +199,8 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
             "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "40",
                           "input_data": [], "output_data": []}})
-        job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}})[0].id
+        job_id = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [], "output_data": []}}))[0].id
 
     def first_exe_id() -> int | None:
         with pg_committed() as session:
@@ -242,8 +243,8 @@ def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try
             "name": "last-try", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "60",
                           "input_data": [], "output_data": []}})
-        job_id = queue_service.queue_new_job(session, {"job_type_id": job_type.id, "job_data": {
-            "version": "1.0", "input_data": [], "output_data": []}})[0].id
+        job_id = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+            "version": "1.0", "input_data": [], "output_data": []}}))[0].id
     scheduler = start_scheduler(pg_url, tmp_path, "interrupted")
     try:
         started = select(func.count()).select_from(JobExecution).where(

@@ -25,6 +25,7 @@ from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.nodes import Node, Scheduler
 from scale.queue import service as queue
 from scale.queue import transitions
+from scale.queue.commands import NewJob
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.base import NodeGone
 from scale.scheduler.managers.local import LocalManager
@@ -76,7 +77,7 @@ def make_job_type(sessions: sessionmaker, name: str = "shell", **fields) -> int:
 def queue_jobs(sessions: sessionmaker, job_type_id: int, code: str, count: int = 1) -> list[int]:
     data = {"version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}
     with sessions.begin() as session:
-        return [queue.queue_new_job(session, {"job_type_id": job_type_id, "job_data": data})[0].id
+        return [queue.queue_new_job(session, NewJob.from_json({"job_type_id": job_type_id, "job_data": data}))[0].id
                 for _ in range(count)]
 
 

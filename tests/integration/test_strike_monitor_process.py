@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from scale.ingest import strikes
+from scale.ingest.commands import StrikeCreate, StrikeEdit
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, Strike
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
@@ -171,10 +172,10 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(pg_committed, sett
         db.add(Workspace(name="raw", is_active=True,
                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}}))
         db.flush()
-        strike = strikes.create_strike(db, {"name": "landing", "configuration": {
+        strike = strikes.create_strike(db, StrikeCreate.from_json({"name": "landing", "configuration": {
             "version": "1.0", "mount": str(mount), "transfer_suffix": "_tmp", "files_to_ingest": [
                 {"filename_regex": r".*\.dat$", "workspace_path": "landed", "workspace_name": "raw"}]}},
-            home=settings.home)
+            home=settings.home))
         strike_id, job_id = strike.id, strike.job_id
     env = {**os.environ, **settings.to_env(), "SCALE_NODE_NAME": "strike-test-node"}
     with (tmp_path / "scheduler.log").open("wb") as log:
@@ -193,7 +194,7 @@ def test_the_scheduler_runs_the_strike_job_until_deactivation(pg_committed, sett
         wait_until(lambda: ingested(pg_committed) == {"one.dat": "INGESTED", "two.dat": "INGESTED"},
                    what="both files INGESTED", timeout=60)
         with pg_committed.begin() as db:
-            strikes.edit_strike(db, strike_id, {"is_active": False}, home=settings.home)
+            strikes.edit_strike(db, strike_id, StrikeEdit.from_json({"is_active": False}, home=settings.home))
         wait_until(lambda: job_status() == JobStatus.CANCELED, what="the strike job canceled", timeout=30)
         wait_until(lambda: not strike_processes(strike_id), what="the strike process to end", timeout=30)
         with pg_committed() as db:

@@ -10,7 +10,9 @@ from scale.errors import InvalidTransition
 from scale.models.job_types import JobTypeRevision
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.triggers import TriggerEvent
-from scale.queue import transitions
+from scale.queue import factory, transitions
+from scale.specs._inputs import DataInput
+from scale.specs.job_data import JobData
 from scale.timeutil import utcnow
 from tests.factories import MIB, count, make_file, make_job_type, make_workspace, new_job
 from tests.helpers import statements
@@ -19,11 +21,9 @@ from tests.helpers import statements
 def fresh_job(db, job_type, *file_ids: int) -> Job:
     """A PENDING job of `job_type` on `file_ids`, with its event, neither in the session."""
     revision = db.scalars(select(JobTypeRevision).where(JobTypeRevision.job_type_id == job_type.id)).one()
-    return Job(job_type_id=job_type.id, job_type_rev_id=revision.id, status="PENDING",
-               event=TriggerEvent(type="TEST", description={}, occurred=utcnow()),
-               priority=job_type.priority, timeout=job_type.timeout, max_tries=job_type.max_tries,
-               cpus_required=job_type.cpus_required, mem_required=job_type.mem_required,
-               data={"version": "1.0", "input_data": [{"name": "input_file", "file_id": i} for i in file_ids]})
+    data = JobData(inputs=tuple(DataInput("input_file", file_id=i) for i in file_ids))
+    return factory.new_job(job_type, revision, TriggerEvent(type="TEST", description={}, occurred=utcnow()),
+                           data, utcnow())
 
 
 def test_new_jobs_are_inserted_queued_with_their_disk_sizes_in_five_statements(db):

@@ -11,7 +11,10 @@ from sqlalchemy import select
 from scale.errors import InvalidTransition, NotFound
 from scale.models.errors import ErrorCategory
 from scale.models.jobs import Job, JobExecution, Queue
-from scale.queue import service, transitions
+from scale.queue import factory, service, transitions
+from scale.queue.commands import NewJob
+from scale.specs.job_data import JobData
+from scale.timeutil import utcnow
 from tests.factories import (
     MIB,
     count,
@@ -253,8 +256,8 @@ def test_start_of_a_canceled_execution_is_refused(db, job_type, node):
 
 def test_queue_job_takes_a_new_job_without_a_status(db, job_type):
     job = new_job(db, job_type)
-    fresh = Job(job_type_id=job.job_type_id, job_type_rev_id=job.job_type_rev_id, event_id=job.event_id,
-                priority=1, timeout=60, max_tries=1, cpus_required=1.0, mem_required=1.0, data={})
+    fresh = factory.new_job(job_type, job.job_type_rev, job.event, JobData(), utcnow())
+    fresh.status = None
     exe = db.get(JobExecution, transitions.queue_job(db, fresh))
     assert (fresh.status, exe.job_id, fresh.disk_in_required) == ("QUEUED", fresh.id, 0.0)
 
@@ -266,8 +269,8 @@ def test_queueing_a_new_job_without_files_is_five_statements(db):
                                             "input_data": [], "output_data": []})
     db.expunge_all()  # as in a request's fresh session
     with statements(db) as seen:
-        job, exe_id = service.queue_new_job(db, {"job_type_id": job_type.id,
-                                                 "job_data": {"version": "1.0", "input_data": [], "output_data": []}})
+        job, exe_id = service.queue_new_job(db, NewJob.from_json({"job_type_id": job_type.id,
+                                                 "job_data": {"version": "1.0", "input_data": [], "output_data": []}}))
     assert [s.split()[0] for s in seen] == ["SELECT"] + ["INSERT"] * 4, seen
     assert (job.status, job.num_exes) == ("QUEUED", 1)
     row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()

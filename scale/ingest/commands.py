@@ -1,0 +1,64 @@
+"""The Strike commands the API sends, parsed from their JSON at the edge. Each `from_json`
+validates the body's shape and the configuration document (against Scale's `home`, which no
+Strike may watch), raising ValidationError naming the field; whether the configuration's
+workspaces exist is the service's question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scale.definitions.fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, body_schema
+from scale.errors import ValidationError
+from scale.specs import strike_configuration
+from scale.specs._schema import validate
+from scale.specs.strike_configuration import StrikeConfiguration
+
+# The strike table holds a title of at most 50 characters.
+_TITLE: dict[str, Any] = {"type": ["string", "null"], "maxLength": 50}
+_FIELDS: dict[str, Any] = {"title": _TITLE, "description": TEXT, "configuration": JSON_OBJECT}
+CREATE_SCHEMA = body_schema({"name": STABLE_NAME, **_FIELDS}, required=("name", "configuration"))
+EDIT_SCHEMA = body_schema({**_FIELDS, "is_active": BOOLEAN})
+
+
+def parse_configuration(doc: object, *, home: Path | None) -> StrikeConfiguration:
+    """A Strike configuration document on its own; ValidationError fields start with `configuration`."""
+    try:
+        return strike_configuration.parse(doc, home=home)
+    except ValidationError as error:
+        raise error.within("configuration") from None
+
+
+@dataclass(frozen=True)
+class StrikeCreate:
+    name: str
+    configuration: StrikeConfiguration
+    title: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def from_json(cls, doc: object, *, home: Path) -> StrikeCreate:
+        validate(doc, CREATE_SCHEMA)
+        assert isinstance(doc, dict)
+        return cls(name=doc["name"], configuration=parse_configuration(doc["configuration"], home=home),
+                   title=doc.get("title"), description=doc.get("description"))
+
+
+@dataclass(frozen=True)
+class StrikeEdit:
+    """An edit; `given` names the fields the body gave (a `null` title is a change)."""
+
+    given: frozenset[str]
+    title: str | None = None
+    description: str | None = None
+    configuration: StrikeConfiguration | None = None
+    is_active: bool | None = None
+
+    @classmethod
+    def from_json(cls, doc: object, *, home: Path) -> StrikeEdit:
+        validate(doc, EDIT_SCHEMA)
+        assert isinstance(doc, dict)
+        configuration = parse_configuration(doc["configuration"], home=home) if "configuration" in doc else None
+        return cls(given=frozenset(doc), title=doc.get("title"), description=doc.get("description"),
+                   configuration=configuration, is_active=doc.get("is_active"))
