@@ -119,41 +119,39 @@ class HostBroker:
         with a logged warning; a root that is a symlink is Forbidden."""
         with self._root("", create=False, missing_ok=True) as root:
             if root is not None:
-                yield from self._walk_folder(root, "")
+                yield from self._walk_folder(root, ".", "")
 
-    def _walk_folder(self, folder: int, prefix: str) -> Iterator[tuple[str, int]]:
+    def _walk_folder(self, parent: int, name: str, prefix: str) -> Iterator[tuple[str, int]]:
+        """The files of the folder `name` in `parent` (a descriptor); `prefix` is its relative path."""
         try:
-            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=folder)
-        except OSError as error:
+            folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        except OSError as error:  # may not be read, or replaced by a symlink since it was listed
             log.warning("workspace %r: skipping the folder %r: %s", self.name, prefix or ".", error.strerror)
             return
-        with os.scandir(listing) as entries:
-            found = sorted((entry.name, entry) for entry in entries if not entry.name.startswith(HIDDEN_PREFIX))
-        os.close(listing)
-        for name, entry in found:
-            rel = f"{prefix}{name}"
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            except OSError as error:
-                log.warning("workspace %r: skipping %r: %s", self.name, rel, error.strerror)
-                continue
-            if stat.S_ISDIR(info.st_mode):
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(entry.name for entry in entries if not entry.name.startswith(HIDDEN_PREFIX))
+            for entry_name in names:
+                rel = f"{prefix}{entry_name}"
                 try:
-                    child = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-                except OSError as error:  # replaced since the listing
-                    log.warning("workspace %r: skipping the folder %r: %s", self.name, rel, error.strerror)
+                    info = os.stat(entry_name, dir_fd=folder, follow_symlinks=False)
+                except FileNotFoundError:
                     continue
-                try:
-                    yield from self._walk_folder(child, rel + "/")
-                finally:
-                    os.close(child)
-            elif stat.S_ISREG(info.st_mode):
-                if os.access(name, os.R_OK, dir_fd=folder, effective_ids=True, follow_symlinks=False):
+                except OSError as error:  # a folder that may be listed but not searched
+                    log.warning("workspace %r: skipping %r: %s", self.name, rel, error.strerror)
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    yield from self._walk_folder(folder, entry_name, rel + "/")
+                elif not stat.S_ISREG(info.st_mode):
+                    continue
+                # The effective ids are the ones that count (a root process that gave up its file
+                # system privileges cannot read).
+                elif os.access(entry_name, os.R_OK, dir_fd=folder, effective_ids=True, follow_symlinks=False):
                     yield rel, info.st_size
                 else:
                     log.warning("workspace %r: skipping %r: this process may not read it", self.name, rel)
+        finally:
+            os.close(folder)
 
     def _relative(self, rel_path: str) -> str:
         """`rel_path` checked and normalized (`a//b/./c` -> `a/b/c`)."""
