@@ -61,9 +61,11 @@ _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _openat2_available = _libc is not None
 
 
-def open_root(path: str | Path, *, create: bool = False) -> int:
-    """An `O_PATH` descriptor of the absolute directory `path`, walked from `/` without following
-    any symlink. `create` makes missing folders on the way (mode 0777 less the umask).
+def open_root(path: str | Path, *, create: bool = False, flags: int = os.O_PATH) -> int:
+    """A descriptor of the absolute directory `path`, walked from `/` without following any
+    symlink. `create` makes missing folders on the way (mode 0777 less the umask). `flags` open
+    the directory itself: `O_PATH` (the default) to reach what is beneath it, `O_RDONLY` to list it
+    as well (which needs read permission on it, not search permission).
 
     Raises SymlinkOnTheWay, FileNotFoundError (missing, without `create`), NotADirectoryError,
     PermissionError. The caller closes the descriptor."""
@@ -73,10 +75,12 @@ def open_root(path: str | Path, *, create: bool = False) -> int:
     fd = os.open("/", _DIRECTORY)
     walked = ""
     try:
-        for name in _components(os.path.normpath(text)):
+        names = _components(os.path.normpath(text))
+        for depth, name in enumerate(names, start=1):
             walked += "/" + name
+            opening = flags if depth == len(names) else os.O_PATH
             try:
-                following = _open_directory(fd, name, walked)
+                following = _open_directory(fd, name, walked, opening)
             except FileNotFoundError:
                 if not create:
                     raise
@@ -84,13 +88,23 @@ def open_root(path: str | Path, *, create: bool = False) -> int:
                     os.mkdir(name, dir_fd=fd)
                 except FileExistsError:
                     pass  # made meanwhile by another process, or a dangling symlink: opening tells
-                following = _open_directory(fd, name, walked)
+                following = _open_directory(fd, name, walked, opening)
             os.close(fd)
             fd = following
         return fd
     except BaseException:
         os.close(fd)
         raise
+
+
+def open_file(path: str | Path, flags: int) -> int:
+    """The file at the absolute `path` opened with `flags`, with no symlink anywhere on its way,
+    the file itself included (ELOOP when it is one; SymlinkOnTheWay for a folder)."""
+    folder = open_root(os.path.dirname(os.fspath(path)))
+    try:
+        return os.open(os.path.basename(os.fspath(path)), flags | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
 def open_beneath(root_fd: int, rel: str, flags: int, *, root_path: str | Path | None = None) -> int:
@@ -255,9 +269,9 @@ def _open_no_follow(dir_fd: int, name: str, flags: int) -> int | None:
     return fd
 
 
-def _open_directory(dir_fd: int, name: str, walked: str) -> int:
+def _open_directory(dir_fd: int, name: str, walked: str, flags: int) -> int:
     try:
-        return os.open(name, _DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        return os.open(name, flags | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     except NotADirectoryError:
         if stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode):
             raise SymlinkOnTheWay(walked) from None
