@@ -25,7 +25,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -57,11 +57,11 @@ class HostBroker:
         """A broker for the `{"type": "host", "host_path": ...}` configuration."""
         return cls(Path(config["host_path"]), name=name)
 
-    def store(self, local_path: Path, rel_path: str) -> str:
+    def store(self, local: Path | BinaryIO, rel_path: str) -> str:
         relative = self._relative(rel_path)
         with self._root(rel_path, create=True) as root, \
                 self._parent(root, rel_path, create=True, doing="written") as (folder, name):
-            _atomic_copy(local_path, folder, name)
+            _atomic_copy(local, folder, name)
         return relative
 
     def retrieve(self, rel_path: str, local_path: Path) -> None:
@@ -246,13 +246,15 @@ def _is_file(folder: int, name: str) -> bool:
         return False
 
 
-def _atomic_copy(source: Path, folder: int, name: str) -> None:
-    """`source` copied to `name` in the folder `folder` through a hidden temporary file there."""
+def _atomic_copy(source: Path | BinaryIO, folder: int, name: str) -> None:
+    """`source` (a path, or an open file) copied to `name` in the folder `folder` through a hidden
+    temporary file there."""
     temp_name = f"{HIDDEN_PREFIX}{name[:200]}.{secrets.token_hex(6)}.part"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     handle = os.open(temp_name, flags, 0o600, dir_fd=folder)
     try:
-        with os.fdopen(handle, "wb") as out, source.open("rb") as src:
+        reading = source.open("rb") if isinstance(source, Path) else nullcontext(source)  # a stream stays open
+        with os.fdopen(handle, "wb") as out, reading as src:
             shutil.copyfileobj(src, out, 1024 * 1024)
             out.flush()
             os.fsync(out.fileno())
