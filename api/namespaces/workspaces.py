@@ -4,7 +4,8 @@ Beyond the reference: `is_public` (create, edit, list and details; default false
 `GET /workspaces/{id}/files/<path>`, which streams the file stored at `path` (relative to the
 workspace root) through the workspace's broker: 401 without a valid token unless the workspace
 is public (even when reads are open), 404 for an unknown workspace or file, 400 for a path that
-leaves the workspace (`..`, a symlink out), 403 for a file Scale may not read, 503 when an NFS
+leaves the workspace (`..`, a symlink out), 403 for a file Scale may not read or a workspace whose
+root is no longer the directory it was configured with (a symlink on its way), 503 when an NFS
 workspace cannot be mounted (the message names the workspace and what `mount` said). Error
 messages name the path in the workspace, never the host path."""
 
@@ -70,7 +71,7 @@ class WorkspaceFile(Resource):
     @ns.produces(["application/octet-stream"])
     @ns.response(400, "The path leaves the workspace")
     @ns.response(401, "The workspace is not public and the request has no valid token")
-    @ns.response(403, "Scale may not read the file")
+    @ns.response(403, "Scale may not read the file, or the workspace's root has become a symlink")
     @ns.response(404, "No such workspace, or no such file in it")
     @ns.response(503, "The workspace is on NFS and cannot be mounted")
     def get(self, workspace_id: int, rel_path: str):

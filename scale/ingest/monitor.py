@@ -26,6 +26,13 @@ left the directory, so nothing is ingested twice.
 The Strike row is re-read every `reload_seconds`: a changed configuration applies at once (the
 monitor starts over on it, as a restart would); `is_active` false, or the row gone, ends `run`
 with exit code 0.
+
+The boundary (`scale.workspaces.confined`): every scan and tidy opens the directory afresh by
+walking its configured path without following symlinks, then lists, looks at and renames files
+only by name in that descriptor (and in `ingesting/`'s, opened beneath it). A directory that is,
+or sits under, a symlink (swapped while watched, say) is refused: an error is logged once, nothing
+is listed or moved, and the monitor keeps running; when the real directory is back it picks up
+again (and watches the directory now at that path).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from scale.ingest.service import CompletedFile, Transfer
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.specs import strike_configuration
 from scale.specs.strike_configuration import StrikeConfiguration
+from scale.workspaces import confined
 from scale.workspaces.mounts import ensure_nfs_mounted, mount_point
 
 log = logging.getLogger(__name__)
@@ -64,6 +72,7 @@ POLL_SECONDS = 0.2
 DEFAULT_STALL_SECONDS = 3600.0
 
 Stat = tuple[int, int]  # (size, mtime in ns)
+_LISTING = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 @dataclass
@@ -84,7 +93,8 @@ class StrikeMonitor:
                  reload_seconds: float = 1.0) -> None:
         self.sessions = sessions
         self.strike_id = strike_id
-        self.mount_root = mount_root
+        # Resolved once: at use, every folder on the way to a mount point must be a real one.
+        self.mount_root = Path(os.path.realpath(mount_root))
         self.on_transferred = on_transferred
         self.settle_seconds = settle_seconds
         self.rescan_seconds = rescan_seconds
@@ -94,6 +104,8 @@ class StrikeMonitor:
         self._stopped = False
         self.scans = 0  # scans made so far (logs and tests watch it)
         self._observer: Any = None
+        self._watched: tuple[int, int] | None = None  # (device, inode) of the directory watched
+        self._refused = False  # the directory was refused at the last look (logged once)
         self._reset()
 
     def _reset(self) -> None:
@@ -174,17 +186,26 @@ class StrikeMonitor:
             return
         try:
             directory = self._directory(strike.name, self.config)
-            if not directory.is_dir():
-                raise ScaleError(f"{directory} is not a directory")
-            for folder in service.STRIKE_DIRS:
-                (directory / folder).mkdir(exist_ok=True)
+            fd = confined.open_root(directory)
         except (OSError, ScaleError) as error:
+            log.error("strike %s: cannot use %s: %s; retrying in %ss", strike.name, self.config.mount,
+                      _reason(error), self.rescan_seconds)
+            return
+        try:
+            for folder in service.STRIKE_DIRS:
+                try:
+                    os.mkdir(folder, dir_fd=fd)
+                except FileExistsError:
+                    pass
+            self.directory = directory
+            self._resume(fd)
+            self._watch(directory, fd)
+        except OSError as error:
             log.error("strike %s: cannot use %s: %s; retrying in %ss", strike.name, self.config.mount, error,
                       self.rescan_seconds)
             return
-        self.directory = directory
-        self._resume()
-        self._watch(directory)
+        finally:
+            os.close(fd)
         log.info("strike %s watching %s", strike.name, directory)
 
     def _directory(self, strike_name: str, config: StrikeConfiguration) -> Path:
@@ -192,7 +213,32 @@ class StrikeMonitor:
             return ensure_nfs_mounted(config.mount, mount_point(self.mount_root, "strikes", strike_name))
         return Path(config.mount_path)
 
-    def _watch(self, directory: Path) -> None:
+    def _hold(self) -> int | None:
+        """The directory opened now, by walking its path without following symlinks; None when it
+        cannot be (a symlink on its way, gone), logged once until it is back."""
+        assert self.directory is not None
+        try:
+            fd = confined.open_root(self.directory, flags=os.O_RDONLY)
+        except OSError as error:
+            if not self._refused:
+                self._refused = True
+                log.error("strike %s: refusing to touch %s: %s; nothing is listed or moved until it is a "
+                          "directory of its own again", self.strike_id, self.directory, _reason(error))
+            return None
+        if self._refused:
+            self._refused = False
+            log.info("strike %s: %s is a directory again; resuming", self.strike_id, self.directory)
+        self._watch(self.directory, fd)
+        return fd
+
+    def _watch(self, directory: Path, fd: int) -> None:
+        """Watch the directory held by `fd` for events, unless it is the one already watched (a
+        directory put back after a swap is a new one: its events would otherwise be missed)."""
+        info = os.fstat(fd)
+        if self._watched == (info.st_dev, info.st_ino):
+            return
+        self._unwatch()
+        self._watched = (info.st_dev, info.st_ino)
         handler = _WakeOnChange(self._wake, directory)
         observer = Observer()
         try:
@@ -205,6 +251,7 @@ class StrikeMonitor:
         self._observer = observer
 
     def _unwatch(self) -> None:
+        self._watched = None
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
@@ -212,8 +259,8 @@ class StrikeMonitor:
 
     # -- resuming ------------------------------------------------------------------------------
 
-    def _resume(self) -> None:
-        """Pick up the Strike's unfinished ingests (see the module docstring)."""
+    def _resume(self, fd: int) -> None:
+        """Pick up the Strike's unfinished ingests (see the module docstring); `fd` holds the directory."""
         assert self.directory is not None
         now = time.monotonic()
         resend: list[int] = []
@@ -226,7 +273,7 @@ class StrikeMonitor:
             elif row.status == IngestStatus.DEFERRED:
                 self._deferred[name] = row.id
             else:
-                self._finish_move(row)
+                self._finish_move(fd, row)
                 resend.append(row.id)
         self._recheck_deferred = True
         if resend:
@@ -240,30 +287,45 @@ class StrikeMonitor:
         suffix = self.config.transfer_suffix if self.config else None
         return name + suffix if suffix and not name.endswith(suffix) else name
 
-    def _finish_move(self, row: Ingest) -> None:
+    def _finish_move(self, fd: int, row: Ingest) -> None:
         """Move a TRANSFERRED file whose move was cut short (a crash after its commit)."""
-        if row.ingest_path and row.transfer_path and not os.path.exists(row.ingest_path):
+        if row.ingest_path and row.transfer_path:
             try:
-                os.rename(row.transfer_path, row.ingest_path)
+                self._move_in(fd, Path(row.transfer_path).name, only_if_missing=True)
             except FileNotFoundError:
                 pass  # gone: the ingest task records it ERRORED
+
+    def _move_in(self, fd: int, name: str, *, only_if_missing: bool = False) -> None:
+        """Rename the file `name` on the directory's top level into `ingesting/`, by descriptors."""
+        ingesting = confined.open_beneath(fd, service.INGESTING_DIR, os.O_PATH | os.O_DIRECTORY)
+        try:
+            if only_if_missing and _exists(ingesting, name):
+                return
+            os.rename(name, name, src_dir_fd=fd, dst_dir_fd=ingesting)
+        finally:
+            os.close(ingesting)
 
     def tidy(self) -> None:
         """Tidy files in `ingesting/` whose ingest has finished (a crash between its commit and
         the removal or move of the file)."""
         assert self.directory is not None
-        folder = self.directory / service.INGESTING_DIR
+        fd = self._hold()
+        if fd is None:
+            return
         try:
-            entries = [entry for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False)]
+            names = [name for name, regular in _entries(fd, service.INGESTING_DIR) if regular]
         except OSError:
             return
-        if not entries:
+        finally:
+            os.close(fd)
+        if not names:
             return
+        folder = self.directory / service.INGESTING_DIR
         with self.sessions() as session:
             newest = dict(session.execute(
                 select(Ingest.ingest_path, func.max(Ingest.id)).where(
-                    Ingest.file_name.in_([entry.name for entry in entries]), Ingest.strike_id == self.strike_id,
-                    Ingest.ingest_path.in_([entry.path for entry in entries])).group_by(Ingest.ingest_path)
+                    Ingest.file_name.in_(names), Ingest.strike_id == self.strike_id,
+                    Ingest.ingest_path.in_([str(folder / name) for name in names])).group_by(Ingest.ingest_path)
             ).all())
             done = session.scalars(select(Ingest.id).where(Ingest.id.in_(list(newest.values())),
                                                            Ingest.status.in_(service.FINAL))).all()
@@ -275,7 +337,17 @@ class StrikeMonitor:
         """Look at the directory once and record what changed (see the module docstring)."""
         assert self.directory is not None and self.config is not None
         self.scans += 1
-        listing = self._list(self.directory)
+        fd = self._hold()
+        if fd is None:
+            return
+        try:
+            self._scan(fd)
+        finally:
+            os.close(fd)
+
+    def _scan(self, fd: int) -> None:
+        assert self.directory is not None and self.config is not None
+        listing = self._list(fd)
         if self._first_scan:
             self._first_scan = False
             self._ignore_errored(listing)
@@ -285,7 +357,7 @@ class StrikeMonitor:
         sizes: dict[int, int] = {}
         errors: dict[int, str] = {}
         completed: list[tuple[str, CompletedFile, Stat]] = []
-        busy = self._busy_names()
+        busy = self._busy_names(fd)
         for name, current in listing.items():
             if name in self._ignored:
                 if self._ignored[name] == current:
@@ -319,7 +391,7 @@ class StrikeMonitor:
             if name not in listing:
                 errors[ingest_id] = "the file was removed while it was DEFERRED"
                 del self._deferred[name]
-        self._write(new, sizes, errors, completed)
+        self._write(fd, new, sizes, errors, completed)
 
     def _follow(self, key: str, transfer: Transfer, current: Stat, now: float, new: list[tuple[str, Transfer, Stat]],
                 sizes: dict[int, int], errors: dict[int, str], *, stall: bool) -> None:
@@ -345,34 +417,36 @@ class StrikeMonitor:
         self._follow(name, Transfer(name, path, current[0]), current, now, new, sizes, {}, stall=False)
         return False
 
-    def _busy_names(self) -> set[str]:
-        assert self.directory is not None
+    @staticmethod
+    def _busy_names(fd: int) -> set[str]:
         try:
-            return {entry.name for entry in os.scandir(self.directory / service.INGESTING_DIR)}
+            return {name for name, _regular in _entries(fd, service.INGESTING_DIR)}
         except OSError:
             return set()
 
     @staticmethod
-    def _list(directory: Path) -> dict[str, Stat]:
-        """Regular, visible files on the top level, oldest first: name -> (size, mtime ns)."""
+    def _list(fd: int) -> dict[str, Stat]:
+        """Regular, visible files on the top level of the directory `fd` (opened for reading),
+        oldest first: name -> (size, mtime ns)."""
         found: dict[str, Stat] = {}
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(fd) as entries:
+                names = [entry.name for entry in entries]
         except OSError as error:
-            log.error("cannot list %s: %s", directory, error)
+            log.error("cannot list the Strike directory: %s", error)
             return found
-        for entry in entries:
-            if entry.name.startswith("."):
+        for name in names:
+            if name.startswith("."):
                 continue
             try:
-                info = entry.stat(follow_symlinks=False)
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
                 continue
             except OSError as error:  # a directory that may be listed but not searched
-                log.warning("cannot look at %s: %s; skipping it", entry.path, error)
+                log.warning("cannot look at %s: %s; skipping it", name, error.strerror)
                 continue
             if stat.S_ISREG(info.st_mode):
-                found[entry.name] = (info.st_size, info.st_mtime_ns)
+                found[name] = (info.st_size, info.st_mtime_ns)
         # Oldest first, so that files are handed on in the order they landed.
         return dict(sorted(found.items(), key=lambda item: (item[1][1], item[0])))
 
@@ -389,8 +463,8 @@ class StrikeMonitor:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _write(self, new: Sequence[tuple[str, Transfer, Stat]], sizes: dict[int, int], errors: dict[int, str],
-               completed: Sequence[tuple[str, CompletedFile, Stat]]) -> None:
+    def _write(self, fd: int, new: Sequence[tuple[str, Transfer, Stat]], sizes: dict[int, int],
+               errors: dict[int, str], completed: Sequence[tuple[str, CompletedFile, Stat]]) -> None:
         assert self.directory is not None and self.config is not None
         now = time.monotonic()
         first = list(completed[:BATCH])
@@ -402,15 +476,16 @@ class StrikeMonitor:
                                                 [item for _name, item, _stat in first], mount_dir=self.directory)
         for (key, _transfer, current), row in zip(new, rows, strict=True):
             self._tracked[key] = _Tracked(row.id, current, now)
-        self._handle_registered(first, registered)
+        self._handle_registered(fd, first, registered)
         for start in range(BATCH, len(completed), BATCH):
             chunk = list(completed[start:start + BATCH])
             with self.sessions.begin() as session:
                 registered = service.register_files(session, self.strike_id, self.config,
                                                     [item for _name, item, _stat in chunk], mount_dir=self.directory)
-            self._handle_registered(chunk, registered)
+            self._handle_registered(fd, chunk, registered)
 
-    def _handle_registered(self, completed: Sequence[tuple[str, CompletedFile, Stat]], rows: Sequence[Ingest]) -> None:
+    def _handle_registered(self, fd: int, completed: Sequence[tuple[str, CompletedFile, Stat]],
+                           rows: Sequence[Ingest]) -> None:
         """After the commit: move TRANSFERRED files into `ingesting/` and hand them on; remember
         DEFERRED and ERRORED files left in place."""
         stats = {name: current for name, _item, current in completed}
@@ -431,7 +506,7 @@ class StrikeMonitor:
             elif row.status == IngestStatus.TRANSFERRED:
                 assert row.transfer_path and row.ingest_path
                 try:
-                    os.rename(row.transfer_path, row.ingest_path)
+                    self._move_in(fd, name)
                 except OSError as error:
                     failed[row.id] = f"cannot move the file into {service.INGESTING_DIR}/: {error}"
                     continue
@@ -442,6 +517,38 @@ class StrikeMonitor:
         if moved:
             log.info("strike %s: %d files transferred", self.strike_id, len(moved))
             self.on_transferred(moved)
+
+
+def _entries(fd: int, folder: str) -> list[tuple[str, bool]]:
+    """(name, is a regular file) of what is in `folder`, opened beneath the directory `fd`."""
+    listing = confined.open_beneath(fd, folder, _LISTING)
+    try:
+        with os.scandir(listing) as entries:
+            names = [entry.name for entry in entries]
+        return [(name, _is_regular(listing, name)) for name in names]
+    finally:
+        os.close(listing)
+
+
+def _is_regular(folder: int, name: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _exists(folder: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, confined.SymlinkOnTheWay):
+        return f"{error.component} is a symlink"
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 class _WakeOnChange(FileSystemEventHandler):

@@ -18,6 +18,11 @@ file already is a Scale file). A dry run reports the same and writes nothing.
 
 A file the scan cannot read, or whose directory entry it cannot look at, is skipped with a
 logged warning (its ingest could only fail); a directory of a workspace it cannot list likewise.
+
+The boundary (`scale.workspaces.confined`): the directory is opened by walking its path without
+following symlinks and listed by descriptor, so a directory that is, or sits under, a symlink is
+refused (400, `configuration.mount`) and nothing outside it is listed; a workspace is walked by its
+broker, by descriptor, never through a symlink (a swapped root is 403).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from scale.specs import strike_configuration
 from scale.specs._schema import validate
 from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
 from scale.timeutil import utcnow
+from scale.workspaces import confined
 from scale.workspaces.brokers import HostBroker, broker_for
 from scale.workspaces.mounts import ensure_nfs_mounted
 
@@ -200,72 +206,66 @@ def _new_ingest(name: str, absolute: Path, size: int, rule: IngestRule, workspac
 def _directory(config: StrikeConfiguration, mount_root: Path) -> Path:
     if config.mount_type == "nfs":
         try:
-            point = mount_root / "scans" / re.sub(r"[^A-Za-z0-9._-]", "_", config.mount)
+            # The mount root comes from the settings; resolved here so the walk from `/` finds it.
+            point = Path(os.path.realpath(mount_root)) / "scans" / re.sub(r"[^A-Za-z0-9._-]", "_", config.mount)
             return ensure_nfs_mounted(config.mount, point)
         except ScaleError as error:
             raise ValidationError("configuration.mount", str(error)) from error
-    directory = Path(config.mount_path)
-    try:
-        is_directory = directory.is_dir()
-    except OSError as error:  # a folder on the way that this process may not search
-        raise ValidationError("configuration.mount", f"cannot use {str(directory)!r}: {error.strerror}") from error
-    if not is_directory:
-        raise ValidationError("configuration.mount", f"{str(directory)!r} is not a directory")
-    return directory
+    return Path(config.mount_path)
 
 
 def _directory_files(directory: Path, suffix: str | None) -> Iterator[tuple[str, Path, int]]:
-    """(name, path, size) of the regular, visible, complete files on the directory's top level, by name."""
+    """(name, path, size) of the regular, visible, complete files on the directory's top level, by
+    name, listed from the directory opened without following symlinks."""
+    shown = str(directory)
     try:
-        entries = sorted(os.scandir(directory), key=lambda item: item.name)
-    except OSError as error:
-        raise ValidationError("configuration.mount", f"cannot list {str(directory)!r}: {error}") from error
-    for entry in entries:
-        if _HIDDEN.match(entry.name) or (suffix and entry.name.endswith(suffix)):
-            continue
+        root = confined.open_root(directory)
+    except confined.SymlinkOnTheWay as error:
+        log.warning("scan: refused %s: %s is a symlink", shown, error.component)
+        raise ValidationError("configuration.mount", f"{shown!r} has a symlink on its way ({error.component!r}); "
+                                                     "give the real path of the directory") from None
+    except NotADirectoryError:
+        raise ValidationError("configuration.mount", f"{shown!r} is not a directory") from None
+    except FileNotFoundError:
+        raise ValidationError("configuration.mount", f"{shown!r} is not a directory") from None
+    except OSError as error:  # a folder on the way that this process may not search
+        raise ValidationError("configuration.mount", f"cannot use {shown!r}: {error.strerror}") from error
+    try:
         try:
-            info = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue  # gone since the listing
+            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=root)
+            with os.scandir(listing) as entries:
+                names = sorted(entry.name for entry in entries)
+            os.close(listing)
         except OSError as error:
-            log.warning("scan: skipping %s: %s", entry.path, error)
-            continue
-        if stat.S_ISREG(info.st_mode) and _readable(entry.path):
-            yield entry.name, Path(entry.path), info.st_size
+            raise ValidationError("configuration.mount", f"cannot list {shown!r}: {error.strerror}") from error
+        found: list[tuple[str, Path, int]] = []
+        for name in names:
+            if _HIDDEN.match(name) or (suffix and name.endswith(suffix)):
+                continue
+            try:
+                info = os.stat(name, dir_fd=root, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone since the listing
+            except OSError as error:
+                log.warning("scan: skipping %s: %s", directory / name, error.strerror)
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if os.access(name, os.R_OK, dir_fd=root, effective_ids=True, follow_symlinks=False):
+                found.append((name, directory / name, info.st_size))
+            else:
+                # The effective ids are the ones that count (a root process that gave up its
+                # file system privileges cannot read).
+                log.warning("scan: skipping %s: this process may not read it", directory / name)
+        return iter(found)
+    finally:
+        os.close(root)
 
 
 def _workspace_files(workspace: Workspace) -> Iterator[tuple[str, Path, int]]:
-    """(relative path, absolute path, size) of the regular, visible files in the workspace, by path."""
+    """(relative path, absolute path, size) of the regular, visible files in the workspace, by
+    path, as its broker walks them (by descriptor, never through a symlink)."""
     broker = broker_for(workspace)
     if not isinstance(broker, HostBroker):
         raise Unsupported(f"workspace {workspace.name!r}: its broker cannot list files")
-    broker.exists(".scan")  # touching a path mounts an nfs workspace
-    root = broker.root.resolve()
-    found: list[tuple[str, Path, int]] = []
-    for folder, dirs, files in os.walk(root, onerror=_skipped_folder):
-        dirs[:] = [name for name in dirs if not _HIDDEN.match(name)]
-        for name in files:
-            path = Path(folder) / name
-            try:
-                info = path.lstat()
-            except FileNotFoundError:
-                continue
-            except OSError as error:
-                log.warning("scan of workspace %r: skipping %s: %s", workspace.name, path, error)
-                continue
-            if not _HIDDEN.match(name) and stat.S_ISREG(info.st_mode) and _readable(str(path)):
-                found.append((path.relative_to(root).as_posix(), path, info.st_size))
-    return iter(sorted(found))
-
-
-def _readable(path: str) -> bool:
-    """True when this process may read the file; else a warning is logged. The effective ids are
-    the ones that count (a root process that gave up its filesystem privileges cannot read)."""
-    if os.access(path, os.R_OK, effective_ids=True):
-        return True
-    log.warning("scan: skipping %s: this process may not read it", path)
-    return False
-
-
-def _skipped_folder(error: OSError) -> None:
-    log.warning("scan: skipping the folder %s: %s", error.filename, error)
+    return iter(sorted((rel, broker.root / rel, size) for rel, size in broker.walk_files()))

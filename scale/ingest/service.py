@@ -25,6 +25,12 @@ action is taken only by the newest ingest of that `ingest_path`, so a late redel
 touches a newer file of the same name.
 
 The checksum in `ScaleFile.uuid` is the MD5 of the file's bytes (32 hex digits, the column's size).
+
+The boundary (`scale.workspaces.confined`): a file on a Strike's (or a scanned) directory is
+reached only by walking its recorded path without following symlinks: the source is opened once
+that way, checksummed and stored from that one descriptor, and moves and removals act by name in
+folders opened that way. A directory swapped for a symlink since the file was recorded fails the
+ingest (ERRORED, logged) and nothing outside it is read, moved or removed.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ import hashlib
 import logging
 import mimetypes
 import os
-from collections.abc import Collection, Mapping, Sequence
+import stat
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from sqlalchemy import or_, select, text, union, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -48,6 +56,7 @@ from scale.models.ingest import Ingest, IngestStatus
 from scale.models.workspaces import Workspace
 from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
 from scale.timeutil import as_utc, utcnow
+from scale.workspaces import confined
 from scale.workspaces.brokers import Broker, broker_for
 
 log = logging.getLogger(__name__)
@@ -335,13 +344,18 @@ def store_file(work: IngestWork) -> StoredFile:
                 checksum, size = _md5(stream)
             return StoredFile(work.file_path, size, checksum)
         _finish_move(work)
-        with work.source.open("rb") as stream:
+        # One descriptor for the checksum and the copy: the bytes summed are the bytes stored.
+        with _open_source(work.source) as stream:
             checksum, size = _md5(stream)
-        if work.expected_size is not None and size != work.expected_size:
-            raise IngestFailure(f"{work.source} has {size} bytes, not the {work.expected_size} it had when its "
-                                "transfer ended: it is still being written or was cut short")
-        stored = work.broker.store(work.source, work.file_path)
+            if work.expected_size is not None and size != work.expected_size:
+                raise IngestFailure(f"{work.source} has {size} bytes, not the {work.expected_size} it had when "
+                                    "its transfer ended: it is still being written or was cut short")
+            stream.seek(0)
+            stored = work.broker.store(stream, work.file_path)
         return StoredFile(stored, size, checksum)
+    except confined.SymlinkOnTheWay as error:
+        raise IngestFailure(f"refused {work.source}: {error.component} is a symlink, so the file is not where "
+                            "it was found") from error
     except FileNotFoundError as error:
         raise IngestFailure(f"the file vanished: {error}") from error
     except IngestFailure:
@@ -354,11 +368,56 @@ def _finish_move(work: IngestWork) -> None:
     """The monitor commits TRANSFERRED before it moves the file into `ingesting/`; after a crash
     in between, the file is still at its transfer path, so move it here."""
     assert work.source is not None
-    if work.transfer_path is not None and work.transfer_path != work.source and not work.source.exists():
-        try:
-            os.rename(work.transfer_path, work.source)
-        except FileNotFoundError:
-            pass  # moved meanwhile (by the restarted monitor), or really gone: reading tells which
+    if work.transfer_path is None or work.transfer_path == work.source:
+        return
+    try:
+        with _folder(work.transfer_path.parent) as src, _folder(work.source.parent) as dst:
+            if not _exists(dst, work.source.name):
+                os.rename(work.transfer_path.name, work.source.name, src_dir_fd=src, dst_dir_fd=dst)
+    except FileNotFoundError:
+        pass  # moved meanwhile (by the restarted monitor), or really gone: reading tells which
+
+
+@contextmanager
+def _open_source(path: Path) -> Iterator[BinaryIO]:
+    """The regular file at `path`, with no symlink on its way, open for reading."""
+    fd = confined.open_file(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO never blocks the open
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IngestFailure(f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        yield stream
+
+
+@contextmanager
+def _folder(path: Path, *, create: str | None = None) -> Iterator[int]:
+    """The directory `path`, opened by walking it without following symlinks. `create`: a folder
+    made in it (if missing) and opened instead, beneath it."""
+    fd = confined.open_root(path)
+    try:
+        if create is not None:
+            try:
+                os.mkdir(create, dir_fd=fd)
+            except FileExistsError:
+                pass
+            inner = confined.open_beneath(fd, create, os.O_PATH | os.O_DIRECTORY)
+            os.close(fd)
+            fd = inner
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _exists(folder: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _md5(stream: object) -> tuple[str, int]:
@@ -492,16 +551,18 @@ def file_actions(session: Session, ingest_ids: Collection[int]) -> dict[int, Fil
 
 def apply_file_action(action: FileAction, ingest_id: int) -> None:
     """Carry out `action`; a file already gone is fine (the action was taken before a crash).
-    A name taken in the target folder gets `.<ingest id>` appended: nothing is overwritten."""
-    if action.target is None:
-        action.path.unlink(missing_ok=True)
-        return
-    target = action.target
-    if target.exists():
-        target = target.with_name(f"{target.name}.{ingest_id}")
+    A name taken in the target folder gets `.<ingest id>` appended: nothing is overwritten.
+    Folders are opened without following symlinks (SymlinkOnTheWay, an OSError, otherwise)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(action.path, target)
+        with _folder(action.path.parent) as source:
+            if action.target is None:
+                os.unlink(action.path.name, dir_fd=source)
+                return
+            with _folder(action.target.parent.parent, create=action.target.parent.name) as folder:
+                name = action.target.name
+                if _exists(folder, name):
+                    name = f"{name}.{ingest_id}"
+                os.rename(action.path.name, name, src_dir_fd=source, dst_dir_fd=folder)
     except FileNotFoundError:
         pass
 

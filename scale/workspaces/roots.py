@@ -12,7 +12,12 @@ or Scale's own home (its database, admin token and broker files):
   when the home is `/srv/scale`).
 
 A local path is checked both as written (made absolute and normalized) and with its symlinks
-resolved, so a symlink to `/etc` is refused like `/etc`. The path on an NFS server is checked as
+resolved, so a symlink to `/etc` is refused like `/etc`. Then a local path with a symlink on its
+way (the root itself or any folder above it) is refused, naming its real path: at every use the
+root is opened by walking its configured path without following symlinks
+(`scale.workspaces.confined`), so a root reached through a symlink could never be used, and a
+symlink there is exactly what could later move the root somewhere else (docs/decisions.md,
+"boundary rule"). The path on an NFS server is checked as
 written against the system directories only: its symlinks live on the server, and the home is a
 directory on this machine."""
 
@@ -44,6 +49,8 @@ def check_local_root(path: str, *, field: str, home: Path | None) -> None:
             if candidate.is_relative_to(scale_home) or scale_home.is_relative_to(candidate):
                 raise ValidationError(field, f"{_shown(path, candidate)} is Scale's home, inside it or above "
                                              "it; choose a directory of its own for data")
+    if written != resolved:
+        raise ValidationError(field, f"{path!r} has a symlink on its way; give its real path {str(resolved)!r}")
 
 
 def check_remote_root(path: str, *, field: str) -> None:

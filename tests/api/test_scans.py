@@ -119,3 +119,44 @@ def test_a_directory_that_cannot_be_reached_is_400_not_500(client, db, token, di
     assert resp.status_code == 400
     assert resp.get_json()["field"] == "configuration.mount"
     assert "Permission denied" in resp.get_json()["message"]
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory that no scan may reach, holding a file every rule matches."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.txt").write_text("secret")
+    return folder
+
+
+def test_a_directory_swapped_for_a_symlink_lists_nothing_from_outside(client, db, token, directory, outside):
+    directory.rename(directory.with_name("real"))
+    directory.symlink_to(outside)
+    resp = client.post("/api/scans/", json=body(directory, dry_run=True), headers=token)
+    assert resp.status_code == 400
+    assert resp.get_json()["field"] == "configuration.mount"
+    assert "secret.txt" not in resp.get_data(as_text=True)
+    assert client.post("/api/scans/", json=body(directory), headers=token).status_code == 400
+    assert count(db, Ingest) == 0
+
+
+@pytest.mark.parametrize("swapped", ["the root", "a folder above it"])
+def test_a_workspace_whose_root_was_swapped_lists_nothing_from_outside(client, db, token, tmp_path, outside, swapped):
+    root = tmp_path / "data" / "ws"
+    host_workspace(db, root, name="landing")
+    (outside / "ws").mkdir()
+    (outside / "ws" / "secret.txt").write_text("secret")
+    if swapped == "the root":
+        root.parent.mkdir()
+        root.symlink_to(outside)
+    else:
+        root.parent.symlink_to(outside)
+    configuration = {"workspace": "landing", "files_to_ingest": [
+        {"filename_regex": ".*", "workspace_path": "in", "workspace_name": "landing"}]}
+    for dry_run in (True, False):
+        resp = client.post("/api/scans/", json={"configuration": configuration, "dry_run": dry_run}, headers=token)
+        assert resp.status_code == 403
+        assert "its root is not the directory it was configured with" in resp.get_json()["message"]
+        assert "secret.txt" not in resp.get_data(as_text=True)
+    assert count(db, Ingest) == 0

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from scale.errors import Forbidden
 from scale.models.workspaces import Workspace
-from scale.workspaces.brokers import HostBroker
+from scale.workspaces.brokers import HostBroker, broker_for
 from tests.helpers import open_folder, unprivileged_files
 
 CONTENT = b"\x00binary\xffbytes\n"
@@ -155,6 +155,54 @@ def test_a_symlink_out_of_the_workspace_is_refused(client, workspace, root, tmp_
         resp = client.get(f"/api/workspaces/{workspace.id}/files/{path}")
         assert resp.status_code == 400
         assert "resolves outside the workspace" in resp.get_json()["message"]
+
+
+@pytest.mark.parametrize("swapped", ["the root", "a folder above it"])
+def test_a_root_created_missing_then_swapped_for_a_symlink_serves_and_stores_nothing(client, db, token, tmp_path,
+                                                                                     swapped):
+    """The report of issue 14: a workspace made before its folder existed, whose folder was then
+    replaced by a symlink to /etc, served /etc/passwd, and would have stored products there."""
+    root = tmp_path / "data" / "ws"
+    resp = client.post("/api/workspaces/", headers=token, json={
+        "name": "late", "is_public": True, "json_config": {"broker": {"type": "host", "host_path": str(root)}}})
+    assert resp.status_code == 201, resp.get_json()
+    workspace = db.get(Workspace, resp.get_json()["id"])
+    etc = tmp_path / "etc"
+    (etc / "ws").mkdir(parents=True)
+    for folder in (etc, etc / "ws"):
+        (folder / "passwd").write_text("root:x:0:0:secret")
+    if swapped == "the root":
+        root.parent.mkdir()
+        root.symlink_to(etc)
+    else:
+        root.parent.symlink_to(etc)
+    resp = client.get(f"/api/workspaces/{workspace.id}/files/passwd")
+    assert resp.status_code == 403
+    assert resp.get_json()["message"].startswith("workspace 'late': its root is not the directory it was configured")
+    assert b"secret" not in resp.data and str(tmp_path) not in resp.get_data(as_text=True)
+    product = tmp_path / "product.txt"
+    product.write_text("product")
+    with pytest.raises(Forbidden):  # what storing a job's products calls
+        broker_for(workspace).store(product, "job/1/product.txt")
+    assert sorted(path.name for path in etc.rglob("*")) == ["passwd", "passwd", "ws"]
+
+
+def test_a_workspace_root_reached_through_a_symlink_is_refused_at_creation(client, db, token, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    resp = client.post("/api/workspaces/", headers=token, json={
+        "name": "aliased", "json_config": {"broker": {"type": "host", "host_path": str(tmp_path / "alias" / "ws")}}})
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["field"] == "json_config.broker.host_path"
+    assert f"give its real path {str(tmp_path / 'real' / 'ws')!r}" in body["message"]
+    assert db.scalar(select(Workspace.id).where(Workspace.name == "aliased")) is None
+
+
+def test_a_symlinked_folder_inside_the_workspace_that_stays_inside_is_served(client, workspace, root):
+    (root / "alias").symlink_to("deep/er")
+    resp = client.get(f"/api/workspaces/{workspace.id}/files/alias/scene.png")
+    assert resp.status_code == 200 and resp.data == CONTENT
 
 
 def test_the_route_is_documented(client):

@@ -274,3 +274,30 @@ def test_an_edit_of_the_transfer_suffix_completes_files_it_no_longer_marks(commi
     assert (row.id, row.file_name) == (transferring.id, "e.txt_tmp")
     wait_until(lambda: running.handed == [row.id], what="it handed on")
     wait_until(lambda: not running.monitor._tracked, what="nothing left tracked")
+
+
+def test_a_directory_swapped_for_a_symlink_is_left_alone_until_it_comes_back(committed_sessions, make_strike, start,
+                                                                              mount, tmp_path, caplog):
+    running = start(make_strike(configuration(mount)))
+    wait_until(lambda: running.monitor.directory is not None and running.monitor.scans >= 1, what="the first scan")
+    outside = tmp_path / "outside"
+    for folder in ("", *service.STRIKE_DIRS):
+        (outside / folder).mkdir(exist_ok=True)
+    (outside / "secret.txt").write_bytes(b"secret")
+    mount.rename(tmp_path / "real")
+    mount.symlink_to(outside)
+    scans = running.monitor.scans
+    wait_until(lambda: running.monitor.scans >= scans + 3, what="three scans while the directory is a symlink")
+    assert (outside / "secret.txt").read_bytes() == b"secret"
+    assert [path.name for path in outside.rglob("*") if path.is_file()] == ["secret.txt"]
+    assert ingests(committed_sessions) == [] and running.handed == []
+    assert f"refusing to touch {mount}: {mount} is a symlink" in caplog.text
+    assert running.thread.is_alive()
+    mount.unlink()
+    (tmp_path / "real").rename(mount)
+    (mount / "a.txt").write_bytes(b"a")
+    row = wait_until(lambda: one_ingest(committed_sessions, "TRANSFERRED", file_name="a.txt"),
+                     what="the restored directory to be watched again")
+    wait_until(lambda: running.handed == [row.id], what="the file to be handed on")
+    assert (mount / "ingesting" / "a.txt").read_bytes() == b"a"
+    assert (outside / "secret.txt").read_bytes() == b"secret"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from scale.errors import ConfigError, NotFound, ScaleError, ValidationError
-from scale.workspaces import brokers
+from scale.errors import ConfigError, Forbidden, NotFound, ScaleError, ValidationError
+from scale.workspaces import brokers, confined
 from scale.workspaces.brokers import HostBroker, NfsBroker, broker_for
 from scale.workspaces.brokers import host as host_module
 from scale.workspaces.brokers import nfs as nfs_module
@@ -35,6 +37,18 @@ def mount_root(tmp_path: Path) -> Iterator[Path]:
     brokers.configure(mount_root=tmp_path / "mounts")
     yield tmp_path / "mounts"
     brokers.configure(mount_root=previous)
+
+
+@pytest.fixture(params=["openat2", "walk"])
+def backend(request, monkeypatch) -> str:
+    """Runs a test with openat2 and again as on a kernel without it (ENOSYS: the user-space walk)."""
+    if request.param == "walk":
+        def no_openat2(*args: object) -> int:
+            raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+        monkeypatch.setattr(confined, "_openat2", no_openat2)
+    monkeypatch.setattr(confined, "_openat2_available", True)
+    return request.param
 
 
 @pytest.fixture
@@ -87,7 +101,7 @@ OPERATIONS: dict[str, Callable[[HostBroker, str, Path], object]] = {
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("layout", ["parent directory", "last component", "dangling last component", "chained"])
-def test_symlinks_out_of_the_root_are_refused(broker, root, local_file, tmp_path, operation, layout):
+def test_symlinks_out_of_the_root_are_refused(broker, root, local_file, tmp_path, operation, layout, backend):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(b"secret")
@@ -113,6 +127,71 @@ def test_symlinks_out_of_the_root_are_refused(broker, root, local_file, tmp_path
     assert (outside / "secret.txt").read_bytes() == b"secret"
     assert (root / "inside.txt").read_bytes() == b"payload\n"  # the move's source stayed put
     assert not (local_file.parent / "fetched.txt").exists()
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("swapped", ["the root", "a folder above it"])
+def test_a_root_swapped_for_a_symlink_is_refused_at_use(tmp_path, local_file, operation, swapped, backend, caplog):
+    """A workspace made while its root did not exist: that root, or a folder above it, is then
+    replaced by a symlink to a directory holding a secret. Nothing there is read or written."""
+    root = tmp_path / "data" / "workspace"
+    broker = HostBroker(root, name="raw")
+    outside = tmp_path / "outside"
+    (outside / "workspace").mkdir(parents=True)
+    for folder in (outside, outside / "workspace"):
+        (folder / "inside.txt").write_bytes(b"secret")
+        (folder / "moved.txt").write_bytes(b"secret")
+    if swapped == "the root":
+        root.parent.mkdir()
+        root.symlink_to(outside)
+    else:
+        root.parent.symlink_to(outside)
+    before = {path: path.read_bytes() for path in outside.rglob("*") if path.is_file()}
+    with caplog.at_level(logging.WARNING), pytest.raises(Forbidden) as caught:
+        OPERATIONS[operation](broker, "inside.txt", local_file)
+    assert str(caught.value) == ("workspace 'raw': its root is not the directory it was configured with "
+                                 "(a symlink is on its way); nothing was read or written")
+    assert str(tmp_path) not in str(caught.value)
+    assert {path: path.read_bytes() for path in outside.rglob("*") if path.is_file()} == before
+    assert not (local_file.parent / "fetched.txt").exists()
+    assert "workspace 'raw': refused" in caplog.text
+
+
+def test_a_restored_root_is_used_again(tmp_path, local_file):
+    root = tmp_path / "workspace"
+    broker = HostBroker(root, name="raw")
+    broker.store(local_file, "a.txt")
+    root.rename(tmp_path / "real")
+    root.symlink_to(tmp_path / "real")
+    with pytest.raises(Forbidden):
+        broker.exists("a.txt")
+    root.unlink()
+    (tmp_path / "real").rename(root)
+    assert broker.exists("a.txt") and broker.size("a.txt") == 8
+
+
+@pytest.mark.parametrize("path", ["alias.txt", "dir_alias/f.txt", "absolute_alias/f.txt"])
+def test_a_symlink_that_stays_inside_is_followed(broker, root, local_file, tmp_path, path, backend):
+    broker.store(local_file, "real/f.txt")
+    (root / "alias.txt").symlink_to("real/f.txt")
+    (root / "dir_alias").symlink_to("real")
+    (root / "absolute_alias").symlink_to(root / "real")
+    assert broker.exists(path) and broker.size(path) == 8
+    with broker.open_read(path) as handle:
+        assert handle.read() == b"payload\n"
+    broker.retrieve(path, tmp_path / "fetched.txt")
+    assert (tmp_path / "fetched.txt").read_bytes() == b"payload\n"
+    tmp_path.joinpath("new.txt").write_bytes(b"new")
+    broker.store(tmp_path / "new.txt", path)
+    assert (root / "real" / "f.txt").read_bytes() == b"new"
+
+
+def test_a_refusal_is_logged_naming_the_workspace_and_the_path(root, tmp_path, caplog):
+    (tmp_path / "secret.txt").write_bytes(b"secret")
+    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    with caplog.at_level(logging.WARNING), pytest.raises(ValidationError, match="resolves outside"):
+        HostBroker(root, name="raw").open_read("leak.txt")
+    assert "workspace 'raw': refused 'leak.txt'" in caplog.text
 
 
 @pytest.mark.parametrize("operation", ["exists", "open_read", "delete", "size"])
@@ -168,10 +247,11 @@ def test_stored_file_is_written_under_a_temporary_name_then_replaced(broker, roo
     seen: list[tuple[str, str]] = []
     real_replace = host_module.os.replace
 
-    def spying_replace(src, dst):
-        seen.append((os.path.basename(src), os.path.basename(dst)))
-        assert Path(src).parent == Path(dst).parent  # same directory: a rename, never a copy
-        real_replace(src, dst)
+    def spying_replace(src, dst, *, src_dir_fd, dst_dir_fd):
+        seen.append((src, dst))
+        assert "/" not in src and "/" not in dst  # names in folders held open, never host paths
+        assert src_dir_fd == dst_dir_fd  # same folder: a rename, never a copy
+        real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     monkeypatch.setattr(host_module.os, "replace", spying_replace)
     broker.store(local_file, "d/f.txt")

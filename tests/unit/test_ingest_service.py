@@ -349,3 +349,23 @@ def test_a_name_twice_in_one_batch_is_stored_once(db, sessions, strike, mount):
     assert (results[first.id].outcome, results[second.id].outcome) == ("INGESTED", "DUPLICATE")
     assert count(db, ScaleFile) == 1
     assert (mount / "duplicate" / "a.txt").read_bytes() == b"two"  # only the newest ingest of the path moves it
+
+
+def test_a_strike_directory_swapped_before_the_ingest_reads_nothing_outside(db, sessions, strike, mount, tmp_path):
+    """The file was recorded in `<mount>/ingesting/`; the directory was then swapped for a symlink
+    to a look-alike holding another file of that name. It is neither stored nor moved nor removed."""
+    row = land(db, strike, mount, "a.txt")
+    outside = tmp_path / "outside"
+    (outside / "ingesting").mkdir(parents=True)
+    (outside / "ingesting" / "a.txt").write_bytes(b"secret")
+    mount.rename(tmp_path / "real")
+    mount.symlink_to(outside)
+    result = service.ingest_file(sessions, row.id)
+    assert result.outcome == "ERRORED"
+    db.expire_all()
+    assert f"{mount} is a symlink" in db.get(Ingest, row.id).error
+    assert db.scalars(select(ScaleFile)).all() == []
+    assert sorted(path.relative_to(outside).as_posix() for path in outside.rglob("*")) == ["ingesting",
+                                                                                           "ingesting/a.txt"]
+    assert (outside / "ingesting" / "a.txt").read_bytes() == b"secret"
+    assert (tmp_path / "real" / "ingesting" / "a.txt").exists()  # the real file waits for the directory

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from scale.errors import ValidationError
+from scale.ingest import scan as scan_module
 from scale.ingest import service
 from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
@@ -184,3 +185,24 @@ def test_a_workspace_scan_skips_what_it_cannot_read_with_warnings(db, tmp_path, 
         warned = " ".join(record.getMessage() for record in caplog.records if record.levelname == "WARNING")
         for name in ("hidden-from-stat.txt", "closed", "secret.txt"):
             assert name in warned
+
+
+def test_a_directory_swapped_after_its_configuration_was_checked_is_refused_when_listed(db, directory, workspace,
+                                                                                         tmp_path, monkeypatch):
+    """The directory passed the configuration's checks, then became a symlink before the listing."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    real_directory = scan_module._directory
+
+    def swap_then_return(config, mount_root):
+        found = real_directory(config, mount_root)
+        directory.rename(tmp_path / "real")
+        directory.symlink_to(outside)
+        return found
+
+    monkeypatch.setattr(scan_module, "_directory", swap_then_return)
+    with pytest.raises(ValidationError, match="has a symlink on its way") as caught:
+        run(db, directory_config(directory), tmp_path, dry_run=False)
+    assert caught.value.field == "configuration.mount"
+    assert count(db, Ingest) == 0

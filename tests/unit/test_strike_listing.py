@@ -4,9 +4,20 @@ may not look at instead of crashing the `scale-strike` process."""
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from scale.ingest.monitor import StrikeMonitor
+from scale.workspaces import confined
 from tests.helpers import open_folder, unprivileged_files
+
+
+def listed(directory: Path) -> dict:
+    fd = confined.open_root(directory, flags=os.O_RDONLY)
+    try:
+        return StrikeMonitor._list(fd)
+    finally:
+        os.close(fd)
 
 
 def test_an_entry_that_cannot_be_looked_at_is_skipped_with_a_warning(caplog):
@@ -15,6 +26,6 @@ def test_an_entry_that_cannot_be_looked_at_is_skipped_with_a_warning(caplog):
         (root / "landing" / "a.dat").write_text("a")
         (root / "landing").chmod(0o644)  # `nobody` may list it but not look at its entries
         with unprivileged_files(), caplog.at_level(logging.WARNING):
-            assert StrikeMonitor._list(root / "landing") == {}
+            assert listed(root / "landing") == {}
         assert "a.dat" in caplog.text
-        assert StrikeMonitor._list(root / "landing").keys() == {"a.dat"}
+        assert listed(root / "landing").keys() == {"a.dat"}

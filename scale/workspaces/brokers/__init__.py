@@ -3,10 +3,12 @@
 `host` is a directory on this machine; `nfs` (the reference's) is an NFS export that the
 broker mounts under the process's mount root (`Settings.mount_root`). Every process sets that
 root once at start with `configure(mount_root=...)` (the `scale` commands and the web app do),
-so the many places that ask `broker_for(workspace)` need no settings of their own."""
+so the many places that ask `broker_for(workspace)` need no settings of their own. The root is
+made canonical there, once (see `nfs`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,11 @@ _mount_root: Path | None = None
 
 
 def configure(*, mount_root: Path | None) -> None:
-    """Set where this process mounts `nfs` workspaces (`Settings.mount_root`); call at start."""
+    """Set where this process mounts `nfs` workspaces (`Settings.mount_root`); call at start.
+    The path is resolved here, once: a settings value may name it through a symlink, but at use
+    every folder on the way to a mount point must be a real one."""
     global _mount_root
-    _mount_root = mount_root
+    _mount_root = Path(os.path.realpath(mount_root)) if mount_root is not None else None
 
 
 def _nfs(workspace_name: str, config: Mapping[str, Any]) -> Broker:
@@ -37,7 +41,7 @@ def _nfs(workspace_name: str, config: Mapping[str, Any]) -> Broker:
 
 # A broker type's factory takes the workspace name and the validated `json_config["broker"]`.
 BROKER_TYPES: dict[str, Callable[[str, Mapping[str, Any]], Broker]] = {
-    "host": lambda _name, config: HostBroker.from_config(config),
+    "host": lambda name, config: HostBroker.from_config(config, name=name),
     "nfs": _nfs,
 }
 

@@ -2,8 +2,8 @@
 
 Every path a broker takes is relative to the workspace root and may not leave it: `..`
 segments, absolute paths and symlinks that resolve outside the root are refused with
-ValidationError (field `path`). Returned paths are the normalized relative form that
-`ScaleFile.file_path` keeps."""
+ValidationError (field `path`), at the moment of each use (`scale.workspaces.confined`).
+Returned paths are the normalized relative form that `ScaleFile.file_path` keeps."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ class Broker(Protocol):
     """One workspace's storage. Implementations are registered by `type` in
     `scale.workspaces.brokers.BROKER_TYPES`."""
 
-    def store(self, local_path: Path, rel_path: str) -> str:
-        """Copy the local file into the workspace at `rel_path`, creating its parents.
-        Readers never see a partly written file. Returns the stored relative path."""
+    def store(self, local: Path | BinaryIO, rel_path: str) -> str:
+        """Copy the local file (a path, or a file already open for binary reading, copied from
+        where it stands) into the workspace at `rel_path`, creating its parents. Readers never
+        see a partly written file. Returns the stored relative path."""
 
     def retrieve(self, rel_path: str, local_path: Path) -> None:
         """Copy the workspace file at `rel_path` to `local_path`, creating its parents.
