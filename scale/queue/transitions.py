@@ -27,14 +27,19 @@ from sqlalchemy import (
     CursorResult,
     Table,
     Update,
+    and_,
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
     inspect,
     literal,
+    or_,
     select,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Mapper, Session
@@ -46,6 +51,7 @@ from scale.models.errors import Error, ErrorCategory
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
+from scale.scheduler.matching import Resources
 from scale.specs import job_data
 from scale.timeutil import utcnow
 
@@ -75,7 +81,7 @@ def _claim_statements() -> dict[str, Any]:
     now = bindparam("now", type_=job.c.started.type)
     return {
         "claim": (select(Queue).join(JobType, Queue.job_type_id == JobType.id)
-                  .where(JobType.is_paused.is_(False))
+                  .where(Queue.too_large == false(), JobType.is_paused.is_(False))
                   .order_by(Queue.priority, Queue.queued, Queue.id).limit(bindparam("limit"))
                   .with_for_update(skip_locked=True, of=Queue)
                   .execution_options(populate_existing=True)),
@@ -98,13 +104,44 @@ def _claim_statements() -> dict[str, Any]:
 _CLAIM = _claim_statements()
 
 
-def claim_queued(session: Session, *, limit: int) -> list[Queue]:
-    """Lock up to `limit` queue rows, lowest priority number first, then oldest queued.
+def claim_queued(session: Session, *, limit: int, after: Queue | None = None,
+                 skip_job_types: Collection[int] = ()) -> list[Queue]:
+    """Lock up to `limit` queue rows, lowest priority number first, then oldest queued; with
+    `after`, the rows that come after that one in this order (the next page of a claim).
 
-    Rows another scheduler holds are skipped (`FOR UPDATE SKIP LOCKED`), and so are rows of
-    paused job types, which are never scheduled: skipping them here keeps them from filling
-    every claim."""
-    return list(session.scalars(_CLAIM["claim"], {"limit": limit}))
+    Rows another scheduler holds are skipped (`FOR UPDATE SKIP LOCKED`), and so are rows that
+    could never be placed now, which would otherwise fill every claim: rows set aside as too
+    large, rows of paused job types and rows of `skip_job_types` (those with no
+    `max_scheduled` slot left)."""
+    stmt = _CLAIM["claim"]
+    if after is not None:
+        stmt = stmt.where(tuple_(Queue.priority, Queue.queued, Queue.id)
+                          > tuple_(literal(after.priority), literal(after.queued, Queue.queued.type),
+                                   literal(after.id)))
+    if skip_job_types:
+        stmt = stmt.where(Queue.job_type_id.not_in(skip_job_types))
+    return list(session.scalars(stmt, {"limit": limit}))
+
+
+def set_aside_too_large(session: Session, queue_ids: Collection[int]) -> None:
+    """Mark claimed rows that ask for more than every usable node's total: claims pass over
+    them until `reconsider_too_large` finds a node they fit."""
+    if queue_ids:
+        session.execute(update(Queue).where(Queue.id.in_(queue_ids)).values(too_large=True),
+                        execution_options=_NO_SYNC)
+
+
+def reconsider_too_large(session: Session, totals: Collection[Resources]) -> int:
+    """Return to the claim the rows set aside as too large that fit one of `totals` (the
+    usable nodes' totals, which changed); rows that still fit none stay aside. Returns how
+    many came back. Reads only the rows set aside (the front of `ix_queue_claim`)."""
+    if not totals:
+        return 0
+    fits = or_(*(and_(Queue.cpus_required <= total.cpus, Queue.mem_required <= total.mem,
+                      Queue.disk_total_required <= total.disk) for total in totals))
+    result = session.execute(update(Queue).where(Queue.too_large == true(), fits).values(too_large=False),
+                             execution_options=_NO_SYNC)
+    return cast(CursorResult[Any], result).rowcount
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,19 @@ process's units of work):
 1. heartbeat (every `heartbeat_every` s): register or refresh the manager's nodes
    (`last_offer`), and pause nodes with too many SYSTEM failures;
 2. kill the launched executions that are no longer RUNNING (canceled through the API);
-3. unless the scheduler is paused or no node has room: claim up to `claim_limit` queue rows
-   in priority order (`FOR UPDATE SKIP LOCKED`, LIMIT on `ix_queue_priority_queued`, so a
-   cycle costs the same for a queue of 1,000 rows as for 100,000), fit them with
-   `matching.match`, schedule the fits, commit, and only then launch them.
+3. unless the scheduler is paused or no node has room: claim queue rows in priority order a
+   page of `claim_limit` at a time (`FOR UPDATE SKIP LOCKED`, LIMIT on `ix_queue_claim`, so a
+   cycle costs the same for a queue of 1,000 rows as for 1,000,000), fit each page with a
+   `matching.Matcher`, schedule the fits, commit, and only then launch them.
+
+Work that cannot be placed never holds back the work behind it (docs/decisions.md, "The
+scheduler never stalls"): a row larger than every usable node's total is set aside
+(`queue.too_large`) the first time a claim meets it, and claims pass over it without reading
+it until the nodes change (the heartbeat compares the usable nodes' totals and puts back the
+rows that fit again); rows of paused job types and of job types with no `max_scheduled` slot
+left are not claimed; and when a page leaves work unplaced while nodes still have room, the
+next page is claimed, up to `claim_pages` pages a cycle. A job that fits a node's total but not its free resources
+reserves that node (matching's rule), so a stream of smaller jobs cannot starve it.
 Cycles run back to back while they place a full claim. Otherwise the loop waits for a reason
 to cycle again, up to `idle_wait` s: new queue rows (a one-row probe of the queue's highest id
 every `probe_every` s, so a queued job waits about that long, not a whole idle wait), or an
@@ -42,7 +51,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,7 +62,15 @@ from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.scheduler.managers.base import NodeGone, NodeOffer, ResourceManager
-from scale.scheduler.matching import Assignment, Candidate, Constraints, MatchNode, Resources, match
+from scale.scheduler.matching import (
+    Assignment,
+    Candidate,
+    Constraints,
+    Matcher,
+    MatchNode,
+    Resources,
+    never_fits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +89,7 @@ MAX_BACKOFF_SECONDS = 5.0
 @dataclass(frozen=True)
 class LoopOptions:
     claim_limit: int = 100
+    claim_pages: int = 10
     idle_wait: float = 0.5
     probe_every: float = 0.2
     heartbeat_every: float = 5.0
@@ -88,6 +106,13 @@ class SchedulerLoop:
         self._offers: dict[int, NodeOffer] = {}  # node id -> offer, for the nodes this one runs
         self._standing_by: set[int] = set()
         self._last_heartbeat = float("-inf")
+        # The usable nodes' totals (all schedulers'), as the last heartbeat read them: a row
+        # larger than all of them is set aside until they change.
+        self._usable_totals: frozenset[Resources] = frozenset()
+        # The held nodes as the node table last showed them, with nothing running, and the
+        # table's mark then (see `_match_nodes`).
+        self._idle_nodes: list[MatchNode] = []
+        self._nodes_mark: tuple[object, ...] | None = None
         # The queue's highest id when the last cycle looked, and whether that cycle left queued
         # work waiting for room: what `_wait_for_work` compares and wakes on.
         self._queue_mark: int | None = None
@@ -173,11 +198,9 @@ class SchedulerLoop:
         that ended without an outcome."""
         held: dict[int, NodeOffer] = {}
         with self._sessions.begin() as session:
-            for offer in self._manager.nodes():
-                node, lease = nodes.register_node(
-                    session, hostname=offer.hostname, port=offer.port, total=offer.total,
-                    slave_id=offer.slave_id, instance=self.instance, holder_is_alive=holder_is_alive,
-                    own_heartbeat=offer.own_heartbeat)
+            offers = self._manager.nodes()
+            registered = nodes.register_nodes(session, offers, instance=self.instance, holder_is_alive=holder_is_alive)
+            for offer, (node, lease) in zip(offers, registered, strict=True):
                 if lease == nodes.Lease.BUSY:
                     if node.id not in self._standing_by:
                         log.info("node %s is run by scheduler %s; standing by", node.hostname,
@@ -188,7 +211,13 @@ class SchedulerLoop:
                 held[node.id] = offer
             for node in nodes.pause_nodes_with_errors(session):
                 log.warning("paused node %s: %s", node.hostname, node.pause_reason)
+            totals = nodes.usable_totals(session)
+            if totals != self._usable_totals:
+                if back := transitions.reconsider_too_large(session, totals):
+                    log.info("the nodes changed: %s queued job(s) set aside as too large fit again", back)
+                self._usable_totals = totals
         self._offers = held
+        self._nodes_mark = None  # the held nodes may have changed: re-read them
         if held:
             self._reconcile(list(held))
         self._last_heartbeat = time.monotonic()
@@ -263,15 +292,42 @@ class SchedulerLoop:
             if not any(SMALLEST_JOB.fits_in(n.free) for n in match_nodes if not n.is_paused):
                 self._room_wanted = True
                 return [], False
-            rows = transitions.claim_queued(session, limit=self._options.claim_limit)
-            if not rows:  # only paused job types, or other schedulers hold the rest
-                return [], False
-            by_id = {row.id: row for row in rows}
-            assignments = match(match_nodes, [_candidate(row) for row in rows],
-                                constraints(session))
-            scheduled = self._schedule_rows(session, assignments, by_id)
-        self._room_wanted = len(scheduled) < len(rows)
-        return scheduled, len(rows) == self._options.claim_limit and bool(scheduled)
+            claimed, assignments, more = self._claim_and_match(session, match_nodes)
+            scheduled = self._schedule_rows(session, assignments, {row.id: row for row in claimed})
+        self._room_wanted = len(scheduled) < len(claimed)
+        return scheduled, more and bool(scheduled)
+
+    def _claim_and_match(self, session: Session, match_nodes: Sequence[MatchNode],
+                         ) -> tuple[list[Queue], list[Assignment], bool]:
+        """Claim the queue a page at a time and match each page, until the nodes have no room
+        left, the queue runs out or `claim_pages` pages were read. Returns the rows claimed that
+        wait for room (set-aside rows are left out), the assignments, and whether the last
+        page was full (more may wait)."""
+        matcher = Matcher(match_nodes, constraints(session))
+        claimed: list[Queue] = []
+        assignments: list[Assignment] = []
+        rows: list[Queue] = []
+        for _ in range(self._options.claim_pages):
+            rows = transitions.claim_queued(session, limit=self._options.claim_limit,
+                                            after=rows[-1] if rows else None,
+                                            skip_job_types=matcher.full_job_types())
+            if not rows:
+                break
+            too_large = {row.id for row in rows if self._usable_totals
+                         and never_fits(_required(row), self._usable_totals)}
+            if too_large:
+                transitions.set_aside_too_large(session, too_large)
+                log.info("set aside %s queued job(s) larger than every node", len(too_large))
+            fits = [row for row in rows if row.id not in too_large]
+            claimed += fits
+            placed = matcher.place([_candidate(row) for row in fits])
+            assignments += placed
+            # A page placed whole ends the cycle (the next follows at once); one that left
+            # work it could not place while nodes still have room looks at the next page.
+            if (len(rows) < self._options.claim_limit or len(placed) == len(rows)
+                    or not matcher.open_node_fits(SMALLEST_JOB)):
+                break
+        return claimed, assignments, len(rows) == self._options.claim_limit
 
     def _schedule_rows(self, session: Session, assignments: Sequence[Assignment],
                        by_id: dict[int, Queue]) -> list[tuple[int, NodeOffer]]:
@@ -284,12 +340,21 @@ class SchedulerLoop:
                 for exe_id in transitions.schedule_many(session, placements)]
 
     def _match_nodes(self, session: Session) -> list[MatchNode]:
+        """The held nodes as matching sees them, their free resources from what RUNNING
+        executions reserve. The nodes' own rows (totals, pauses) are re-read only when the node
+        table changed (a heartbeat, a pause through the API): at 10,000 nodes reading them
+        every cycle cost more than the rest of the cycle."""
+        mark = tuple(session.execute(_NODES_MARK).one())
+        if mark != self._nodes_mark:
+            self._idle_nodes = [
+                MatchNode(node_id=node_id, total=(total := Resources(cpus or 0.0, mem or 0.0, disk or 0.0)),
+                          free=total, is_paused=paused or paused_errors or not active)
+                for node_id, cpus, mem, disk, paused, paused_errors, active in session.execute(_NODE_STATE)
+                if node_id in self._offers]
+            self._nodes_mark = mark
         scheduled = nodes.scheduled_by_node(session)
-        rows = session.scalars(select(Node).where(Node.id.in_(self._offers)))
-        return [MatchNode(node_id=node.id, total=nodes.node_total(node),
-                          free=nodes.node_total(node) - scheduled.get(node.id, Resources()),
-                          is_paused=node.is_paused or node.is_paused_errors or not node.is_active)
-                for node in rows]
+        return [replace(node, free=node.total - used) if (used := scheduled.get(node.node_id)) else node
+                for node in self._idle_nodes]
 
     def _launch(self, job_exe_id: int, offer: NodeOffer) -> None:
         try:
@@ -306,6 +371,12 @@ class SchedulerLoop:
     def _fail(self, job_exe_id: int, error_name: str) -> None:
         with self._sessions.begin() as session:
             transitions.fail_execution(session, job_exe_id, error_name=error_name)
+
+
+# Changes whenever a node row is added, removed or written (every write sets last_modified).
+_NODES_MARK = select(func.count(Node.id), func.max(Node.last_modified))
+_NODE_STATE = select(Node.id, Node.cpus_total, Node.mem_total, Node.disk_total, Node.is_paused,
+                     Node.is_paused_errors, Node.is_active)
 
 
 def constraints(session: Session) -> Constraints:
@@ -330,11 +401,13 @@ def _highest_queue_id(session: Session) -> int | None:
     return session.scalar(select(func.max(Queue.id)))
 
 
+def _required(row: Queue) -> Resources:
+    return Resources(row.cpus_required, row.mem_required, row.disk_total_required)
+
+
 def _candidate(row: Queue) -> Candidate:
     return Candidate(queue_id=row.id, job_exe_id=row.job_exe_id, job_type_id=row.job_type_id,
-                     priority=row.priority, queued=row.queued,
-                     required=Resources(row.cpus_required, row.mem_required,
-                                        row.disk_total_required))
+                     priority=row.priority, queued=row.queued, required=_required(row))
 
 
 def holder_is_alive(holder: str) -> bool:

@@ -18,12 +18,16 @@ Rules (the reference says only "lower number is higher priority"; the rest is ou
   run on the other nodes;
 - a candidate larger than every node's total reserves nothing and is skipped, so it never
   blocks the queue behind it (it waits for a bigger node).
+
+The queue comes a page at a time (`Matcher.place` per page, the state carried over), so the
+scheduler can look past a page of work it cannot place to the work behind it.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -87,38 +91,95 @@ class Assignment:
     node_id: int
 
 
-def _spread_key(node: MatchNode, free: Resources) -> tuple[float, float, float, int]:
-    return (-free.cpus, -free.mem, -free.disk, node.node_id)
+def never_fits(required: Resources, totals: Iterable[Resources]) -> bool:
+    """True when `required` fits none of `totals`: no node of those sizes could ever take it."""
+    return not any(required.fits_in(total) for total in totals)
+
+
+class Matcher:
+    """The matching state of one cycle: each node's free resources, the nodes reserved for a
+    large job, the `max_scheduled` slots left. `place` takes candidates in pages (the
+    scheduler claims the queue a page at a time) and carries the state from page to page.
+
+    Cost: the open nodes are kept sorted by the spread order (most free cpus first), so a
+    candidate looks at nodes only until one fits or the free cpus run short: with 10,000
+    identical nodes a placement looks at one node, not 10,000."""
+
+    def __init__(self, nodes: Iterable[MatchNode], constraints: Constraints = Constraints()) -> None:
+        self._constraints = constraints
+        usable = [n for n in nodes if not n.is_paused]
+        self._nodes = {n.node_id: n for n in usable}
+        self._free = {n.node_id: n.free for n in usable}
+        self._slots = dict(constraints.type_slots)
+        # Open (unreserved) nodes by spread key; `_keys` maps a node to its current key.
+        self._keys = {n.node_id: _spread_key(n.node_id, n.free) for n in usable}
+        self._order = sorted(self._keys.values())
+        self._totals = frozenset(n.total for n in usable)
+
+    def open_node_fits(self, smallest: Resources) -> bool:
+        """True when some open node has at least `smallest` free."""
+        return any(smallest.fits_in(self._free[key[-1]]) for key in self._order)
+
+    def full_job_types(self) -> frozenset[int]:
+        """The job types with no `max_scheduled` slot left: nothing more of theirs is placed."""
+        return frozenset(type_id for type_id, left in self._slots.items() if left <= 0)
+
+    def place(self, candidates: Iterable[Candidate]) -> list[Assignment]:
+        """Place `candidates` by the rules in the module docstring; the assignments come in
+        priority order. Candidates must come in that order across calls (each page after the
+        last), as the queue hands them out."""
+        if self._constraints.scheduler_paused:
+            return []
+        assignments: list[Assignment] = []
+        for candidate in sorted(candidates, key=lambda c: (c.priority, c.queued, c.queue_id)):
+            if not self._order:  # every node is reserved or gone: nothing more can be placed
+                break
+            if candidate.job_type_id in self._constraints.paused_job_types:
+                continue
+            if self._slots.get(candidate.job_type_id, 1) <= 0:
+                continue
+            if never_fits(candidate.required, self._totals):
+                continue
+            node_id = self._fitting_node(candidate.required)
+            if node_id is not None:
+                self._take(node_id, candidate.required)
+                if candidate.job_type_id in self._slots:
+                    self._slots[candidate.job_type_id] -= 1
+                assignments.append(Assignment(candidate, node_id))
+                continue
+            # The node closest to fitting it drains first.
+            reserve = next((key[-1] for key in self._order
+                            if candidate.required.fits_in(self._nodes[key[-1]].total)), None)
+            if reserve is not None:
+                self._close(reserve)
+        return assignments
+
+    def _fitting_node(self, required: Resources) -> int | None:
+        for key in self._order:
+            free = self._free[key[-1]]
+            if free.cpus < required.cpus:  # the rest have fewer free cpus still
+                return None
+            if required.fits_in(free):
+                return key[-1]
+        return None
+
+    def _take(self, node_id: int, required: Resources) -> None:
+        self._close(node_id)
+        self._free[node_id] = self._free[node_id] - required
+        self._keys[node_id] = _spread_key(node_id, self._free[node_id])
+        bisect.insort(self._order, self._keys[node_id])
+
+    def _close(self, node_id: int) -> None:
+        key = self._keys.pop(node_id)
+        del self._order[bisect.bisect_left(self._order, key)]
+
+
+def _spread_key(node_id: int, free: Resources) -> tuple[float, float, float, int]:
+    return (-free.cpus, -free.mem, -free.disk, node_id)
 
 
 def match(nodes: Iterable[MatchNode], candidates: Iterable[Candidate],
           constraints: Constraints = Constraints()) -> list[Assignment]:
-    """Place `candidates` on `nodes` by the rules in the module docstring; the assignments come
-    in priority order. Inputs are not changed."""
-    if constraints.scheduler_paused:
-        return []
-    usable: Sequence[MatchNode] = [n for n in nodes if not n.is_paused]
-    free = {n.node_id: n.free for n in usable}
-    reserved: set[int] = set()
-    slots = dict(constraints.type_slots)
-    assignments: list[Assignment] = []
-    for candidate in sorted(candidates, key=lambda c: (c.priority, c.queued, c.queue_id)):
-        if candidate.job_type_id in constraints.paused_job_types:
-            continue
-        if slots.get(candidate.job_type_id, 1) <= 0:
-            continue
-        open_nodes = [n for n in usable if n.node_id not in reserved]
-        fitting = [n for n in open_nodes if candidate.required.fits_in(free[n.node_id])]
-        if fitting:
-            node = min(fitting, key=lambda n: _spread_key(n, free[n.node_id]))
-            free[node.node_id] = free[node.node_id] - candidate.required
-            if candidate.job_type_id in slots:
-                slots[candidate.job_type_id] -= 1
-            assignments.append(Assignment(candidate, node.node_id))
-            continue
-        could_fit = [n for n in open_nodes if candidate.required.fits_in(n.total)]
-        if could_fit:
-            # The node closest to fitting it drains first.
-            reserved.add(min(could_fit, key=lambda n: _spread_key(n, free[n.node_id])).node_id)
-    return assignments
-
+    """Place `candidates` on `nodes` in one go (a `Matcher` for a single page); the
+    assignments come in priority order. Inputs are not changed."""
+    return Matcher(nodes, constraints).place(candidates)

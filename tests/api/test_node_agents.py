@@ -11,6 +11,7 @@ from scale.models.jobs import Job, JobExecution, JobStatus, Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.scheduler.managers.base import NodeOffer
 from scale.scheduler.managers.celery import CeleryManager
 from scale.scheduler.matching import Resources
 from scale.timeutil import as_utc, utcnow
@@ -33,8 +34,8 @@ def test_heartbeat_creates_the_node_online_with_its_resources(db):
 def test_registering_a_self_heartbeating_node_keeps_its_heartbeat(db):
     node = beat(db, ago=20)
     heartbeat = as_utc(node.last_offer)
-    registered, _lease = nodes.register_node(db, hostname="n1", port=0, total=TOTAL, instance="s:1:x",
-                                             own_heartbeat=True)
+    [(registered, _lease)] = nodes.register_nodes(
+        db, [NodeOffer(hostname="n1", port=0, total=TOTAL, own_heartbeat=True)], instance="s:1:x")
     assert as_utc(registered.last_offer) == heartbeat and registered.scheduler_lease == "s:1:x"
 
 
@@ -160,3 +161,17 @@ def test_the_first_heartbeat_resends_what_may_never_have_been_sent(committed_ses
     manager.nodes()
     manager.shutdown()
     assert channel.sent == [("live", unsent)] and started != unsent
+
+
+def test_registering_many_nodes_creates_the_new_and_leaves_another_schedulers_alone(db):
+    [(taken, _lease)] = nodes.register_nodes(db, [NodeOffer(hostname="n0", port=5051, total=TOTAL)],
+                                             instance="other:1:x")
+    offers = [NodeOffer(hostname=f"n{i}", port=5051, total=TOTAL) for i in range(4)]
+    registered = nodes.register_nodes(db, offers, instance="s:1:x")
+    assert [(node.hostname, lease) for node, lease in registered] == [
+        ("n0", nodes.Lease.BUSY), ("n1", nodes.Lease.ACQUIRED), ("n2", nodes.Lease.ACQUIRED),
+        ("n3", nodes.Lease.ACQUIRED)]
+    assert taken.scheduler_lease == "other:1:x"
+    again = nodes.register_nodes(db, offers[1:], instance="s:1:x")
+    assert [lease for _node, lease in again] == [nodes.Lease.HELD] * 3
+    assert all(nodes.is_online(node) and nodes.node_total(node) == TOTAL for node, _lease in again)

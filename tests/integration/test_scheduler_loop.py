@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from scale.queue import service as queue
 from scale.queue import transitions
 from scale.queue.commands import NewJob
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
-from scale.scheduler.managers.base import NodeGone
+from scale.scheduler.managers.base import NodeGone, NodeOffer
 from scale.scheduler.managers.local import LocalManager
 from scale.scheduler.matching import Resources
 from scale.timeutil import utcnow
@@ -340,3 +341,119 @@ def test_a_node_gone_at_launch_puts_the_execution_back_without_costing_a_try(ses
         executions = list(session.scalars(select(JobExecution).where(JobExecution.job_id == job_id)))
         assert [(e.status, e.error_id) for e in executions] == [("COMPLETED", None)]
         assert session.get(Job, job_id).num_exes == 1
+
+
+# ---- the scheduler never stalls behind work it cannot place (docs/decisions.md) --------------
+
+def local_manager(sessions, tmp_path: Path, hostname: str, cpus: float) -> LocalManager:
+    return LocalManager(sessions=sessions, work_root=tmp_path / hostname, runner=run_execution,
+                        hostname=hostname, total=Resources(cpus=cpus, mem=4096, disk=10_000))
+
+
+def set_aside(sessions, job_ids: list[int]) -> list[bool]:
+    with sessions() as session:
+        return list(session.scalars(select(Queue.too_large).where(Queue.job_id.in_(job_ids))))
+
+
+def test_jobs_no_node_can_hold_never_hold_back_the_jobs_behind_them(sessions, loop):
+    """ngageoint/scale #1801: 300 top-priority jobs that fit no node stopped every other job.
+    Claims come 10 rows at a time here, so the small jobs sit 30 claims behind the huge ones."""
+    huge = queue_jobs(sessions, make_job_type(sessions, "huge", cpus_required=64.0, priority=1), "true", count=300)
+    small = queue_jobs(sessions, make_job_type(sessions, "small", priority=200), "exit 0", count=5)
+    until_all(sessions, small, "COMPLETED", loop=loop, timeout=20)
+    assert set(statuses(sessions, huge)) == {"QUEUED"}
+    assert set_aside(sessions, huge) == [True] * 300
+    # Set aside, they are not claimed again: a cycle's claim reads none of them.
+    with sessions.begin() as session:
+        assert transitions.claim_queued(session, limit=1000) == []
+
+
+def test_jobs_set_aside_as_too_large_run_when_a_node_large_enough_comes(sessions, tmp_path):
+    job_type_id = make_job_type(sessions, cpus_required=6.0)
+    small_node = local_manager(sessions, tmp_path, HOSTNAME, cpus=4)
+    try:
+        loop = SchedulerLoop(sessions, small_node, options=OPTIONS)
+        loop.start()
+        job_ids = queue_jobs(sessions, job_type_id, "exit 0", count=2)
+        for _ in range(2):
+            loop.cycle()
+        assert set_aside(sessions, job_ids) == [True, True]
+    finally:
+        stopped = threading.Event()
+        stopped.set()
+        loop.run(stopped)  # shuts down: gives up the node for the next scheduler
+    # The node comes back with more cpus (a resized machine): its next heartbeat puts them back.
+    big_node = local_manager(sessions, tmp_path, HOSTNAME, cpus=8)
+    try:
+        loop = SchedulerLoop(sessions, big_node, options=OPTIONS)
+        loop.start()
+        assert set_aside(sessions, job_ids) == [False, False]
+        until_all(sessions, job_ids, "COMPLETED", loop=loop)
+    finally:
+        big_node.shutdown()
+
+
+def started_at(sessions, job_ids: list[int]) -> dict[int, dt.datetime | None]:
+    with sessions() as session:
+        return {job_id: session.get(Job, job_id).started for job_id in job_ids}
+
+
+def test_a_job_needing_a_nearly_idle_node_is_not_starved_by_a_stream_of_small_jobs(sessions, tmp_path):
+    """The reservation policy: the big job reserves the node, which drains until it fits;
+    small jobs queued after it, however many keep coming, start only after it."""
+    manager = local_manager(sessions, tmp_path, HOSTNAME, cpus=2)
+    try:
+        loop = SchedulerLoop(sessions, manager, options=OPTIONS)
+        loop.start()
+        small_type = make_job_type(sessions, "small", cpus_required=0.5)
+        first = queue_jobs(sessions, small_type, "sleep 0.3", count=4)  # fill the node
+        loop.cycle()
+        assert statuses(sessions, first) == ["RUNNING"] * 4
+        [big] = queue_jobs(sessions, make_job_type(sessions, "big", cpus_required=1.9), "exit 0")
+        stream: list[int] = []
+
+        def big_started() -> bool:
+            stream.extend(queue_jobs(sessions, small_type, "sleep 0.2", count=2))
+            loop.cycle()
+            return statuses(sessions, [big])[0] != "QUEUED"
+        wait_until(big_started, what="the big job to start", timeout=15)
+        until_all(sessions, [big, *first, *stream], "COMPLETED", loop=loop, timeout=30)
+    finally:
+        manager.shutdown()
+    starts = started_at(sessions, [big, *stream])
+    assert all(starts[job_id] >= starts[big] for job_id in stream)
+
+
+class TwoNodeManager(LocalManager):
+    """Two nodes of 2 cpus for one scheduler, both running their jobs on this machine."""
+
+    def nodes(self) -> list[NodeOffer]:
+        return [replace(self._offer, hostname=f"{HOSTNAME}-{name}") for name in ("a", "b")]
+
+
+def test_a_reserved_node_drains_while_small_jobs_run_on_the_other_node(sessions, tmp_path):
+    """The other direction: the reservation holds one node only; the rest of the cluster keeps
+    running the small jobs behind the big one."""
+    manager = TwoNodeManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+                             hostname=HOSTNAME, total=Resources(cpus=2, mem=4096, disk=10_000))
+    try:
+        loop = SchedulerLoop(sessions, manager, options=OPTIONS)
+        loop.start()
+        small_type = make_job_type(sessions, "small", cpus_required=0.5)
+        blockers = queue_jobs(sessions, small_type, "sleep 3", count=6)  # 1.5 of 2 cpus on each
+        loop.cycle()
+        assert statuses(sessions, blockers) == ["RUNNING"] * 6
+        [big] = queue_jobs(sessions, make_job_type(sessions, "big", cpus_required=1.9), "exit 0")
+        behind = queue_jobs(sessions, small_type, "exit 0", count=8)
+        # The big job reserves one node, which drains for it; the small jobs behind it run on the
+        # other node meanwhile.
+        until_all(sessions, behind, "COMPLETED", loop=loop, timeout=20)
+        until_all(sessions, [big], "COMPLETED", loop=loop, timeout=20)
+        starts = started_at(sessions, [big, *behind])
+        with sessions() as session:
+            node_of = {exe.job_id: session.get(Node, exe.node_id).hostname for exe in session.scalars(
+                select(JobExecution).where(JobExecution.job_id.in_([big, *behind])))}
+    finally:
+        manager.shutdown()
+    assert node_of[big] not in {node_of[job_id] for job_id in behind}
+    assert all(starts[job_id] < starts[big] for job_id in behind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scale.scheduler.matching import Candidate, Constraints, MatchNode, Resources, match
+from scale.scheduler.matching import Candidate, Constraints, Matcher, MatchNode, Resources, match, never_fits
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -121,3 +121,45 @@ def test_resources_arithmetic_and_dict():
     assert b.fits_in(a) and not a.fits_in(b)
     assert a.to_dict() == {"cpus": 1.0, "mem": 2.0, "disk": 3.0}
 
+
+
+def test_a_reservation_made_on_one_page_holds_on_the_next():
+    matcher = Matcher([node(1, cpus=4, free=Resources(2, 4096, 10_000))])
+    assert matcher.place([job(1, priority=1, cpus=4)]) == []
+    assert matcher.place([job(2, priority=50, cpus=1)]) == []
+    assert not matcher.open_node_fits(Resources(0.01, 1))
+
+
+def test_max_scheduled_slots_carry_from_page_to_page():
+    matcher = Matcher([node(1, cpus=8)], Constraints(type_slots={7: 2}))
+    assert placed(matcher.place([job(1, job_type_id=7), job(2, job_type_id=8)])) == [(1, 1), (2, 1)]
+    assert matcher.full_job_types() == frozenset()
+    assert placed(matcher.place([job(3, job_type_id=7), job(4, job_type_id=7)])) == [(3, 1)]
+    assert matcher.full_job_types() == frozenset({7})
+
+
+def test_open_node_fits_tells_whether_another_page_could_place_anything():
+    matcher = Matcher([node(1, cpus=2), node(2, cpus=1, paused=True)])
+    assert matcher.open_node_fits(Resources(2, 64))
+    matcher.place([job(1, cpus=1.5)])
+    assert matcher.open_node_fits(Resources(0.5, 64))
+    assert not matcher.open_node_fits(Resources(1, 64))
+
+
+def test_never_fits_checks_every_resource_against_each_total():
+    totals = [Resources(64, 1024, 10), Resources(2, 65536, 10)]
+    assert never_fits(Resources(64, 65536, 1), totals)
+    assert not never_fits(Resources(2, 65536, 1), totals)
+    assert never_fits(Resources(1, 1, 11), totals)
+
+
+def test_among_many_nodes_each_job_goes_to_the_one_with_most_free_cpus():
+    nodes = [node(i, cpus=4, free=Resources(1 + (i * 7919) % 300 / 100, 4096, 10_000)) for i in range(1, 10_001)]
+    jobs = [job(i, cpus=0.5) for i in range(1, 201)]
+    result = Matcher(nodes).place(jobs)
+    free = {n.node_id: n.free for n in nodes}
+    for assignment in result:  # the same choice as a scan of every node would make
+        best = min(free, key=lambda node_id: (-free[node_id].cpus, -free[node_id].mem, node_id))
+        assert assignment.node_id == best
+        free[best] = free[best] - assignment.candidate.required
+    assert len(result) == 200
