@@ -455,5 +455,6 @@ def test_a_reserved_node_drains_while_small_jobs_run_on_the_other_node(sessions,
                 select(JobExecution).where(JobExecution.job_id.in_([big, *behind])))}
     finally:
         manager.shutdown()
-    assert node_of[big] not in {node_of[job_id] for job_id in behind}
-    assert all(starts[job_id] < starts[big] for job_id in behind)
+    # Nothing behind the big job took its node before it; the other node ran them meanwhile.
+    assert all(starts[job_id] >= starts[big] for job_id in behind if node_of[job_id] == node_of[big])
+    assert any(starts[job_id] < starts[big] and node_of[job_id] != node_of[big] for job_id in behind)
