@@ -9,20 +9,18 @@ import logging
 from collections.abc import Iterable
 
 from celery import Celery, current_app, shared_task
-from sqlalchemy.exc import OperationalError
 
 from scale.errors import NotFound
 from scale.recipes import service as recipes
+from workers.app import SystemTask
 
 logger = logging.getLogger(__name__)
 
 ADVANCE_RECIPE = "scale.advance_recipe"
 SWEEP_RECIPES = "scale.sweep_recipes"
-# A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
-_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task(bind=True, name=ADVANCE_RECIPE, **_RETRY)
+@shared_task(bind=True, name=ADVANCE_RECIPE, base=SystemTask)
 def advance_recipe(self, recipe_id: int) -> list[int]:
     """Queue the recipe's jobs whose dependencies have completed (and block/unblock, complete);
     returns the ids queued. A no-op when there is nothing to do, or no such recipe."""
@@ -34,7 +32,7 @@ def advance_recipe(self, recipe_id: int) -> list[int]:
         return []
 
 
-@shared_task(bind=True, name=SWEEP_RECIPES, **_RETRY)
+@shared_task(bind=True, name=SWEEP_RECIPES, base=SystemTask)
 def sweep_recipes(self) -> list[int]:
     """Re-send advances that were lost (a crash between commit and send, or a lost message):
     the clock sends this periodically. Returns the recipe ids it sent advances for."""

@@ -9,21 +9,19 @@ import logging
 from collections.abc import Iterable
 
 from celery import Celery, current_app, shared_task
-from sqlalchemy.exc import OperationalError
 
 from scale.triggers import service as triggers
+from workers.app import SystemTask
 
 logger = logging.getLogger(__name__)
 
 EVALUATE_TRIGGERS = "scale.evaluate_triggers"
 SWEEP_TRIGGERS = "scale.sweep_triggers"
-# A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
-_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 # Source files per task: one transaction, and a fixed handful of statements, for a batch of evaluations.
 BATCH = 20
 
 
-@shared_task(bind=True, name=EVALUATE_TRIGGERS, **_RETRY)
+@shared_task(bind=True, name=EVALUATE_TRIGGERS, base=SystemTask)
 def evaluate_triggers(self, kind: str, source_file_ids: list[int]) -> list[int]:
     """Fire the `kind` ("INGEST" or "PARSE") trigger rules each source file meets and that have
     not fired for it, in one transaction; returns the ids of the trigger events recorded."""
@@ -33,7 +31,7 @@ def evaluate_triggers(self, kind: str, source_file_ids: list[int]) -> list[int]:
         return [event.id for event in events]
 
 
-@shared_task(bind=True, name=SWEEP_TRIGGERS, **_RETRY)
+@shared_task(bind=True, name=SWEEP_TRIGGERS, base=SystemTask)
 def sweep_triggers(self) -> dict[str, list[int]]:
     """Re-send evaluations that were lost (a crash between commit and send, or a lost message):
     the clock sends this periodically. Returns the source file ids sent, by kind."""
