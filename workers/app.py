@@ -72,7 +72,7 @@ def broker_options(broker_url: str) -> tuple[str, dict[str, Any]]:
 
 def make_celery(settings: Settings) -> ScaleCelery:
     """The Celery app for `settings`, with Scale's tasks registered. It becomes the current
-    app, so `workers.tasks.send_advance` without an app sends through it."""
+    app, which a worker's `worker_process_init` builds the engine of."""
     url, transport_options = broker_options(settings.broker_url)
     app = ScaleCelery(settings, broker=url)
     app.conf.update(

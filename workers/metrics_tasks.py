@@ -6,11 +6,14 @@ day on demand (`POST /api/metrics/compute/`); recomputing replaces the day's row
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from celery import shared_task
 
 from scale.metrics import rollup
 from scale.triggers import clock
 from workers.app import SystemTask
+from workers.sending import TaskSend
 
 PROCESS_CLOCK_EVENT = "scale.process_clock_event"
 COMPUTE_METRICS = "scale.compute_metrics"
@@ -20,6 +23,11 @@ COMPUTE_METRICS = "scale.compute_metrics"
 def process_clock_event(self, event_id: int) -> None:
     with self.app.sessions().begin() as session:
         clock.process_event(session, event_id)
+
+
+def clock_event_sends(event_ids: Iterable[int]) -> list[TaskSend]:
+    """`scale.process_clock_event` for each event, to send after the events have committed."""
+    return [TaskSend(PROCESS_CLOCK_EVENT, (event_id,)) for event_id in event_ids]
 
 
 @shared_task(bind=True, name=COMPUTE_METRICS, base=SystemTask)
