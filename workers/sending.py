@@ -13,7 +13,9 @@ answer it with a 500 or stop a worker's, scheduler's or clock's loop. The sends 
 first failure are not tried (each would wait out the broker's connection timeout again) and
 are logged with it. The clock's sweeps re-send the lost work: `scale.sweep_recipes` recipe
 advancement, `scale.sweep_ingests` ingests, `scale.sweep_triggers` trigger evaluation. A lost
-`scale.process_clock_event` is not re-sent: the rule's next slot runs the processor again."""
+`scale.process_clock_event` is not re-sent: the rule's next slot runs its processor again,
+which catches up for the rollups (yesterday and today are recomputed) and the cleanup, but
+not for the lost minute's load sample."""
 
 from __future__ import annotations
 
