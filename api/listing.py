@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 from flask_restx import Namespace
@@ -24,10 +25,10 @@ from scale.listing import (
 
 
 def _page_url(page: int) -> str:
+    """This request's URL at `page`: every argument kept (repeated ones too), URL-encoded."""
     args = request.args.copy()
     args.setlist("page", [str(page)])
-    return request.base_url + "?" + "&".join(
-        f"{key}={value}" for key in args for value in args.getlist(key))
+    return request.base_url + "?" + urlencode(list(args.items(multi=True)))
 
 
 def list_response(stmt: Select, spec: ListSpec, serialize: Callable[[Any], Any], *,

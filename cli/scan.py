@@ -2,7 +2,8 @@
 
 CONFIG is a JSON file holding a scan configuration (`scale/ingest/scan.py`). Each file's line is
 printed as it is looked at; the ingests are committed together, then their ingest tasks are sent
-(a running `scale worker` stores the files)."""
+(a running `scale worker` stores the files; a send the broker does not take is logged, and the
+clock's ingest sweep re-sends it)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from scale.errors import ScaleError
 from scale.ingest import scan as scans
 from scale.settings import Settings
 from workers.app import make_celery
-from workers.ingest_tasks import send_ingest
+from workers.ingest_tasks import ingest_sends
+from workers.sending import send_after_commit
 
 
 def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
@@ -30,13 +32,13 @@ def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
         with make_sessions(engine).begin() as session:
             items = scans.scan(session, configuration, dry_run=dry_run, progress=_print,
                                mount_root=settings.mounts, home=settings.home)
+            ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
+            if ingest_ids:
+                send_after_commit(session, make_celery(settings), ingest_sends(ingest_ids))
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
     finally:
         engine.dispose()
-    ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
-    if ingest_ids:
-        send_ingest(ingest_ids, app=make_celery(settings))
     counts = {status: sum(item.status == status for item in items)
               for status in ("INGEST", "DUPLICATE", "NO_RULE", "REGISTERED")}
     summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "no files"

@@ -17,8 +17,9 @@ from scale.scheduler.loop import SchedulerLoop
 from scale.scheduler.managers import make_manager
 from scale.settings import Settings
 from workers.app import make_celery
-from workers.tasks import send_advance
-from workers.trigger_tasks import send_evaluate_triggers
+from workers.sending import send_now
+from workers.tasks import advance_sends
+from workers.trigger_tasks import evaluate_sends
 
 log = logging.getLogger("scale.scheduler")
 # Runner threads each take a connection for a few milliseconds per transaction, and under CPU
@@ -64,13 +65,14 @@ def connect_nodes(settings: Settings) -> None:
 def after_execution(settings: Settings, sessions: sessionmaker) -> Callable[[int], None]:
     """After an execution ends (its outcome committed by the runner), send the advancement of
     the recipe its job belongs to, so the next jobs queue without waiting for the clock, and
-    the parse trigger evaluations of the source files whose parse results the job recorded."""
+    the parse trigger evaluations of the source files whose parse results the job recorded.
+    The runner has committed already, so they are sent at once (`workers.sending.send_now`)."""
     celery = make_celery(settings)
 
     def after(job_exe_id: int) -> None:
         with sessions() as session:
             followups = execution_followups(session, job_exe_id)
-        send_advance(followups.recipe_ids, app=celery)
-        send_evaluate_triggers(TriggerRuleType.PARSE.value, followups.parsed_source_ids, app=celery)
+        send_now(celery, advance_sends(followups.recipe_ids)
+                 + evaluate_sends(TriggerRuleType.PARSE.value, followups.parsed_source_ids))
 
     return after

@@ -1,7 +1,9 @@
 """`scale strike STRIKE_ID`: one Strike's monitor (the `scale-strike` job), until SIGINT/SIGTERM.
 
 Files the monitor finds complete are handed to `scale.ingest_files` (in batches) through the Celery app,
-after the transaction that made them TRANSFERRED has committed."""
+after the transaction that made them TRANSFERRED has committed and the monitor has moved them, so
+they are sent at once (`workers.sending.send_now`: a lost send is logged, and the clock's ingest
+sweep re-sends it)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from scale.db import make_engine, make_sessions
 from scale.ingest.monitor import StrikeMonitor
 from scale.settings import Settings
 from workers.app import make_celery
-from workers.ingest_tasks import send_ingest
+from workers.ingest_tasks import ingest_sends
+from workers.sending import send_now
 
 log = logging.getLogger("scale.strike")
 
@@ -25,7 +28,7 @@ def run_strike(settings: Settings, strike_id: int) -> int:
     celery = make_celery(settings)
     monitor = StrikeMonitor(make_sessions(engine), strike_id,
                             mount_root=settings.mounts,
-                            on_transferred=lambda ids: send_ingest(ids, app=celery),
+                            on_transferred=lambda ids: send_now(celery, ingest_sends(ids)),
                             settle_seconds=settings.strike_settle_seconds,
                             rescan_seconds=settings.strike_rescan_seconds)
 

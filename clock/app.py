@@ -22,7 +22,8 @@ from scale.timeutil import utcnow
 from scale.triggers import clock
 from workers.app import make_celery
 from workers.ingest_tasks import SWEEP_INGESTS
-from workers.metrics_tasks import PROCESS_CLOCK_EVENT
+from workers.metrics_tasks import clock_event_sends
+from workers.sending import send_after_commit
 from workers.tasks import SWEEP_RECIPES
 from workers.trigger_tasks import SWEEP_TRIGGERS
 
@@ -35,8 +36,7 @@ def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
     """One tick: fire the due CLOCK rules, then send their events to a worker; returns the event ids."""
     with sessions.begin() as session:
         event_ids = [event.id for event in clock.fire_due_rules(session)]
-    for event_id in event_ids:
-        celery.send_task(PROCESS_CLOCK_EVENT, args=[event_id])
+        send_after_commit(session, celery, clock_event_sends(event_ids))
     if event_ids:
         log.info("clock fired events %s", event_ids)
     return event_ids

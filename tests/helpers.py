@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+
+
+def closed_port() -> int:
+    """A local TCP port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until(check: Callable[[], T], *, what: str, timeout: float = 10.0) -> T:

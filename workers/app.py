@@ -18,8 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import worker_process_init
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
@@ -47,6 +48,16 @@ class ScaleCelery(Celery):
         self._sessions = None
 
 
+class SystemTask(Task):
+    """The base of Scale's system tasks (`shared_task(base=SystemTask)`), with their one retry
+    policy: a database that is briefly unreachable (or an SQLite file briefly locked) is retried,
+    with exponential backoff, up to 5 times. Tasks are idempotent, so a retry is harmless."""
+
+    autoretry_for = (OperationalError,)
+    retry_backoff = True
+    max_retries = 5
+
+
 def broker_options(broker_url: str) -> tuple[str, dict[str, Any]]:
     """The kombu URL and transport options for `broker_url` (see the module docstring)."""
     if not broker_url.startswith(FILESYSTEM_SCHEME):
@@ -61,7 +72,7 @@ def broker_options(broker_url: str) -> tuple[str, dict[str, Any]]:
 
 def make_celery(settings: Settings) -> ScaleCelery:
     """The Celery app for `settings`, with Scale's tasks registered. It becomes the current
-    app, so `workers.tasks.send_advance` without an app sends through it."""
+    app, which a worker's `worker_process_init` builds the engine of."""
     url, transport_options = broker_options(settings.broker_url)
     app = ScaleCelery(settings, broker=url)
     app.conf.update(

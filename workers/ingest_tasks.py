@@ -10,24 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from celery import Celery, current_app, shared_task
-from sqlalchemy.exc import OperationalError
+from celery import shared_task
 
 from scale.ingest import service as ingests
 from scale.models.triggers import TriggerRuleType
 from scale.triggers import service as triggers
+from workers.app import SystemTask
+from workers.sending import TaskSend, send_after_commit
 
 INGEST_FILES = "scale.ingest_files"
 SWEEP_INGESTS = "scale.sweep_ingests"
 # An ingest in flight and untouched for this long lost its task; the clock's sweep re-sends it.
 STUCK_AFTER_S = 60.0
-_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 # Ingests per task: enough to share each transaction's commit, few enough that the first files
 # of a burst reach their trigger rules while later batches are still being stored.
 BATCH = 20
 
 
-@shared_task(bind=True, name=INGEST_FILES, **_RETRY)
+@shared_task(bind=True, name=INGEST_FILES, base=SystemTask)
 def ingest_files(self, ingest_ids: list[int]) -> dict[str, int]:
     """Store the ingests' files in their workspaces; returns how many ended in each outcome
     (INGESTED, DUPLICATE, ERRORED, NOTHING_TO_DO)."""
@@ -48,19 +48,17 @@ def ingest_files(self, ingest_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
-@shared_task(bind=True, name=SWEEP_INGESTS, **_RETRY)
+@shared_task(bind=True, name=SWEEP_INGESTS, base=SystemTask)
 def sweep_ingests(self, older_than_seconds: float = STUCK_AFTER_S) -> list[int]:
     """Re-send `scale.ingest_files` for ingests stuck TRANSFERRED or INGESTING; returns their ids."""
     with self.app.sessions().begin() as session:
         ids = ingests.ingests_to_resend(session, older_than=dt.timedelta(seconds=older_than_seconds))
-    send_ingest(ids, app=self.app)
+        send_after_commit(session, self.app, ingest_sends(ids))
     return ids
 
 
-def send_ingest(ingest_ids: Iterable[int], *, app: Celery | None = None) -> None:
-    """Send `scale.ingest_files` for the ingest ids, in batches of `BATCH`. Call it only AFTER the
-    transaction that made the ingests TRANSFERRED has committed (and the monitor moved their files)."""
-    sender = app if app is not None else current_app
+def ingest_sends(ingest_ids: Iterable[int]) -> list[TaskSend]:
+    """`scale.ingest_files` for the ingest ids, in batches of `BATCH`, to send after the transaction
+    that made the ingests TRANSFERRED has committed (and a Strike's monitor moved their files)."""
     ids = sorted(set(ingest_ids))
-    for first in range(0, len(ids), BATCH):
-        sender.send_task(INGEST_FILES, args=[ids[first:first + BATCH]])
+    return [TaskSend(INGEST_FILES, (ids[first:first + BATCH],)) for first in range(0, len(ids), BATCH)]

@@ -6,25 +6,31 @@ day on demand (`POST /api/metrics/compute/`); recomputing replaces the day's row
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
 from scale.metrics import rollup
 from scale.triggers import clock
+from workers.app import SystemTask
+from workers.sending import TaskSend
 
 PROCESS_CLOCK_EVENT = "scale.process_clock_event"
 COMPUTE_METRICS = "scale.compute_metrics"
-# A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
-_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task(bind=True, name=PROCESS_CLOCK_EVENT, **_RETRY)
+@shared_task(bind=True, name=PROCESS_CLOCK_EVENT, base=SystemTask)
 def process_clock_event(self, event_id: int) -> None:
     with self.app.sessions().begin() as session:
         clock.process_event(session, event_id)
 
 
-@shared_task(bind=True, name=COMPUTE_METRICS, **_RETRY)
+def clock_event_sends(event_ids: Iterable[int]) -> list[TaskSend]:
+    """`scale.process_clock_event` for each event, to send after the events have committed."""
+    return [TaskSend(PROCESS_CLOCK_EVENT, (event_id,)) for event_id in event_ids]
+
+
+@shared_task(bind=True, name=COMPUTE_METRICS, base=SystemTask)
 def compute_metrics(self, day: str) -> dict[str, int]:
     """Recompute the rollups of `day` (YYYY-MM-DD); returns the rows written per table."""
     with self.app.sessions().begin() as session:

@@ -1,28 +1,27 @@
 """Scale's system tasks. Each is thin: one transaction around one `scale/` service call.
 
-Send tasks only after the data they read has committed (`send_advance` is called by the
-shell after its commit); tasks are idempotent, so a duplicate delivery changes nothing."""
+Send `advance_sends` only after the data they read has committed (`workers.sending`); tasks
+are idempotent, so a duplicate delivery changes nothing."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
-from celery import Celery, current_app, shared_task
-from sqlalchemy.exc import OperationalError
+from celery import shared_task
 
 from scale.errors import NotFound
 from scale.recipes import service as recipes
+from workers.app import SystemTask
+from workers.sending import TaskSend, send_after_commit
 
 logger = logging.getLogger(__name__)
 
 ADVANCE_RECIPE = "scale.advance_recipe"
 SWEEP_RECIPES = "scale.sweep_recipes"
-# A database that is briefly unreachable (or an SQLite file briefly locked) is retried.
-_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task(bind=True, name=ADVANCE_RECIPE, **_RETRY)
+@shared_task(bind=True, name=ADVANCE_RECIPE, base=SystemTask)
 def advance_recipe(self, recipe_id: int) -> list[int]:
     """Queue the recipe's jobs whose dependencies have completed (and block/unblock, complete);
     returns the ids queued. A no-op when there is nothing to do, or no such recipe."""
@@ -34,20 +33,17 @@ def advance_recipe(self, recipe_id: int) -> list[int]:
         return []
 
 
-@shared_task(bind=True, name=SWEEP_RECIPES, **_RETRY)
+@shared_task(bind=True, name=SWEEP_RECIPES, base=SystemTask)
 def sweep_recipes(self) -> list[int]:
     """Re-send advances that were lost (a crash between commit and send, or a lost message):
     the clock sends this periodically. Returns the recipe ids it sent advances for."""
     with self.app.sessions().begin() as session:
         recipe_ids = recipes.recipes_needing_advance(session)
-    send_advance(recipe_ids, app=self.app)
+        send_after_commit(session, self.app, advance_sends(recipe_ids))
     return recipe_ids
 
 
-def send_advance(recipe_ids: Iterable[int], *, app: Celery | None = None) -> None:
-    """Send `scale.advance_recipe` once for each recipe id. Call it only AFTER the transaction
-    that finished the recipes' jobs has committed. `app` defaults to the current app (the one
-    `make_celery` made last)."""
-    sender = app if app is not None else current_app
-    for recipe_id in sorted(set(recipe_ids)):
-        sender.send_task(ADVANCE_RECIPE, args=[recipe_id])
+def advance_sends(recipe_ids: Iterable[int]) -> list[TaskSend]:
+    """`scale.advance_recipe` once for each recipe id, to send after the transaction that
+    finished the recipes' jobs has committed."""
+    return [TaskSend(ADVANCE_RECIPE, (recipe_id,)) for recipe_id in sorted(set(recipe_ids))]

@@ -94,6 +94,6 @@ class JobDetail(Resource):
         """Cancel a pending, blocked, queued or running job."""
         session = db_session()
         service.edit_job(session, job_id, commands.JobEdit.from_json(json_object()))
-        session.commit()
         advance_recipes_of([job_id])
+        session.commit()
         return serialize.job_details(service.get_job(session, job_id))

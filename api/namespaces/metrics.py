@@ -4,6 +4,7 @@ and `POST /metrics/compute/` {"day": "YYYY-MM-DD"}, which recomputes a day's rol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -26,7 +27,8 @@ ns = Namespace("metrics", description="Processing counts and timings, rolled up 
 NAME = "<any({}):name>".format(", ".join(f'"{name}"' for name in metrics.METRICS_TYPES))
 NAME_DOC = {"name": {"description": "A metrics type", "enum": list(metrics.METRICS_TYPES)}}
 
-_CHOICE = {"job-types": job_type_base, "error-types": error_detail, "ingest": strike_summary}
+_CHOICE: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "job-types": job_type_base, "error-types": error_detail, "ingest": strike_summary}
 _PAGE_ONLY = ListSpec()
 
 

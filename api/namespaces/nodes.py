@@ -49,10 +49,12 @@ class NodeStatusList(Resource):
         `started`/`ended` bound the executions counted (default: the last 3 hours)."""
         session = db_session()
         window = parse_list_args(request.args.to_dict(flat=False), nodes.NODE_STATUS_RANGE)
+        started = window.started
+        assert started is not None, "NODE_STATUS_RANGE has a default range"
         return list_response(
             nodes.list_node_status_statement(), nodes.NODE_STATUS_LIST,
             lambda node: serialize.node_status(nodes.node_status(
-                session, node, started=window.started, ended=window.ended)))
+                session, node, started=started, ended=window.ended)))
 
 
 @ns.route("/<int:node_id>/")

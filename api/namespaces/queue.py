@@ -88,8 +88,8 @@ class RequeueJobs(Resource):
         """Requeue the FAILED or CANCELED jobs that match the filter, raising their max_tries."""
         session = db_session()
         job_ids = service.requeue_jobs(session, commands.RequeueJobs.from_json(json_object()))
-        session.commit()
         advance_recipes_of(job_ids)
+        session.commit()
         return _changed_jobs(job_ids)
 
 
@@ -103,6 +103,6 @@ class CancelJobs(Resource):
         """Cancel the PENDING, BLOCKED, QUEUED or RUNNING jobs that match the filter."""
         session = db_session()
         job_ids = service.cancel_jobs(session, commands.CancelJobs.from_json(json_object()))
-        session.commit()
         advance_recipes_of(job_ids)
+        session.commit()
         return _changed_jobs(job_ids)

@@ -13,10 +13,10 @@ from flask_restx import Namespace, Resource
 
 from api.body import json_object
 from api.context import db_session
-from api.tasks import celery_app
+from api.tasks import send_after_request_commit
 from scale.ingest import scan as scans
 from scale.settings import Settings
-from workers.ingest_tasks import send_ingest
+from workers.ingest_tasks import ingest_sends
 
 ns = Namespace("scans", description="Ingest the files already in a directory or workspace")
 
@@ -33,9 +33,9 @@ class Scan(Resource):
         session = db_session()
         dry_run, items = scans.scan_request(session, json_object(), mount_root=settings.mounts,
                                             home=settings.home)
-        session.commit()
         ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
         if ingest_ids:
-            send_ingest(ingest_ids, app=celery_app())
+            send_after_request_commit(ingest_sends(ingest_ids))
+        session.commit()
         return {"dry_run": dry_run, "count": len(items), "files": [item.to_dict() for item in items]}
 

@@ -9,13 +9,14 @@ from typing import Any
 from api.serialize.products import source_file_summary
 from api.serialize.strikes import strike_details, strike_ref, strike_summary
 from scale.ingest.queries import StrikeStatus
+from scale.models.ingest import Ingest
 from scale.timeutil import to_iso
 
 _VALUES = ("id", "file_name", "status", "bytes_transferred", "media_type", "file_size", "data_type")
 _TIMES = ("transfer_started", "transfer_ended", "ingest_started", "ingest_ended", "created", "last_modified")
 
 
-def ingest_summary(ingest, *, with_source: bool = True) -> dict[str, Any]:
+def ingest_summary(ingest: Ingest, *, with_source: bool = True) -> dict[str, Any]:
     """A list entry; a source file's details leave out `source_file` (it is the file itself)."""
     entry = {**{name: getattr(ingest, name) for name in _VALUES},
              **{name: to_iso(getattr(ingest, name)) for name in _TIMES},
@@ -25,7 +26,7 @@ def ingest_summary(ingest, *, with_source: bool = True) -> dict[str, Any]:
     return entry
 
 
-def ingest_details(ingest) -> dict[str, Any]:
+def ingest_details(ingest: Ingest) -> dict[str, Any]:
     return {
         **ingest_summary(ingest),
         "strike": None if ingest.strike is None else strike_details(ingest.strike),

@@ -9,6 +9,8 @@ from typing import Any
 from api.serialize.errors import error_detail
 from api.serialize.triggers import trigger_rule_detail
 from scale.definitions.job_type_stats import JobCount, JobTypeDetails
+from scale.models.job_types import JobType
+from scale.models.jobs import Job
 from scale.timeutil import to_iso
 
 _BASE_FIELDS = ("id", "name", "version", "title", "description", "category", "author_name",
@@ -21,11 +23,11 @@ _SUMMARY_FIELDS = _BASE_FIELDS + (
 _TIMES = ("created", "archived", "paused", "last_modified")
 
 
-def job_type_base(job_type) -> dict[str, Any]:
+def job_type_base(job_type: JobType) -> dict[str, Any]:
     return {name: getattr(job_type, name) for name in _BASE_FIELDS}
 
 
-def job_type_summary(job_type) -> dict[str, Any]:
+def job_type_summary(job_type: JobType) -> dict[str, Any]:
     return {**{name: getattr(job_type, name) for name in _SUMMARY_FIELDS},
             **{name: to_iso(getattr(job_type, name)) for name in _TIMES}}
 
@@ -48,19 +50,20 @@ def job_type_details(details: JobTypeDetails) -> dict[str, Any]:
     }
 
 
-def job_type_status(job_type, counts: list[JobCount]) -> dict[str, Any]:
+def job_type_status(job_type: JobType, counts: list[JobCount]) -> dict[str, Any]:
     return {"job_type": job_type_base(job_type), "job_counts": [job_count(c) for c in counts]}
 
 
-def job_type_running(job_type, count: int, longest_running: dt.datetime | None) -> dict[str, Any]:
+def job_type_running(job_type: JobType, count: int, longest_running: dt.datetime | None) -> dict[str, Any]:
     return {"job_type": job_type_base(job_type), "count": count,
             "longest_running": to_iso(longest_running)}
 
 
-def job_type_failure(job, count: int, first_error: dt.datetime,
+def job_type_failure(job: Job, count: int, first_error: dt.datetime,
                      last_error: dt.datetime) -> dict[str, Any]:
     """`job` is the latest failed job of the (job type, SYSTEM error) pair; `count` jobs of the
     pair failed, from `first_error` to `last_error`."""
+    assert job.error is not None, "failures are grouped by their error"
     return {"job_type": job_type_base(job.job_type), "error": error_detail(job.error),
             "count": count, "first_error": to_iso(first_error), "last_error": to_iso(last_error)}
 

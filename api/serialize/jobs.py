@@ -4,11 +4,18 @@ are shaped by `api.serialize.products`, their one serializer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.serialize.errors import error_detail
 from api.serialize.job_types import job_type_base, job_type_summary
 from api.serialize.products import product_summary, scale_file_base
+from scale.models.errors import Error
+from scale.models.files import ScaleFile
+from scale.models.jobs import Job, JobExecution
+from scale.models.nodes import Node
+from scale.models.recipes import Recipe
+from scale.models.triggers import TriggerEvent, TriggerRule
 from scale.queue.service import JobDetails
 from scale.queue.why import QueuedReason, ReasonCode
 from scale.timeutil import to_iso
@@ -22,15 +29,15 @@ _EXE_TIMES = ("pre_started", "pre_completed", "job_started", "job_completed", "p
 _SCHEDULED = ("cpus_scheduled", "mem_scheduled", "disk_in_scheduled", "disk_out_scheduled", "disk_total_scheduled")
 
 
-def _ref(row) -> dict[str, Any] | None:
+def _ref(row: TriggerRule | Node | None) -> dict[str, Any] | None:
     return None if row is None else {"id": row.id}
 
 
-def _error(error) -> dict[str, Any] | None:
+def _error(error: Error | None) -> dict[str, Any] | None:
     return None if error is None else error_detail(error)
 
 
-def trigger_event(event, *, full_rule: bool = True) -> dict[str, Any]:
+def trigger_event(event: TriggerEvent, *, full_rule: bool = True) -> dict[str, Any]:
     rule = event.rule
     if rule is not None and full_rule:
         rule_doc: dict[str, Any] | None = {
@@ -42,7 +49,7 @@ def trigger_event(event, *, full_rule: bool = True) -> dict[str, Any]:
             "description": event.description}
 
 
-def job_summary(job) -> dict[str, Any]:
+def job_summary(job: Job) -> dict[str, Any]:
     """A job as the job lists show it."""
     return {
         "id": job.id,
@@ -77,16 +84,16 @@ def queued_reason(reason: QueuedReason | None) -> dict[str, Any]:
             "can_never_fit": reason is not None and reason.can_never_fit}
 
 
-def job_in_list(job, reason: QueuedReason | None) -> dict[str, Any]:
+def job_in_list(job: Job, reason: QueuedReason | None) -> dict[str, Any]:
     """A job as the job lists show it, with why it is queued."""
     return {**job_summary(job), **queued_reason(reason)}
 
 
-def job_with_input_files(job, files: list, reason: QueuedReason | None) -> dict[str, Any]:
+def job_with_input_files(job: Job, files: list[ScaleFile], reason: QueuedReason | None) -> dict[str, Any]:
     return {**job_in_list(job, reason), "input_files": [scale_file_base(f) for f in files]}
 
 
-def job_with_latest_execution(job, exe, reason: QueuedReason | None) -> dict[str, Any]:
+def job_with_latest_execution(job: Job, exe: JobExecution | None, reason: QueuedReason | None) -> dict[str, Any]:
     return {**job_in_list(job, reason), "latest_job_exe": None if exe is None else execution_base(exe)}
 
 
@@ -94,7 +101,7 @@ def job_details(details: JobDetails) -> dict[str, Any]:
     job = details.job
     rev = job.job_type_rev
 
-    def product(scale_file) -> dict[str, Any]:
+    def product(scale_file: ScaleFile) -> dict[str, Any]:
         return product_summary(scale_file, job.job_type)  # the job made its products
 
     return {
@@ -117,7 +124,7 @@ def job_details(details: JobDetails) -> dict[str, Any]:
     }
 
 
-def _value(value: Any, serialize) -> Any:
+def _value(value: Any, serialize: Callable[[ScaleFile], dict[str, Any]]) -> Any:
     if isinstance(value, list):
         return [serialize(item) for item in value if item is not None]
     if value is None or isinstance(value, str):
@@ -125,7 +132,7 @@ def _value(value: Any, serialize) -> Any:
     return serialize(value)
 
 
-def _job_recipe(recipe) -> dict[str, Any]:
+def _job_recipe(recipe: Recipe) -> dict[str, Any]:
     """A recipe as a job's details show it. Not `api.serialize.recipes.recipe_summary`, which
     imports this module; the shapes differ slightly (the reference's job example has no
     `recipe_type_rev`)."""
@@ -141,7 +148,7 @@ def _job_recipe(recipe) -> dict[str, Any]:
     }
 
 
-def execution_base(exe) -> dict[str, Any]:
+def execution_base(exe: JobExecution) -> dict[str, Any]:
     """An execution inside a job's details: its own fields and `{id}` references."""
     return {
         **{name: getattr(exe, name) for name in _EXE_VALUES},
@@ -150,37 +157,37 @@ def execution_base(exe) -> dict[str, Any]:
     }
 
 
-def _job_of_execution(job) -> dict[str, Any]:
+def _job_of_execution(job: Job) -> dict[str, Any]:
     return {"id": job.id, "job_type": job_type_base(job.job_type), "job_type_rev": {"id": job.job_type_rev_id},
             "event": {"id": job.event_id}, "error": _error(job.error), "status": job.status,
             "priority": job.priority, "num_exes": job.num_exes}
 
 
-def _node_base(node) -> dict[str, Any] | None:
-    if node is None:
-        return None
+def _node_base(node: Node) -> dict[str, Any]:
     return {"id": node.id, "hostname": node.hostname, "port": node.port, "slave_id": node.slave_id}
 
 
-def execution_summary(exe) -> dict[str, Any]:
+def execution_summary(exe: JobExecution) -> dict[str, Any]:
     """An execution as the execution list shows it."""
-    return {**execution_base(exe), "job": _job_of_execution(exe.job), "node": _node_base(exe.node)}
+    return {**execution_base(exe), "job": _job_of_execution(exe.job),
+            "node": None if exe.node is None else _node_base(exe.node)}
 
 
-def execution_details(exe, *, stdout_url: str | None, stderr_url: str | None) -> dict[str, Any]:
-    node = _node_base(exe.node)
-    if node is not None:
-        node.update(is_paused=exe.node.is_paused, is_active=exe.node.is_active,
-                    archived=to_iso(exe.node.archived), created=to_iso(exe.node.created),
-                    last_modified=to_iso(exe.node.last_modified))
+def execution_details(exe: JobExecution, *, stdout_url: str | None, stderr_url: str | None) -> dict[str, Any]:
+    node = exe.node
     return {
-        **execution_summary(exe), "node": node, "environment": exe.environment,
+        **execution_summary(exe),
+        "node": None if node is None else {
+            **_node_base(node), "is_paused": node.is_paused, "is_active": node.is_active,
+            "archived": to_iso(node.archived), "created": to_iso(node.created),
+            "last_modified": to_iso(node.last_modified)},
+        "environment": exe.environment,
         **{name: getattr(exe, name) for name in _SCHEDULED},
         "results": exe.results, "current_stdout_url": stdout_url, "current_stderr_url": stderr_url,
         "results_manifest": exe.results_manifest,
     }
 
 
-def execution_logs(exe, stdout: str, stderr: str) -> dict[str, Any]:
+def execution_logs(exe: JobExecution, stdout: str, stderr: str) -> dict[str, Any]:
     finished = exe.status in ("COMPLETED", "FAILED", "CANCELED")
     return {**execution_summary(exe), "is_finished": finished, "stdout": stdout, "stderr": stderr}

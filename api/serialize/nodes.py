@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from api.serialize.errors import error_detail
 from api.serialize.job_types import job_type_base
+from scale.models.jobs import JobExecution
+from scale.models.nodes import Node, Scheduler
 from scale.nodes.service import NodeResources, NodeStatus, SystemStatus
 from scale.timeutil import to_iso
 
@@ -18,7 +21,7 @@ _EXE_RESOURCES = ("cpus_scheduled", "mem_scheduled", "disk_in_scheduled", "disk_
                   "disk_total_scheduled")
 
 
-def node_base(node) -> dict[str, Any]:
+def node_base(node: Node) -> dict[str, Any]:
     return {**{name: getattr(node, name) for name in _NODE_FIELDS},
             **{name: to_iso(getattr(node, name)) for name in _NODE_TIMES}}
 
@@ -28,7 +31,7 @@ def resources(res: NodeResources) -> dict[str, Any]:
             "used": res.used.to_dict()}
 
 
-def job_exe_running(exe) -> dict[str, Any]:
+def job_exe_running(exe: JobExecution) -> dict[str, Any]:
     """A running execution as in the reference's `job_exes_running` examples."""
     job = exe.job
     return {
@@ -46,7 +49,7 @@ def job_exe_running(exe) -> dict[str, Any]:
     }
 
 
-def node_detail(node, res: NodeResources, running: list) -> dict[str, Any]:
+def node_detail(node: Node, res: NodeResources, running: Iterable[JobExecution]) -> dict[str, Any]:
     return {**node_base(node), "job_exes_running": [job_exe_running(e) for e in running],
             "resources": resources(res)}
 
@@ -62,7 +65,7 @@ def node_status(status: NodeStatus) -> dict[str, Any]:
     }
 
 
-def scheduler(sched) -> dict[str, Any]:
+def scheduler(sched: Scheduler) -> dict[str, Any]:
     return {"is_paused": sched.is_paused}
 
 

@@ -21,11 +21,12 @@ from flask import url_for
 
 from api.serialize.job_types import job_type_base
 from api.serialize.workspaces import workspace_base
-from scale.models.files import ScaleFileType
+from scale.models.files import ScaleFile, ScaleFileType
+from scale.models.job_types import JobType
 from scale.timeutil import to_iso
 
 
-def file_url(scale_file) -> str:
+def file_url(scale_file: ScaleFile) -> str:
     base_url = scale_file.workspace.base_url
     if base_url:
         return f"{base_url.rstrip('/')}/{scale_file.file_path.lstrip('/')}"
@@ -34,7 +35,7 @@ def file_url(scale_file) -> str:
     return url_for("api.sources_source_download", source_id=scale_file.id, _external=True)
 
 
-def scale_file_base(scale_file) -> dict[str, Any]:
+def scale_file_base(scale_file: ScaleFile) -> dict[str, Any]:
     """The fields every Scale file has (Scale File Details)."""
     return {
         "id": scale_file.id, "workspace": workspace_base(scale_file.workspace),
@@ -49,12 +50,12 @@ def scale_file_base(scale_file) -> dict[str, Any]:
     }
 
 
-def source_file_summary(scale_file) -> dict[str, Any]:
+def source_file_summary(scale_file: ScaleFile) -> dict[str, Any]:
     return {**scale_file_base(scale_file), "is_parsed": scale_file.is_parsed,
             "parsed": to_iso(scale_file.parsed)}
 
 
-def product_summary(product, job_type) -> dict[str, Any]:
+def product_summary(product: ScaleFile, job_type: JobType | None) -> dict[str, Any]:
     """A Product List entry; `job_type` made the product (ScaleFile has no relationship to it)."""
     return {
         **scale_file_base(product), "is_operational": product.is_operational,
@@ -66,7 +67,7 @@ def product_summary(product, job_type) -> dict[str, Any]:
     }
 
 
-def product_update(product, job_type, source_files: Iterable[Any]) -> dict[str, Any]:
+def product_update(product: ScaleFile, job_type: JobType | None, source_files: Iterable[ScaleFile]) -> dict[str, Any]:
     """A Product Updates entry: the summary, what happened last and the source files."""
     if product.is_deleted:
         action, when = "DELETED", product.deleted

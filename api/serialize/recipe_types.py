@@ -8,10 +8,12 @@ from typing import Any
 
 from api.serialize.job_types import job_type_base
 from api.serialize.triggers import trigger_rule_detail
+from scale.models.job_types import JobType
+from scale.models.recipes import RecipeType, RecipeTypeRevision
 from scale.timeutil import to_iso
 
 
-def recipe_type_summary(recipe_type) -> dict[str, Any]:
+def recipe_type_summary(recipe_type: RecipeType) -> dict[str, Any]:
     """A list entry. As in the reference's list example, `trigger_rule` is only `{"id"}`."""
     rule_id = recipe_type.trigger_rule_id
     return {
@@ -25,7 +27,7 @@ def recipe_type_summary(recipe_type) -> dict[str, Any]:
     }
 
 
-def recipe_type_detail(recipe_type, job_types: Iterable[Any]) -> dict[str, Any]:
+def recipe_type_detail(recipe_type: RecipeType, job_types: Iterable[JobType]) -> dict[str, Any]:
     """The details: the full trigger rule and `job_types`, those the definition uses, with the
     fields of the reference's example (a job type's base fields and its interface)."""
     return {
@@ -36,6 +38,6 @@ def recipe_type_detail(recipe_type, job_types: Iterable[Any]) -> dict[str, Any]:
     }
 
 
-def recipe_type_revision(revision) -> dict[str, Any]:
+def recipe_type_revision(revision: RecipeTypeRevision) -> dict[str, Any]:
     return {"revision_num": revision.revision_num, "definition": revision.definition,
             "created": to_iso(revision.created)}

@@ -13,30 +13,33 @@ from api.serialize.jobs import job_summary
 from api.serialize.products import scale_file_base
 from api.serialize.recipe_types import recipe_type_summary
 from api.serialize.triggers import trigger_rule_detail
+from scale.models.files import ScaleFile
+from scale.models.recipes import Recipe, RecipeType, RecipeTypeRevision
+from scale.models.triggers import TriggerEvent
 from scale.timeutil import to_iso
 
 
-def recipe_type_base(recipe_type) -> dict[str, Any]:
+def recipe_type_base(recipe_type: RecipeType) -> dict[str, Any]:
     return {"id": recipe_type.id, "name": recipe_type.name, "version": recipe_type.version,
             "title": recipe_type.title, "description": recipe_type.description}
 
 
-def recipe_type_rev_base(revision) -> dict[str, Any]:
+def recipe_type_rev_base(revision: RecipeTypeRevision) -> dict[str, Any]:
     return {"id": revision.id, "recipe_type": {"id": revision.recipe_type_id},
             "revision_num": revision.revision_num}
 
 
-def event_base(event) -> dict[str, Any]:
+def event_base(event: TriggerEvent) -> dict[str, Any]:
     return {"id": event.id, "type": event.type,
             "rule": {"id": event.rule_id} if event.rule_id is not None else None,
             "occurred": to_iso(event.occurred)}
 
 
-def event_detail(event) -> dict[str, Any]:
+def event_detail(event: TriggerEvent) -> dict[str, Any]:
     return {**event_base(event), "rule": trigger_rule_detail(event.rule), "description": event.description}
 
 
-def recipe_summary(recipe) -> dict[str, Any]:
+def recipe_summary(recipe: Recipe) -> dict[str, Any]:
     """A Recipe List entry."""
     return {
         "id": recipe.id, "recipe_type": recipe_type_base(recipe.recipe_type),
@@ -46,7 +49,7 @@ def recipe_summary(recipe) -> dict[str, Any]:
     }
 
 
-def recipe_detail(recipe, input_files: Iterable[Any]) -> dict[str, Any]:
+def recipe_detail(recipe: Recipe, input_files: Iterable[ScaleFile]) -> dict[str, Any]:
     """Recipe Details: the full recipe type, revision and event, the data, the input files
     and the jobs under their names."""
     revision = recipe.recipe_type_rev

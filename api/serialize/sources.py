@@ -11,11 +11,12 @@ from typing import Any
 from api.serialize.ingests import ingest_summary
 from api.serialize.jobs import job_summary
 from api.serialize.products import product_summary, source_file_summary
+from scale.models.files import ScaleFile
 from scale.sources.service import SourceDetails
 from scale.timeutil import to_iso
 
 
-def source_update(source) -> dict[str, Any]:
+def source_update(source: ScaleFile) -> dict[str, Any]:
     """An updates entry: the summary and the latest of DELETED, PARSED or CREATED."""
     if source.is_deleted:
         action, when = "DELETED", source.deleted

@@ -8,10 +8,12 @@ from typing import Any
 
 from api.serialize.errors import error_detail
 from api.serialize.job_types import job_type_base
+from scale.models.ingest import Strike
+from scale.models.jobs import Job
 from scale.timeutil import to_iso
 
 
-def strike_job(job) -> dict[str, Any] | None:
+def strike_job(job: Job | None) -> dict[str, Any] | None:
     """The Strike's `scale-strike` job, with the fields of the reference's examples."""
     if job is None:
         return None
@@ -22,7 +24,7 @@ def strike_job(job) -> dict[str, Any] | None:
     }
 
 
-def strike_ref(strike) -> dict[str, Any] | None:
+def strike_ref(strike: Strike | None) -> dict[str, Any] | None:
     """A Strike inside an ingest list entry: `{id, name, job: {id}}`."""
     if strike is None:
         return None
@@ -30,7 +32,7 @@ def strike_ref(strike) -> dict[str, Any] | None:
             "job": None if strike.job_id is None else {"id": strike.job_id}}
 
 
-def strike_summary(strike) -> dict[str, Any]:
+def strike_summary(strike: Strike) -> dict[str, Any]:
     return {
         "id": strike.id, "name": strike.name, "title": strike.title, "description": strike.description,
         "is_active": strike.is_active, "job": strike_job(strike.job),
@@ -38,5 +40,5 @@ def strike_summary(strike) -> dict[str, Any]:
     }
 
 
-def strike_details(strike) -> dict[str, Any]:
+def strike_details(strike: Strike) -> dict[str, Any]:
     return {**strike_summary(strike), "configuration": strike.configuration}

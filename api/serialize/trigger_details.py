@@ -14,6 +14,7 @@ from api.serialize.job_types import job_type_base
 from api.serialize.jobs import job_summary
 from api.serialize.recipes import event_detail, recipe_summary, recipe_type_base
 from api.serialize.triggers import trigger_rule_detail
+from scale.models.triggers import TriggerEvent
 from scale.triggers.queries import EventDetails, RuleDetails
 
 
@@ -23,7 +24,7 @@ def rule_details(details: RuleDetails) -> dict[str, Any]:
             "recipe_types": [recipe_type_base(recipe_type) for recipe_type in details.recipe_types]}
 
 
-def event_summary(event) -> dict[str, Any]:
+def event_summary(event: TriggerEvent) -> dict[str, Any]:
     return {**event_detail(event),
             "source_file": None if event.source_file_id is None else {"id": event.source_file_id}}
 

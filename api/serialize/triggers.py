@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scale.models.triggers import TriggerRule
 from scale.timeutil import to_iso
 
 
-def trigger_rule_detail(rule) -> dict[str, Any] | None:
+def trigger_rule_detail(rule: TriggerRule | None) -> dict[str, Any] | None:
     if rule is None:
         return None
     return {

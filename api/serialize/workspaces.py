@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from scale.models.workspaces import Workspace
 from scale.timeutil import to_iso
 
 
-def workspace_base(workspace) -> dict[str, Any]:
+def workspace_base(workspace: Workspace) -> dict[str, Any]:
     return {"id": workspace.id, "name": workspace.name}
 
 
-def workspace_summary(workspace) -> dict[str, Any]:
+def workspace_summary(workspace: Workspace) -> dict[str, Any]:
     return {
         "id": workspace.id, "name": workspace.name, "title": workspace.title,
         "description": workspace.description, "base_url": workspace.base_url,
@@ -19,5 +20,5 @@ def workspace_summary(workspace) -> dict[str, Any]:
     }
 
 
-def workspace_detail(workspace) -> dict[str, Any]:
+def workspace_detail(workspace: Workspace) -> dict[str, Any]:
     return {**workspace_summary(workspace), "json_config": workspace.json_config}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 import uuid
 from dataclasses import replace
@@ -29,6 +28,7 @@ from scale.models.workspaces import Workspace
 from scale.queue import transitions
 from scale.recipes import service
 from scale.recipes.commands import NewRecipe
+from tests.helpers import closed_port
 
 
 def interface(media_type: str = "text/plain") -> dict:
@@ -410,13 +410,6 @@ def test_recipe_details(client, db, world):
     assert client.get("/api/recipes/999999/").status_code == 404
 
 
-def closed_port() -> int:
-    """A local TCP port that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.parametrize("how", ["patch", "cancel-jobs", "requeue-jobs"])
 def test_a_broker_that_is_down_does_not_fail_a_committed_cancel_or_requeue(db, token, world, settings, sessions,
                                                                             how, caplog):
@@ -438,6 +431,6 @@ def test_a_broker_that_is_down_does_not_fail_a_committed_cancel_or_requeue(db, t
     assert resp.status_code == 200, resp.get_json()
     assert time.monotonic() - began < 10
     assert jobs_of(db, recipe.id)["first"].status == ("QUEUED" if how == "requeue-jobs" else "CANCELED")
-    assert "could not send the advancement" in caplog.text
+    assert "lost the send of scale.advance_recipe" in caplog.text
     if how != "requeue-jobs":  # the clock's sweep finds the recipe whose dependent must now be blocked
         assert service.recipes_needing_advance(db) == [recipe.id]

@@ -18,13 +18,7 @@ from scale.models.errors import Error
 from scale.models.job_types import JobType
 from scale.settings import Settings
 from tests.api.test_job_types import job_type_body
-
-
-def closed_port() -> int:
-    """A local TCP port that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.helpers import closed_port
 
 
 @pytest.fixture

@@ -4,15 +4,19 @@ configuration is 400 naming the field, and a scan needs a token."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from scale.ingest import service as ingests
 from scale.models.ingest import Ingest
 from tests.factories import count
-from tests.helpers import open_folder, unprivileged_files
+from tests.helpers import closed_port, open_folder, unprivileged_files
 from tests.unit.test_ingest_service import host_workspace
 
 
@@ -52,11 +56,28 @@ def test_a_scan_creates_one_ingest_per_new_file(client, db, token, directory, se
     ingest = db.scalars(select(Ingest)).one()
     assert (item["ingest_id"], ingest.status, ingest.strike_id, ingest.file_name) == (
         ingest.id, "TRANSFERRED", None, "a.txt")
-    # The ingest task went to the app's (embedded, filesystem) broker.
-    assert any((settings.home / "broker" / "queue").iterdir())
+    # The ingest task went to the app's (embedded, filesystem) broker, once.
+    assert len(list((settings.home / "broker" / "queue").iterdir())) == 1
     again = client.post("/api/scans/", json=body(directory), headers=token).get_json()
     assert [f["status"] for f in again["files"]] == ["DUPLICATE", "NO_RULE"]
     assert count(db, Ingest) == 1
+
+
+def test_a_broker_that_is_down_does_not_fail_a_committed_scan(db, token, directory, settings, sessions, caplog):
+    from api.app import create_app
+
+    client = create_app(replace(settings, broker_url=f"redis://127.0.0.1:{closed_port()}/0"),
+                        sessions=sessions).test_client()
+    began = time.monotonic()
+    resp = client.post("/api/scans/", json=body(directory), headers=token)
+
+    assert resp.status_code == 200, resp.get_json()
+    assert time.monotonic() - began < 10
+    ingest = db.scalars(select(Ingest)).one()
+    assert (resp.get_json()["files"][0]["ingest_id"], ingest.status) == (ingest.id, "TRANSFERRED")
+    assert f"lost the send of scale.ingest_files[[{ingest.id}]]" in caplog.text
+    # The clock's ingest sweep re-sends it once it has waited long enough.
+    assert ingests.ingests_to_resend(db, older_than=dt.timedelta(0)) == [ingest.id]
 
 
 def test_a_bad_configuration_is_400_naming_the_field(client, db, token, directory):

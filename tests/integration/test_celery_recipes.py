@@ -20,7 +20,8 @@ from tests.api.test_recipes import finish, jobs_of, make_world, new_recipe_body
 from tests.celery_worker import CeleryWorker, running_worker
 from tests.helpers import wait_until
 from workers.app import make_celery
-from workers.tasks import send_advance
+from workers.sending import send_now
+from workers.tasks import advance_sends
 
 pytestmark = pytest.mark.integration
 
@@ -55,8 +56,8 @@ def test_worker_queues_the_next_job_once(pg_committed, settings_for_worker, work
 
     app = make_celery(settings_for_worker)
     # The same advance twice: the second must find nothing to do.
-    send_advance([recipe_id], app=app)
-    send_advance([recipe_id], app=app)
+    send_now(app, advance_sends([recipe_id]))
+    send_now(app, advance_sends([recipe_id]))
 
     def second_status() -> str:
         with pg_committed() as db:
@@ -78,7 +79,7 @@ def test_worker_queues_the_next_job_once(pg_committed, settings_for_worker, work
                 return not any(queue_dir.iterdir())
 
             wait_until(all_taken, what="the worker to take both messages", timeout=30)
-            send_advance([recipe_id], app=app)
+            send_now(app, advance_sends([recipe_id]))
             wait_until(all_taken, what="the worker to take the third message", timeout=30)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- worker log ---\n{worker.log()}") from None

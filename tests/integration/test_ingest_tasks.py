@@ -26,7 +26,8 @@ from tests.celery_worker import CeleryWorker, redis_settings, running_worker
 from tests.helpers import wait_until
 from tests.unit.test_trigger_evaluation import add_job_type, rule
 from workers.app import make_celery
-from workers.ingest_tasks import SWEEP_INGESTS, send_ingest
+from workers.ingest_tasks import SWEEP_INGESTS, ingest_sends
+from workers.sending import send_now
 
 pytestmark = pytest.mark.integration
 
@@ -86,8 +87,8 @@ def explain(error: AssertionError, worker: CeleryWorker) -> AssertionError:
 def test_an_ingest_sent_twice_stores_once_and_triggers_once(pg_committed, settings, worker, tmp_path):
     ingest_id, job_type_id, root = landed(pg_committed, tmp_path, b"hello world\n")
     app = make_celery(settings)
-    send_ingest([ingest_id], app=app)
-    send_ingest([ingest_id], app=app)
+    send_now(app, ingest_sends([ingest_id]))
+    send_now(app, ingest_sends([ingest_id]))
     try:
         wait_until(lambda: status_of(pg_committed, ingest_id) == IngestStatus.INGESTED, what="INGESTED", timeout=60)
         wait_until(lambda: counts(pg_committed, job_type_id) == (1, 1), what="one source file and one triggered job",
@@ -110,7 +111,7 @@ def test_a_worker_killed_mid_ingest_ingests_exactly_once_after_restart(pg_commit
     content = os.urandom(1024 * 1024) * 300
     ingest_id, job_type_id, root = landed(pg_committed, tmp_path, content)
     app = make_celery(settings)
-    send_ingest([ingest_id], app=app)
+    send_now(app, ingest_sends([ingest_id]))
     try:
         wait_until(lambda: status_of(pg_committed, ingest_id) == IngestStatus.INGESTING, what="INGESTING", timeout=60)
     except AssertionError as error:

@@ -25,7 +25,8 @@ from tests.helpers import wait_until
 from tests.integration.test_runner import Setup
 from tests.unit.test_trigger_evaluation import add_job_type, add_source, rule
 from workers.app import make_celery
-from workers.trigger_tasks import SWEEP_TRIGGERS, send_evaluate_triggers
+from workers.sending import send_now
+from workers.trigger_tasks import SWEEP_TRIGGERS, evaluate_sends
 
 pytestmark = pytest.mark.integration
 
@@ -131,8 +132,8 @@ def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, bro
 
     try:
         # The same evaluation twice: the second finds the rule fired.
-        send_evaluate_triggers("INGEST", [source_id], app=app)
-        send_evaluate_triggers("INGEST", [source_id], app=app)
+        send_now(app, evaluate_sends("INGEST", [source_id]))
+        send_now(app, evaluate_sends("INGEST", [source_id]))
         wait_until(lambda: count_jobs(on_ingest_id, source_id), what="the ingest-triggered job", timeout=60)
         wait_until(drained, what="the worker to run and acknowledge both messages", timeout=30)
 
