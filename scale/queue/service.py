@@ -82,10 +82,12 @@ def queue_new_job(session: Session, command: NewJob) -> tuple[Job, int]:
     Returns the job and the id of its QUEUED execution, as the write made it (by the time the
     caller has committed, a scheduler may have moved the execution on).
 
-    The job type must exist and be active, unpaused and not a system type; the data must fit
-    the type's current interface, every file must exist (not deleted) with a media type its
-    input accepts, and every output workspace must exist and be active. Any failure is a
-    ValidationError naming the field, before anything is written."""
+    The job type must exist and be active and not a system type; the data must fit the type's
+    current interface, every file must exist (not deleted) with a media type its input accepts,
+    and every output workspace must exist and be active. Any failure is a ValidationError
+    naming the field, before anything is written. A paused type's job is queued all the same:
+    the reference pauses *scheduling*, so the job waits (why-queued JOB_TYPE_PAUSED) and runs
+    once the type is resumed; refusing it would lose the work."""
     # The type and its current revision in one statement: queueing is a hot path.
     found = session.execute(select(JobType, JobTypeRevision).join(JobTypeRevision, and_(
         JobTypeRevision.job_type_id == JobType.id, JobTypeRevision.revision_num == JobType.revision_num))
@@ -93,7 +95,7 @@ def queue_new_job(session: Session, command: NewJob) -> tuple[Job, int]:
     if found is None:
         raise ValidationError("job_type_id", f"job type {command.job_type_id} does not exist")
     job_type, revision = found
-    for broken, problem in ((not job_type.is_active, "is archived"), (job_type.is_paused, "is paused"),
+    for broken, problem in ((not job_type.is_active, "is archived"),
                             (job_type.is_system, "is a system job type, queued by Scale itself")):
         if broken:
             raise ValidationError("job_type_id", f"job type {job_type.name} {job_type.version} {problem}")

@@ -2,7 +2,7 @@
 
 `evaluate_triggers_many` is what the `scale.evaluate_triggers` task runs, for a batch of source
 files; `evaluate_triggers` is its one-file form. For every rule of the event's kind that is
-active, not archived and attached to an active, unpaused job type or an active recipe type,
+active, not archived and attached to an active job type (paused or not) or an active recipe type,
 and whose condition a file meets, it records a TriggerEvent (type, rule, source file) and
 creates the job (queued) or the recipe, which point at the event. See docs/triggers.md for the
 decisions.
@@ -274,13 +274,14 @@ def _fired_pairs(session: Session, pairs: Sequence[tuple[_Candidate, ScaleFile]]
 
 
 def _live_rules(session: Session, kind: str) -> list[_Candidate]:
-    """The active rules of `kind` on active, unpaused job types and active recipe types, in rule
-    id order. Two queries, however many rules there are."""
+    """The active rules of `kind` on active job types and active recipe types, in rule id
+    order. Two queries, however many rules there are. A paused job type's rules fire too: its
+    jobs wait QUEUED until it is resumed, so no file that lands during a pause is lost."""
     live = (TriggerRule.type == kind, TriggerRule.is_active, TriggerRule.archived.is_(None))
     rows: list[tuple[TriggerRule, JobType | None, RecipeType | None]] = [
         (rule, job_type, None) for rule, job_type in session.execute(
             select(TriggerRule, JobType).join(JobType, JobType.trigger_rule_id == TriggerRule.id)
-            .where(*live, JobType.is_active, JobType.is_paused.is_(False)))]
+            .where(*live, JobType.is_active))]
     rows += [(rule, None, recipe_type) for rule, recipe_type in session.execute(
         select(TriggerRule, RecipeType).join(RecipeType, RecipeType.trigger_rule_id == TriggerRule.id)
         .where(*live, RecipeType.is_active))]

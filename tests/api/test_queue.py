@@ -79,6 +79,17 @@ def test_new_job_location_names_its_execution_after_a_scheduler_took_it(client, 
     assert resp.headers["Location"].endswith(f"/api/job-executions/{exe.id}/")
 
 
+def test_a_new_job_of_a_paused_type_is_queued_and_says_why(client, token, db, world):
+    """The reference pauses scheduling, not queueing: the job waits instead of being refused."""
+    world["job_type"].is_paused = True
+    db.commit()
+    resp = client.post("/api/queue/new-job/", json=new_job_body(world), headers=token)
+    assert resp.status_code == 201, resp.get_json()
+    job = client.get(f"/api/jobs/{resp.get_json()['id']}/").get_json()
+    assert job["status"] == "QUEUED"
+    assert (job["queued_reason_code"], job["queued_reason"]) == ("JOB_TYPE_PAUSED", "its job type is paused")
+
+
 def test_new_job_needs_a_token(client, db, world):
     before = written(db)
     assert client.post("/api/queue/new-job/", json=new_job_body(world)).status_code == 401
@@ -118,7 +129,6 @@ def bad_bodies():
         ("unknown workspace", output_workspace(lambda w: 999_999), "job_data.output_data[0].workspace_id"),
         ("inactive workspace", output_workspace(lambda w: w["archived"].id),
          "job_data.output_data[0].workspace_id"),
-        ("paused job type", lambda w: new_job_body(w, job_type_id=w["paused"].id), "job_type_id"),
         ("archived job type", lambda w: new_job_body(w, job_type_id=w["inactive"].id), "job_type_id"),
         ("unknown input", lambda w: {**new_job_body(w), "job_data": {
             **new_job_body(w)["job_data"], "input_data": new_job_body(w)["job_data"]["input_data"]
@@ -131,7 +141,6 @@ def test_bad_new_job_is_400_naming_the_field_and_writes_nothing(client, token, d
     world["text"] = make_file(db, world["workspace"], media_type="text/plain")
     world["deleted"] = make_file(db, world["workspace"], is_deleted=True)
     world["archived"] = make_workspace(db, name="old", is_active=False)
-    world["paused"] = make_job_type(db, name="paused", is_paused=True)
     world["inactive"] = make_job_type(db, name="inactive", is_active=False)
     db.commit()
     before = written(db)

@@ -155,13 +155,13 @@ def test_inactive_rule_does_not_fire(db, workspace):
     assert jobs_of_type(db, job_type) == []
 
 
-def test_paused_job_type_does_not_fire_and_the_file_is_not_reconsidered(db, workspace):
+def test_a_paused_job_types_rule_fires_and_its_job_waits_queued(db, workspace):
+    """Files that land while a job type is paused are not lost: their jobs wait in the queue."""
     job_type = add_job_type(db, trigger_rule=rule(), is_paused=True)
     source = add_source(db, workspace)
 
-    assert evaluate_triggers(db, "INGEST", source.id) == []
-    assert jobs_of_type(db, job_type) == []
-    job_types.edit_job_type(db, job_type.id, {"is_paused": False})
+    assert len(evaluate_triggers(db, "INGEST", source.id)) == 1
+    assert [job.status for job in jobs_of_type(db, job_type)] == ["QUEUED"]
     assert files_needing_evaluation(db)["INGEST"] == []
 
 
