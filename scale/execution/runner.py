@@ -52,6 +52,7 @@ from scale.errors import InvalidTransition, ScaleError, ValidationError
 from scale.execution.outputs import CollectedResults, OutputError, collect_outputs
 from scale.execution.processes import start_process
 from scale.execution.tasks import RunningTask, TaskSpec
+from scale.models.errors import AlgorithmErrorName, SystemErrorName
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
@@ -216,7 +217,7 @@ def _guarded(sessions: sessionmaker, job_exe_id: int, work: WorkDir, launched: l
     except Exception:
         log.exception("job execution %s: the runner failed", job_exe_id)
         _note(work.stderr, f"scale: the runner failed\n{traceback.format_exc()}")
-        result = _report_failure(sessions, job_exe_id, transitions.UNKNOWN_ERROR, None, report_for)
+        result = _report_failure(sessions, job_exe_id, SystemErrorName.UNKNOWN, None, report_for)
     if launched and result.recorded:
         _close(launched[0])
     return result
@@ -237,7 +238,7 @@ def _run(sessions: sessionmaker, job_exe_id: int, work: WorkDir, docker: DockerC
             for item in plan.retrievals:
                 item.broker.retrieve(item.file_path, item.local_path)
         except (ScaleError, OSError) as error:
-            raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
+            raise _Failure(SystemErrorName.PRE_TASK, f"could not prepare the inputs: {error}") from error
         with sessions.begin() as session:
             _record_start(session, job_exe_id, plan, argv, work)
     if should_stop():
@@ -256,7 +257,7 @@ def _finish(sessions: sessionmaker, job_exe_id: int, plan: _Plan, work: WorkDir,
     """Wait for the started task, map its exit code, collect its outputs and report success."""
     exit_code = _wait(sessions, job_exe_id, task, timeout, should_stop, poll_interval)
     if exit_code != 0:
-        name = plan.errors.error_for_exit_code(exit_code) or "algorithm-unknown"
+        name = plan.errors.error_for_exit_code(exit_code) or AlgorithmErrorName.ALGORITHM_UNKNOWN
         raise _Failure(name, f"the command exited with code {exit_code}", exit_code)
     try:
         results = collect_outputs(plan.interface, work.outputs, work.stdout)
@@ -269,7 +270,7 @@ def _command(plan: _Plan, work: WorkDir) -> list[str]:
     try:
         return plan.interface.command_argv(plan.values, str(work.outputs))
     except ScaleError as error:
-        raise _Failure("pre-task", f"could not prepare the inputs: {error}") from error
+        raise _Failure(SystemErrorName.PRE_TASK, f"could not prepare the inputs: {error}") from error
 
 
 def _record_start(session: Session, job_exe_id: int, plan: _Plan, argv: list[str], work: WorkDir) -> None:
@@ -318,7 +319,7 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
         errors = error_interface.parse(found.error_mapping or {"exit_codes": {}})
         data = job_data.parse(found.data)
     except ValidationError as error:
-        raise _Failure("pre-task", f"the job's stored documents are not valid: {error}") from error
+        raise _Failure(SystemErrorName.PRE_TASK, f"the job's stored documents are not valid: {error}") from error
     plan = _Plan(
         job_id=found.id, installation_id=found.installation_id, interface=interface, errors=errors,
         timeout=found.timeout, image=found.docker_image,
@@ -344,7 +345,7 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
         for file_id in entry.all_file_ids:
             row = files.get(file_id)
             if row is None or row.is_deleted:
-                raise _Failure("pre-task", f"input {entry.name!r}: file {file_id} does not exist")
+                raise _Failure(SystemErrorName.PRE_TASK, f"input {entry.name!r}: file {file_id} does not exist")
             # Only the last path component: a stored name cannot place a file elsewhere.
             name = PurePosixPath(row.file_name).name or f"file_{row.id}"
             local = directory / (name if directory / name not in used else f"{row.id}_{name}")
@@ -352,7 +353,7 @@ def _load_plan(session: Session, job_exe_id: int, work: WorkDir, system_env: Map
             try:
                 plan.retrievals.append(_Retrieval(broker_for(row.workspace), row.file_path, local))
             except ScaleError as error:
-                raise _Failure("pre-task", f"input {entry.name!r}: {error}") from error
+                raise _Failure(SystemErrorName.PRE_TASK, f"input {entry.name!r}: {error}") from error
             plan.values[entry.name] = str(local)
         if spec is not None and spec.type == "files":
             plan.values[entry.name] = str(directory)
@@ -364,15 +365,16 @@ def _launch(spec: TaskSpec, docker: DockerClientFactory | None) -> RunningTask:
         try:
             return start_process(spec)
         except OSError as error:
-            raise _Failure("task-launch", f"could not start the command: {error}") from error
+            raise _Failure(SystemErrorName.TASK_LAUNCH, f"could not start the command: {error}") from error
     if docker is None:
-        raise _Failure("docker", f"the job needs the Docker image {spec.image!r}, and this node has no Docker")
+        raise _Failure(SystemErrorName.DOCKER,
+                       f"the job needs the Docker image {spec.image!r}, and this node has no Docker")
     try:
         from scale.execution.containers import start_container
 
         return start_container(docker(), spec)
     except Exception as error:  # the Docker SDK's errors have no common base worth naming
-        raise _Failure("docker", f"could not start a container of {spec.image!r}: {error}") from error
+        raise _Failure(SystemErrorName.DOCKER, f"could not start a container of {spec.image!r}: {error}") from error
 
 
 def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: float,
@@ -386,7 +388,7 @@ def _wait(sessions: sessionmaker, job_exe_id: int, task: RunningTask, timeout: f
         while (exit_code := task.wait(poll_interval)) is None:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
-                raise _Failure("timeout", f"killed after its timeout of {timeout} s")
+                raise _Failure(SystemErrorName.TIMEOUT, f"killed after its timeout of {timeout} s")
             if should_stop():
                 raise _Stopped("the node is stopping")
             if now >= next_check:
@@ -434,7 +436,7 @@ def _report_success(sessions: sessionmaker, job_exe_id: int, results: CollectedR
     except OutputError as error:
         raise _Failure(error.error_name, str(error), 0) from error
     except (ScaleError, OSError) as error:
-        raise _Failure("post-task", f"could not store the products: {error}", 0) from error
+        raise _Failure(SystemErrorName.POST_TASK, f"could not store the products: {error}", 0) from error
     return ExecutionResult(job_exe_id, COMPLETED, exit_code=0)
 
 
@@ -448,7 +450,7 @@ def _store_outputs(session: Session, job_exe_id: int, results: CollectedResults)
     try:
         record_parse_results(session, job, results.parse_results)
     except ValidationError as error:
-        raise OutputError("invalid-results-manifest", str(error)) from error
+        raise OutputError(AlgorithmErrorName.INVALID_RESULTS_MANIFEST, str(error)) from error
     return products
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from scale.errors import ConfigError
+from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
@@ -135,7 +136,7 @@ class CeleryManager:
             log.exception("could not send job execution %s to node %s", job_exe_id, hostname)
             try:
                 with self._sessions.begin() as session:
-                    transitions.fail_execution(session, job_exe_id, error_name=transitions.TASK_LAUNCH)
+                    transitions.fail_execution(session, job_exe_id, error_name=SystemErrorName.TASK_LAUNCH)
             except Exception:
                 # The database is out of reach too: the execution stays RUNNING until its node
                 # leaves or is lost (node-lost), as when the scheduler dies between the two.

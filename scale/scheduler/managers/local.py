@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from scale.errors import InvalidTransition
 from scale.execution.containers import docker_client, find_container
 from scale.execution.processes import kill_leftover_processes
+from scale.models.errors import SystemErrorName
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.scheduler.managers.base import NodeOffer, follow_up
@@ -203,7 +204,7 @@ class LocalManager:
     def _fail_unknown(self, job_exe_id: int) -> None:
         try:
             with self._sessions.begin() as session:
-                transitions.fail_execution(session, job_exe_id, error_name="unknown")
+                transitions.fail_execution(session, job_exe_id, error_name=SystemErrorName.UNKNOWN)
         except InvalidTransition:
             pass  # the runner ended it before failing
         except Exception:

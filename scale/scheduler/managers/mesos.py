@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from scale.errors import InvalidTransition
+from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
@@ -318,7 +319,7 @@ class MesosManager:
                 del self._tasks[task.job_exe_id]
         for task in lost:
             if task.info is None:
-                self._fail_if_running(task.job_exe_id, "node-lost")
+                self._fail_if_running(task.job_exe_id, SystemErrorName.NODE_LOST)
             else:  # still waiting for an offer from the agent: it never started, so no try is spent
                 self._return_to_queue(task.job_exe_id)
             self._finished(task.job_exe_id)
@@ -374,7 +375,7 @@ class MesosManager:
                 del self._tasks[exe_id]
         for exe_id in expired:
             log.warning("no Mesos offer took job execution %s", exe_id)
-            self._fail_if_running(exe_id, "task-launch")
+            self._fail_if_running(exe_id, SystemErrorName.TASK_LAUNCH)
             self._finished(exe_id)
         for offers, tasks in launches:
             self._accept(offers, tasks)
@@ -399,7 +400,7 @@ class MesosManager:
             for task in tasks:
                 with self._lock:
                     self._tasks.pop(task.job_exe_id, None)
-                self._fail_if_running(task.job_exe_id, "task-launch")
+                self._fail_if_running(task.job_exe_id, SystemErrorName.TASK_LAUNCH)
                 self._finished(task.job_exe_id)
             return
         log.info("launched %s on Mesos agent %s", ", ".join(i["task_id"]["value"] for i in infos),
@@ -465,7 +466,7 @@ class MesosManager:
             log.exception("could not read whether the scheduler is paused")
             return False
 
-    def _fail_if_running(self, job_exe_id: int, error_name: str) -> None:
+    def _fail_if_running(self, job_exe_id: int, error_name: SystemErrorName) -> None:
         try:
             with self._sessions.begin() as session:
                 transitions.fail_execution(session, job_exe_id, error_name=error_name)
