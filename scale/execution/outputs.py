@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scale.errors import ScaleError, ValidationError
+from scale.models.errors import AlgorithmErrorName
 from scale.specs import results_manifest
 from scale.specs.job_interface import JobInterface, OutputSpec
 from scale.specs.results_manifest import GeoMetadata, ParseResult, ResultsManifest
@@ -37,14 +38,15 @@ from scale.specs.results_manifest import GeoMetadata, ParseResult, ResultsManife
 MANIFEST_NAME = "results_manifest.json"
 ARTIFACT_PREFIX = "ARTIFACT:"
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
-INVALID_MANIFEST = "invalid-results-manifest"
-MISSING_OUTPUT = "missing-required-output"
+# Short names for the two errors raised here (the outputs, not Scale, are at fault).
+INVALID_MANIFEST = AlgorithmErrorName.INVALID_RESULTS_MANIFEST
+MISSING_OUTPUT = AlgorithmErrorName.MISSING_REQUIRED_OUTPUT
 
 
 class OutputError(ScaleError):
     """The execution's outputs are unusable; `error_name` is the Scale error to fail it with."""
 
-    def __init__(self, error_name: str, message: str) -> None:
+    def __init__(self, error_name: AlgorithmErrorName, message: str) -> None:
         self.error_name = error_name
         super().__init__(message)
 

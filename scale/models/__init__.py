@@ -1,6 +1,6 @@
 """Every Scale model. Importing this package completes `scale.db.Base.metadata`."""
 
-from scale.models.errors import Error, ErrorCategory
+from scale.models.errors import AlgorithmErrorName, Error, ErrorCategory, SystemErrorName
 from scale.models.files import FileAncestryLink, ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.models.job_types import JobType, JobTypeRevision
@@ -22,6 +22,7 @@ from scale.models.workspaces import Workspace
 
 __all__ = [
     "SCHEDULER_ID",
+    "AlgorithmErrorName",
     "ApiToken",
     "Error",
     "ErrorCategory",
@@ -51,6 +52,7 @@ __all__ = [
     "ScaleFileType",
     "Scheduler",
     "Strike",
+    "SystemErrorName",
     "TriggerEvent",
     "TriggerRule",
     "TriggerRuleType",

@@ -20,6 +20,35 @@ class ErrorCategory(StrEnum):
     DATA = "DATA"
 
 
+class SystemErrorName(StrEnum):
+    """The SYSTEM errors Scale assigns itself, one member per row the first migration seeds
+    (`SYSTEM_ERRORS` in scale/migrations/versions/0001_initial.py). Code names them through this
+    enum, never as strings: `fail_execution` records a name without a row as `unknown`, so a typo
+    would go unnoticed (tests/unit/test_errors.py holds the enum and the seeded rows equal)."""
+
+    UNKNOWN = "unknown"
+    DATABASE = "database"
+    DATABASE_OPERATION = "database-operation"
+    FILESYSTEM_IO = "filesystem-io"
+    NFS = "nfs"
+    TIMEOUT = "timeout"
+    TASK_LAUNCH = "task-launch"
+    NODE_LOST = "node-lost"
+    DOCKER = "docker"
+    PRE_TASK = "pre-task"
+    POST_TASK = "post-task"
+    INGEST = "ingest"
+
+
+class AlgorithmErrorName(StrEnum):
+    """The built-in ALGORITHM errors the runner assigns when an execution's own output is at
+    fault (`BUILTIN_ALGORITHM_ERRORS` of the first migration); final, as re-running cannot fix them."""
+
+    ALGORITHM_UNKNOWN = "algorithm-unknown"
+    INVALID_RESULTS_MANIFEST = "invalid-results-manifest"
+    MISSING_REQUIRED_OUTPUT = "missing-required-output"
+
+
 class Error(Base):
     """A named cause of failure; job types map their exit codes to these by `name`."""
 

@@ -10,49 +10,38 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from functools import partial
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
-from scale.execution.containers import docker_client
+from scale.execution.base import Runner
 from scale.nodes import service as nodes
+from scale.scheduler.managers.base import RunningExecutions
 from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[..., Any]
-
 
 class NodeAgent:
-    """One node called `name` with capacity `total`; executions run `runner` (the signature of
-    `scale.execution.runner.run_execution`) under `work_root`."""
+    """One node called `name` with capacity `total`; executions run `runner`
+    (`JobRunner.from_settings`, in the node's own work directory)."""
 
-    def __init__(self, *, sessions: sessionmaker, name: str, total: Resources, work_root: Path,
-                 runner: Runner, heartbeat_seconds: float, docker: Any = None) -> None:
+    def __init__(self, *, sessions: sessionmaker, name: str, total: Resources, runner: Runner,
+                 heartbeat_seconds: float) -> None:
         self.name = name
         self.total = total
         self._sessions = sessions
-        self._work_root = work_root
         self._runner = runner
-        self._docker = docker
         self._heartbeat_seconds = heartbeat_seconds
-        self._lock = threading.Lock()
-        self._stops: dict[int, threading.Event] = {}
-        self._stopping = threading.Event()
+        self._running = RunningExecutions()
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker, *, name: str,
                       total: Resources) -> NodeAgent:
-        from scale.execution.runner import run_execution
+        from scale.execution.runner import JobRunner
 
-        return cls(sessions=sessions, name=name, total=total, work_root=settings.work_root,
-                   runner=partial(run_execution, system_env=settings.to_env()),
-                   heartbeat_seconds=settings.node_heartbeat_seconds,
-                   docker=partial(docker_client, settings.docker_url))
+        return cls(sessions=sessions, name=name, total=total, runner=JobRunner.from_settings(settings, sessions),
+                   heartbeat_seconds=settings.node_heartbeat_seconds)
 
     def start(self) -> None:
         """Fail what an earlier run of this node left RUNNING (it died; its processes died with
@@ -80,33 +69,22 @@ class NodeAgent:
         while the node is stopping, and for an execution already running here: a message
         delivered twice (Redis redelivers one unacknowledged past its visibility timeout, and
         a restarted scheduler re-sends what may never have been sent) must not run it twice."""
-        stop = threading.Event()
-        with self._lock:
-            if self._stopping.is_set() or job_exe_id in self._stops:
-                return
-            self._stops[job_exe_id] = stop
+        stop = self._running.start(job_exe_id)
+        if stop is None:
+            return
         try:
-            self._runner(self._sessions, job_exe_id, work_root=self._work_root, docker=self._docker,
-                         should_stop=stop.is_set)
+            self._runner.run_execution(job_exe_id, should_stop=stop.is_set)
         finally:
-            with self._lock:
-                self._stops.pop(job_exe_id, None)
+            self._running.end(job_exe_id)
 
     def kill(self, job_exe_id: int) -> None:
         """Stop execution `job_exe_id` if it runs here: the runner kills its process or container
         within a poll interval and reports nothing (it was canceled or failed meanwhile)."""
-        with self._lock:
-            stop = self._stops.get(job_exe_id)
-        if stop is not None:
-            stop.set()
+        self._running.stop(job_exe_id)
 
     def stop_runs(self) -> None:
         """The node is shutting down: stop every running execution and start no more."""
-        with self._lock:
-            self._stopping.set()
-            stops = list(self._stops.values())
-        for stop in stops:
-            stop.set()
+        self._running.stop_all()
 
     def leave(self) -> None:
         """Go offline now, after `stop_runs`: what was stopped here goes back to the queue

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from scale.definitions.fields import BOOLEAN, body_schema
 from scale.errors import ConfigError, Conflict, NotFound, ValidationError
 from scale.listing import ListSpec
-from scale.models.errors import Error, ErrorCategory
+from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
 from scale.queue import transitions
@@ -265,7 +265,7 @@ def _fail_lost(session: Session, node_ids: Select) -> list[int]:
     lost = list(session.scalars(select(JobExecution.id).where(
         JobExecution.status == RUNNING, JobExecution.node_id.in_(node_ids)).order_by(JobExecution.id)))
     for job_exe_id in lost:
-        transitions.fail_execution(session, job_exe_id, error_name=transitions.NODE_LOST)
+        transitions.fail_execution(session, job_exe_id, error_name=SystemErrorName.NODE_LOST)
     return lost
 
 

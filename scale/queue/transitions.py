@@ -47,7 +47,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from scale.db import Base
 from scale.errors import InvalidTransition, NotFound
-from scale.models.errors import Error, ErrorCategory
+from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
@@ -62,11 +62,6 @@ lifecycle = logging.getLogger("scale.jobs")
 QUEUEABLE = (JobStatus.PENDING, JobStatus.FAILED, JobStatus.CANCELED)
 REQUEUEABLE = (JobStatus.FAILED, JobStatus.CANCELED)
 CANCELABLE = (JobStatus.PENDING, JobStatus.BLOCKED, JobStatus.QUEUED, JobStatus.RUNNING)
-# Unknown error names fall back to this SYSTEM error, seeded by the migration as id 1.
-UNKNOWN_ERROR = "unknown"
-# SYSTEM errors (retried): the execution's node went away; it could not be started there.
-NODE_LOST = "node-lost"
-TASK_LAUNCH = "task-launch"
 MIB = 1024 * 1024
 # DML here runs without ORM synchronisation (it cannot evaluate every value, and would half
 # update objects); `_expire` then makes the session re-read what the statements changed.
@@ -558,7 +553,7 @@ def _expire(session: Session, model: type[Job] | type[JobExecution] | type[Queue
 def _error_named(session: Session, name: str) -> Error:
     error = session.scalar(select(Error).where(Error.name == name))
     if error is None:
-        error = session.scalars(select(Error).where(Error.name == UNKNOWN_ERROR)).one()
+        error = session.scalars(select(Error).where(Error.name == SystemErrorName.UNKNOWN)).one()
     return error
 
 

@@ -56,6 +56,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scale.models.errors import SystemErrorName
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import Node
@@ -74,8 +75,6 @@ from scale.scheduler.matching import (
 
 log = logging.getLogger(__name__)
 
-NODE_LOST = "node-lost"
-TASK_LAUNCH = "task-launch"
 RUNNING = JobExecutionStatus.RUNNING
 # However long the loop waits for work, a stop request is noticed within this many seconds.
 STOP_CHECK_SECONDS = 0.5
@@ -241,7 +240,7 @@ class SchedulerLoop:
             if self._manager.reattach(job_exe_id):
                 continue
             self._manager.reap(job_exe_id)
-            self._fail(job_exe_id, NODE_LOST)
+            self._fail(job_exe_id, SystemErrorName.NODE_LOST)
 
     def _shut_down(self) -> None:
         """Stop what runs in this process and put it back in the queue without costing it a try (a clean
@@ -366,9 +365,9 @@ class SchedulerLoop:
             self._last_heartbeat = 0.0  # refresh the nodes before the next placement
         except Exception:
             log.exception("could not launch job execution %s", job_exe_id)
-            self._fail(job_exe_id, TASK_LAUNCH)
+            self._fail(job_exe_id, SystemErrorName.TASK_LAUNCH)
 
-    def _fail(self, job_exe_id: int, error_name: str) -> None:
+    def _fail(self, job_exe_id: int, error_name: SystemErrorName) -> None:
         with self._sessions.begin() as session:
             transitions.fail_execution(session, job_exe_id, error_name=error_name)
 

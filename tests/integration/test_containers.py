@@ -20,6 +20,7 @@ from scale.execution.containers import (
     find_container,
     start_container,
 )
+from scale.execution.runner import JobRunner
 from scale.execution.tasks import TaskSpec
 from scale.nodes.service import get_scheduler
 from scale.scheduler.managers.local import LocalManager
@@ -334,7 +335,7 @@ def test_another_installations_container_of_the_same_execution_is_neither_found_
         assert found is not None and found.ident == my_task.ident
         found.detach()
         manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
-                               runner=lambda *args, **kwargs: None, docker=lambda: client,
+                               runner=JobRunner(sessions, tmp_path / "work"), docker=lambda: client,
                                total=Resources(cpus=1, mem=64))
         manager.reap(mine.job_exe_id)
         assert client.containers.list(all=True, filters={"id": my_task.ident}) == []  # killed and removed

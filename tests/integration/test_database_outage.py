@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
 from scale.definitions.job_types import create_job_type
-from scale.execution.runner import run_execution
+from scale.execution.runner import JobRunner
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution
 from scale.queue import service as queue
@@ -102,7 +101,8 @@ def test_a_job_ending_during_a_short_outage_is_recorded_when_the_database_is_bac
         pg_committed: sessionmaker, proxied, tmp_path: Path):
     proxy, sessions = proxied
     job_id = queue_waiting_job(pg_committed, tmp_path)
-    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
+                           runner=JobRunner(sessions, tmp_path / "work"),
                            hostname=HOSTNAME, total=Resources(cpus=2, mem=1024, disk=1000))
     thread, stop = run_scheduler(sessions, manager)
     try:
@@ -120,7 +120,7 @@ def test_a_runner_that_gave_up_during_the_outage_is_noticed_and_its_job_retried(
     proxy, sessions = proxied
     job_id = queue_waiting_job(pg_committed, tmp_path)
     manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
-                           runner=partial(run_execution, report_for=1.0),
+                           runner=JobRunner(sessions, tmp_path / "work", report_for=1.0),
                            hostname=HOSTNAME, total=Resources(cpus=2, mem=1024, disk=1000))
     thread, stop = run_scheduler(sessions, manager)
     try:

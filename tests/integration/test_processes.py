@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from scale.execution.processes import ProcessTask, start_process
+from scale.execution.runner import JobRunner
 from scale.execution.tasks import TaskSpec
 from scale.nodes.service import get_scheduler
 from scale.scheduler.managers.local import LocalManager
@@ -49,7 +50,8 @@ def test_reaping_an_execution_leaves_another_installations_processes_alive(sessi
     mine = sleeper(tmp_path, installation)
     theirs = sleeper(tmp_path, secrets.token_hex(16))
     try:
-        manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=lambda *a, **k: None,
+        manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
+                               runner=JobRunner(sessions, tmp_path / "work"),
                                total=Resources(cpus=1, mem=64))
         manager.reap(JOB_EXE_ID)
         manager.shutdown()

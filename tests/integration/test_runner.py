@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scale.execution import runner as runner_module
-from scale.execution.runner import COMPLETED, FAILED, STOPPED, run_execution
+from scale.execution.base import Outcome
+from scale.execution.runner import run_execution
 from scale.models import (
     Error,
     ErrorCategory,
@@ -181,7 +182,7 @@ def test_completed_execution_stores_product_with_bytes_and_ancestry(sessions, se
         exe_id = setup.job(session, GOOD_SCRIPT).id
         grandparent_id = grandparent.id
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name, result.exit_code) == (COMPLETED, None, 0)
+    assert (result.outcome, result.error_name, result.exit_code) == (Outcome.COMPLETED, None, 0)
     with sessions() as session:
         exe = session.get(JobExecution, exe_id)
         assert exe.status == JobExecutionStatus.COMPLETED and exe.job.status == JobStatus.COMPLETED
@@ -205,7 +206,7 @@ def test_completed_execution_stores_product_with_bytes_and_ancestry(sessions, se
 
 def test_property_with_spaces_and_semicolon_reaches_the_script_as_one_argument(sessions, setup):
     exe_id = make_job(sessions, setup, GOOD_SCRIPT)
-    assert run(sessions, setup, exe_id).status == COMPLETED
+    assert run(sessions, setup, exe_id).outcome == Outcome.COMPLETED
     lines = (setup.work_root / str(exe_id) / "outputs/result.txt").read_text().splitlines()
     assert lines[:2] == ["3", WORDS]
     assert f"'{WORDS}'" in execution(sessions, exe_id).command_arguments  # shell-quoted, for display only
@@ -217,7 +218,7 @@ def test_non_zero_exit_code_is_mapped_through_the_error_mapping(sessions, setup)
     exe_id = make_job(sessions, setup, "echo nope >&2; exit 3",
                       error_mapping={"version": "1.0", "exit_codes": {"3": "bad-input"}})
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name, result.exit_code) == (FAILED, "bad-input", 3)
+    assert (result.outcome, result.error_name, result.exit_code) == (Outcome.FAILED, "bad-input", 3)
     exe = execution(sessions, exe_id)
     assert (exe.status, exe.job_exit_code, exe.job.status) == (JobExecutionStatus.FAILED, 3, JobStatus.FAILED)
     assert error_name(sessions, exe_id) == "bad-input"
@@ -228,7 +229,7 @@ def test_unmapped_exit_code_is_algorithm_unknown(sessions, setup):
     exe_id = make_job(sessions, setup, "exit 5", error_mapping={"version": "1.0", "exit_codes": {"3": "unknown"}},
                       max_tries=3)
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name) == (FAILED, "algorithm-unknown")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "algorithm-unknown")
     assert error_name(sessions, exe_id) == "algorithm-unknown"
     assert execution(sessions, exe_id).job.status == JobStatus.FAILED  # ALGORITHM: final despite tries left
 
@@ -236,14 +237,14 @@ def test_unmapped_exit_code_is_algorithm_unknown(sessions, setup):
 def test_nonexistent_command_is_algorithm_unknown(sessions, setup):
     exe_id = make_job(sessions, setup, "", command=str(setup.tmp_path / "no-such-program"))
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name, result.exit_code) == (FAILED, "algorithm-unknown", 127)
+    assert (result.outcome, result.error_name, result.exit_code) == (Outcome.FAILED, "algorithm-unknown", 127)
     assert "command not found" in log_text(setup, exe_id, "stderr.log")
 
 
 def test_invalid_results_manifest(sessions, setup):
     exe_id = make_job(sessions, setup, 'echo "{not json" > "$3/results_manifest.json"')
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name) == (FAILED, "invalid-results-manifest")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "invalid-results-manifest")
     assert error_name(sessions, exe_id) == "invalid-results-manifest"
     with sessions() as session:
         assert session.scalars(select(ScaleFile).where(ScaleFile.job_exe_id == exe_id)).all() == []
@@ -252,7 +253,7 @@ def test_invalid_results_manifest(sessions, setup):
 def test_missing_required_output(sessions, setup):
     exe_id = make_job(sessions, setup, "exit 0")
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name) == (FAILED, "missing-required-output")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "missing-required-output")
     assert "required output 'out'" in log_text(setup, exe_id, "stderr.log")
     assert not (setup.workspace_root / "script-1").exists()
 
@@ -268,7 +269,7 @@ cat > "$3/results_manifest.json" <<EOF
 EOF
 """
     exe_id = make_job(sessions, setup, script)
-    assert run(sessions, setup, exe_id).status == COMPLETED
+    assert run(sessions, setup, exe_id).outcome == Outcome.COMPLETED
     with sessions() as session:
         source = session.get(ScaleFile, setup.input_file.id)
         session.refresh(source)
@@ -299,7 +300,7 @@ def test_timeout_kills_the_process_group(sessions, setup):
     started = time.monotonic()
     result = run(sessions, setup, exe_id)
     assert time.monotonic() - started < 1 + 2
-    assert (result.status, result.error_name) == (FAILED, "timeout")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "timeout")
     assert error_name(sessions, exe_id) == "timeout"
     sleeper = int(pid_file.read_text())
     wait_until(lambda: not _alive(sleeper), what="the background sleep to be killed")
@@ -310,7 +311,7 @@ def test_should_stop_kills_without_reporting(sessions, setup):
     stdout = setup.work_root / str(exe_id) / "stdout.log"
     started = time.monotonic()
     result = run(sessions, setup, exe_id, should_stop=lambda: stdout.exists() and "started" in stdout.read_text())
-    assert result.status == STOPPED
+    assert result.outcome == Outcome.STOPPED
     assert time.monotonic() - started < 10
     assert execution(sessions, exe_id).status == JobExecutionStatus.RUNNING  # left to reconciliation
 
@@ -331,7 +332,7 @@ def test_logs_are_visible_while_the_script_runs(sessions, setup):
     finally:
         go.touch()
         thread.join(30)
-    assert results[0].status == COMPLETED
+    assert results[0].outcome == Outcome.COMPLETED
 
 
 def test_runner_fault_is_the_system_error_unknown_with_traceback(sessions, setup, monkeypatch):
@@ -341,7 +342,7 @@ def test_runner_fault_is_the_system_error_unknown_with_traceback(sessions, setup
     monkeypatch.setattr(runner_module, "collect_outputs", broken)
     exe_id = make_job(sessions, setup, "exit 0", max_tries=1)
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name) == (FAILED, "unknown")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "unknown")
     assert error_name(sessions, exe_id) == "unknown"
     log = log_text(setup, exe_id, "stderr.log")
     assert "Traceback" in log and "the runner broke" in log
@@ -352,7 +353,7 @@ def test_missing_input_file_is_a_pre_task_failure(sessions, setup):
     marker = setup.tmp_path / "ran"
     exe_id = make_job(sessions, setup, f"touch {marker}")
     result = run(sessions, setup, exe_id)
-    assert (result.status, result.error_name) == (FAILED, "pre-task")
+    assert (result.outcome, result.error_name) == (Outcome.FAILED, "pre-task")
     assert not marker.exists()
 
 
@@ -362,7 +363,7 @@ def test_execution_that_is_not_running_is_not_started(sessions, setup):
         exe = setup.job(session, f"touch {marker}")
         exe.status = JobExecutionStatus.CANCELED
         exe_id = exe.id
-    assert run(sessions, setup, exe_id).status == STOPPED
+    assert run(sessions, setup, exe_id).outcome == Outcome.STOPPED
     assert not marker.exists()
 
 
@@ -380,7 +381,7 @@ def test_cancel_while_running_kills_the_task(committed_sessions, tmp_path):
     with committed_sessions.begin() as session:
         transitions.cancel_job(session, job_id)
     thread.join(10)
-    assert not thread.is_alive() and results[0].status == STOPPED
+    assert not thread.is_alive() and results[0].outcome == Outcome.STOPPED
     assert time.monotonic() - started < 10
     assert execution(committed_sessions, exe_id).status == JobExecutionStatus.CANCELED
 
@@ -433,7 +434,7 @@ def test_docker_image_runs_a_container_and_removes_it_once_recorded(sessions, se
         exe.job.job_type.docker_image = "busybox:1"
         exe_id = exe.id
     result = run(sessions, setup, exe_id, docker=lambda: "client")
-    assert result.status == COMPLETED
+    assert result.outcome == Outcome.COMPLETED
     assert started and started[0].closed
 
 
@@ -472,7 +473,7 @@ def test_a_job_without_files_or_products_is_five_statements(sessions, setup):
         exe_id = setup.noop(session).id
     with statements(sessions.kw["bind"]) as seen:
         result = run(sessions, setup, exe_id)
-    assert result.status == COMPLETED
+    assert result.outcome == Outcome.COMPLETED
     assert [s.split()[0] for s in seen] == ["SELECT", "UPDATE", "SELECT", "UPDATE", "UPDATE"], seen
     exe = execution(sessions, exe_id)
     assert (exe.status, exe.job.status, exe.command_arguments) == ("COMPLETED", "COMPLETED", "")

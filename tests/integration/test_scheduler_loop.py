@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
 from scale.definitions.job_types import create_job_type
-from scale.execution.runner import run_execution
+from scale.execution.runner import JobRunner
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.nodes import Node, Scheduler
@@ -53,7 +53,8 @@ def sessions(request: pytest.FixtureRequest) -> Iterator[sessionmaker]:
 
 @pytest.fixture
 def manager(sessions: sessionmaker, tmp_path: Path) -> Iterator[LocalManager]:
-    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
+                           runner=JobRunner(sessions, tmp_path / "work"),
                            hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
     yield manager
     manager.shutdown()
@@ -266,7 +267,8 @@ def test_a_job_queued_while_the_loop_waits_is_scheduled_within_a_probe(sessions,
 def test_a_finished_execution_wakes_the_loop_when_work_waits_for_room(sessions, tmp_path):
     """One cpu, two one-cpu jobs: the second waits for room. Probing and idle waits are 30 s,
     so only the first job finishing can start the cycle that schedules the second."""
-    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+    manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
+                           runner=JobRunner(sessions, tmp_path / "work"),
                            hostname=HOSTNAME, total=Resources(cpus=1, mem=4096, disk=10_000))
     job_type_id = make_job_type(sessions)
     job_ids = queue_jobs(sessions, job_type_id, "sleep 0.2", count=2)
@@ -300,7 +302,7 @@ def test_a_clean_shutdown_puts_the_running_job_back_without_costing_a_try(sessio
         assert (exe.status, exe.node_id, exe.started, exe.error_id) == ("QUEUED", None, None, None)
         assert session.scalar(select(func.count()).select_from(Queue).where(Queue.job_exe_id == exe.id)) == 1
 
-    again = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+    again = LocalManager(sessions=sessions, work_root=tmp_path / "work", runner=JobRunner(sessions, tmp_path / "work"),
                          hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
     thread, stop = run_in_thread(SchedulerLoop(sessions, again, options=OPTIONS))
     try:
@@ -327,7 +329,8 @@ class LeavingNodeManager(LocalManager):
 
 
 def test_a_node_gone_at_launch_puts_the_execution_back_without_costing_a_try(sessions, tmp_path):
-    manager = LeavingNodeManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
+    manager = LeavingNodeManager(sessions=sessions, work_root=tmp_path / "work",
+                                 runner=JobRunner(sessions, tmp_path / "work"),
                                  hostname=HOSTNAME, total=Resources(cpus=4, mem=4096, disk=10_000))
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
@@ -346,8 +349,9 @@ def test_a_node_gone_at_launch_puts_the_execution_back_without_costing_a_try(ses
 # ---- the scheduler never stalls behind work it cannot place (docs/decisions.md) --------------
 
 def local_manager(sessions, tmp_path: Path, hostname: str, cpus: float) -> LocalManager:
-    return LocalManager(sessions=sessions, work_root=tmp_path / hostname, runner=run_execution,
-                        hostname=hostname, total=Resources(cpus=cpus, mem=4096, disk=10_000))
+    return LocalManager(sessions=sessions, work_root=tmp_path / hostname,
+                        runner=JobRunner(sessions, tmp_path / hostname), hostname=hostname,
+                        total=Resources(cpus=cpus, mem=4096, disk=10_000))
 
 
 def set_aside(sessions, job_ids: list[int]) -> list[bool]:
@@ -434,8 +438,9 @@ class TwoNodeManager(LocalManager):
 def test_a_reserved_node_drains_while_small_jobs_run_on_the_other_node(sessions, tmp_path):
     """The other direction: the reservation holds one node only; the rest of the cluster keeps
     running the small jobs behind the big one."""
-    manager = TwoNodeManager(sessions=sessions, work_root=tmp_path / "work", runner=run_execution,
-                             hostname=HOSTNAME, total=Resources(cpus=2, mem=4096, disk=10_000))
+    manager = TwoNodeManager(sessions=sessions, work_root=tmp_path / "work",
+                             runner=JobRunner(sessions, tmp_path / "work"), hostname=HOSTNAME,
+                             total=Resources(cpus=2, mem=4096, disk=10_000))
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
         loop.start()

@@ -14,7 +14,8 @@ import redis
 from sqlalchemy import func, select
 
 from cli.scheduler import after_execution
-from scale.execution.runner import COMPLETED, run_execution
+from scale.execution.base import Outcome
+from scale.execution.runner import run_execution
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.jobs import Job
 from scale.models.triggers import TriggerEvent
@@ -84,7 +85,7 @@ def test_parse_rule_fires_for_the_file_a_real_job_parsed(sessions, tmp_path):
         exe = setup.job(db, PARSING_SCRIPT)
         exe_id, job_id, on_parse_id, source_id = exe.id, exe.job_id, on_parse.id, setup.input_file.id
 
-    assert run_execution(sessions, exe_id, work_root=setup.work_root, poll_interval=0.05).status == COMPLETED
+    assert run_execution(sessions, exe_id, work_root=setup.work_root, poll_interval=0.05).outcome == Outcome.COMPLETED
 
     with sessions.begin() as db:
         assert parsed_files_due(db, job_id) == [source_id]
@@ -139,7 +140,7 @@ def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, bro
 
         # A real run records parse results; the scheduler's hook sends the PARSE evaluation.
         result = run_execution(committed_sessions, exe_id, work_root=setup.work_root, poll_interval=0.05)
-        assert result.status == COMPLETED
+        assert result.outcome == Outcome.COMPLETED
         after_execution(broker_settings, committed_sessions)(exe_id)
         wait_until(lambda: count_jobs(on_parse_id, source_id), what="the parse-triggered job", timeout=60)
 

@@ -33,11 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from scale.errors import ConfigError
+from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
-from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer, follow_up
+from scale.scheduler.managers.base import NodeOffer, fail_quietly, follow_up
 from scale.settings import Settings
 from scale.timeutil import utcnow
 
@@ -133,13 +133,7 @@ class CeleryManager:
             self._channel.send_execution(hostname, job_exe_id)
         except Exception:
             log.exception("could not send job execution %s to node %s", job_exe_id, hostname)
-            try:
-                with self._sessions.begin() as session:
-                    transitions.fail_execution(session, job_exe_id, error_name=transitions.TASK_LAUNCH)
-            except Exception:
-                # The database is out of reach too: the execution stays RUNNING until its node
-                # leaves or is lost (node-lost), as when the scheduler dies between the two.
-                log.exception("could not fail job execution %s", job_exe_id)
+            fail_quietly(self._sessions, job_exe_id, SystemErrorName.TASK_LAUNCH)
 
     def running(self) -> set[int]:
         # From the database, not from what was launched here: an execution launched here that

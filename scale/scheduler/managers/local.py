@@ -12,19 +12,17 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
-from scale.errors import InvalidTransition
-from scale.execution.containers import docker_client, find_container
+from scale.execution.base import DockerClientFactory, Runner
+from scale.execution.containers import find_container
 from scale.execution.processes import kill_leftover_processes
+from scale.models.errors import SystemErrorName
 from scale.nodes import service as nodes
-from scale.queue import transitions
-from scale.scheduler.managers.base import NodeOffer, follow_up
+from scale.scheduler.managers.base import NodeOffer, RunningExecutions, fail_quietly, follow_up
 from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
@@ -36,8 +34,6 @@ LOCAL_PORT = 0
 # Resources, not the pool, bound how many executions run; this only caps runaway thread use
 # when jobs ask for tiny cpu shares.
 MAX_THREADS = 256
-
-Runner = Callable[..., Any]
 
 
 def memory_mib() -> float:
@@ -61,56 +57,49 @@ def machine_resources(work_root: Path) -> Resources:
 
 
 class LocalManager:
-    """One node (this machine); executions run `runner` on a thread pool.
-
-    `runner` has the signature of `scale.execution.runner.run_execution` (which
-    `from_settings` passes), `resumer` that of `resume_execution` (for containers found again
-    after a crash; without one they are reaped). A runner that raises (a bug: it reports its own
-    failures) gets the execution failed with the SYSTEM error `unknown`, so it never stays
-    RUNNING with nothing behind it."""
+    """One node (this machine); executions run `runner` (`JobRunner.from_settings`) on a thread
+    pool. `docker` finds the containers a scheduler that died left behind: followed to their
+    end with `runner.resume_execution`, or reaped; without it they are not looked for. A runner
+    that raises (a bug: it reports its own failures) gets the execution failed with the SYSTEM
+    error `unknown`, so it never stays RUNNING with nothing behind it."""
 
     name = "local"
 
     def __init__(self, *, sessions: sessionmaker, work_root: Path, runner: Runner,
-                 docker: Any = None, hostname: str | None = None,
-                 total: Resources | None = None,
-                 on_finished: Callable[[int], None] | None = None, resumer: Runner | None = None) -> None:
+                 docker: DockerClientFactory | None = None, hostname: str | None = None,
+                 total: Resources | None = None, on_finished: Callable[[int], None] | None = None) -> None:
         self._sessions = sessions
-        self._resumer = resumer
         self._on_finished = on_finished
-        self._work_root = work_root
         self._docker = docker
         self._runner = runner
         self._offer = NodeOffer(hostname=hostname or socket.getfqdn(), port=LOCAL_PORT,
                                 total=total or machine_resources(work_root))
         self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="scale-exe")
-        self._lock = threading.Lock()
-        self._running: dict[int, tuple[Future[None], threading.Event]] = {}
+        self._running = RunningExecutions()
         self._changed = threading.Event()
         self._installation_id: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker,
                       on_finished: Callable[[int], None] | None = None) -> LocalManager:
-        from scale.execution.runner import resume_execution, run_execution
+        from scale.execution.runner import JobRunner
 
-        return cls(sessions=sessions, work_root=settings.work_root,
-                   runner=partial(run_execution, system_env=settings.to_env()),
-                   docker=partial(docker_client, settings.docker_url), hostname=settings.node_name,
-                   on_finished=on_finished, resumer=resume_execution)
+        runner = JobRunner.from_settings(settings, sessions)
+        return cls(sessions=sessions, work_root=settings.work_root, runner=runner, docker=runner.docker,
+                   hostname=settings.node_name, on_finished=on_finished)
 
     def nodes(self) -> list[NodeOffer]:
         return [self._offer]
 
     def launch(self, job_exe_id: int, node: NodeOffer) -> None:
-        self._submit(job_exe_id, lambda stop: self._runner(
-            self._sessions, job_exe_id, work_root=self._work_root, docker=self._docker, should_stop=stop.is_set))
+        self._submit(job_exe_id, lambda stop: self._runner.run_execution(job_exe_id, should_stop=stop.is_set))
 
     def reattach(self, job_exe_id: int) -> bool:
         """Follow a container the execution left running (or exited) when its scheduler died
-        to its end, with `resumer`. A child process cannot be followed (its exit status went to
-        the scheduler that died): `reap` stops it. False when there is nothing to carry on with."""
-        if self._docker is None or self._resumer is None:
+        to its end, with `runner.resume_execution`. A child process cannot be followed (its exit
+        status went to the scheduler that died): `reap` stops it. False when there is nothing to
+        carry on with."""
+        if self._docker is None:
             return False
         installation = self._installation()  # a database error propagates: try again later
         try:
@@ -120,30 +109,26 @@ class LocalManager:
             return False
         if task is None:
             return False
-        resumer = self._resumer
         log.warning("re-attached to the container of job execution %s", job_exe_id)
-        self._submit(job_exe_id, lambda stop: resumer(
-            self._sessions, job_exe_id, task, work_root=self._work_root, should_stop=stop.is_set))
+        self._submit(job_exe_id, lambda stop: self._runner.resume_execution(job_exe_id, task,
+                                                                            should_stop=stop.is_set))
         return True
 
     def _submit(self, job_exe_id: int, body: Callable[[threading.Event], object]) -> None:
-        stop = threading.Event()
-        with self._lock:
-            if job_exe_id in self._running:
-                raise RuntimeError(f"job execution {job_exe_id} is already running here")
-            future = self._pool.submit(self._run, job_exe_id, stop, body)
-            self._running[job_exe_id] = (future, stop)
+        stop = self._running.start(job_exe_id)
+        if stop is None:
+            raise RuntimeError(f"job execution {job_exe_id} is already running here, or the manager has shut down")
+        try:
+            self._pool.submit(self._run, job_exe_id, stop, body)
+        except BaseException:
+            self._running.end(job_exe_id)
+            raise
 
     def running(self) -> set[int]:
-        with self._lock:
-            return set(self._running)
+        return self._running.ids()
 
     def kill(self, job_exe_id: int) -> None:
-        # The runner polls should_stop about once a second and kills its process or container.
-        with self._lock:
-            entry = self._running.get(job_exe_id)
-        if entry is not None:
-            entry[1].set()
+        self._running.stop(job_exe_id)
 
     def reap(self, job_exe_id: int) -> None:
         """Kill the child processes (their whole process groups) and remove the container the
@@ -180,11 +165,7 @@ class LocalManager:
     def shutdown(self) -> set[int]:
         """Ask every running execution to stop and wait for the runners to finish; all of them
         were stopped here (a restarted scheduler reconciles any the loop cannot put back)."""
-        with self._lock:
-            stopped = set(self._running)
-            entries = list(self._running.values())
-        for _future, stop in entries:
-            stop.set()
+        stopped = self._running.stop_all()
         self._pool.shutdown(wait=True, cancel_futures=True)
         return stopped
 
@@ -193,18 +174,8 @@ class LocalManager:
             body(stop)
         except Exception:
             log.exception("runner failed for job execution %s", job_exe_id)
-            self._fail_unknown(job_exe_id)
+            fail_quietly(self._sessions, job_exe_id, SystemErrorName.UNKNOWN)
         finally:
-            with self._lock:
-                self._running.pop(job_exe_id, None)
+            self._running.end(job_exe_id)
             self._changed.set()
         follow_up(self._on_finished, job_exe_id)
-
-    def _fail_unknown(self, job_exe_id: int) -> None:
-        try:
-            with self._sessions.begin() as session:
-                transitions.fail_execution(session, job_exe_id, error_name="unknown")
-        except InvalidTransition:
-            pass  # the runner ended it before failing
-        except Exception:
-            log.exception("could not fail job execution %s", job_exe_id)

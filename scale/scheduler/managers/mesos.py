@@ -35,11 +35,11 @@ from avmesos.client import MesosClient  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scale.errors import InvalidTransition
+from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
-from scale.scheduler.managers.base import NodeGone, NodeOffer, follow_up
+from scale.scheduler.managers.base import NodeGone, NodeOffer, fail_quietly, follow_up
 from scale.scheduler.managers.mesos_wire import (
     TERMINAL_STATES,
     error_for,
@@ -318,7 +318,7 @@ class MesosManager:
                 del self._tasks[task.job_exe_id]
         for task in lost:
             if task.info is None:
-                self._fail_if_running(task.job_exe_id, "node-lost")
+                fail_quietly(self._sessions, task.job_exe_id, SystemErrorName.NODE_LOST)
             else:  # still waiting for an offer from the agent: it never started, so no try is spent
                 self._return_to_queue(task.job_exe_id)
             self._finished(task.job_exe_id)
@@ -334,7 +334,7 @@ class MesosManager:
             task = self._tasks.pop(job_exe_id, None)
         if task is None:  # not followed here: another scheduler's, or already ended
             return
-        self._fail_if_running(job_exe_id, error_for(state, status.get("reason")))
+        fail_quietly(self._sessions, job_exe_id, error_for(state, status.get("reason")))
         self._finished(job_exe_id)
 
     # ---- launching and declining (on the launcher thread) -------------------------------------
@@ -374,7 +374,7 @@ class MesosManager:
                 del self._tasks[exe_id]
         for exe_id in expired:
             log.warning("no Mesos offer took job execution %s", exe_id)
-            self._fail_if_running(exe_id, "task-launch")
+            fail_quietly(self._sessions, exe_id, SystemErrorName.TASK_LAUNCH)
             self._finished(exe_id)
         for offers, tasks in launches:
             self._accept(offers, tasks)
@@ -399,7 +399,7 @@ class MesosManager:
             for task in tasks:
                 with self._lock:
                     self._tasks.pop(task.job_exe_id, None)
-                self._fail_if_running(task.job_exe_id, "task-launch")
+                fail_quietly(self._sessions, task.job_exe_id, SystemErrorName.TASK_LAUNCH)
                 self._finished(task.job_exe_id)
             return
         log.info("launched %s on Mesos agent %s", ", ".join(i["task_id"]["value"] for i in infos),
@@ -464,15 +464,6 @@ class MesosManager:
         except Exception:  # no database: hold the offers, nothing is scheduled meanwhile
             log.exception("could not read whether the scheduler is paused")
             return False
-
-    def _fail_if_running(self, job_exe_id: int, error_name: str) -> None:
-        try:
-            with self._sessions.begin() as session:
-                transitions.fail_execution(session, job_exe_id, error_name=error_name)
-        except InvalidTransition:
-            pass  # `scale execute` ended it first
-        except Exception:
-            log.exception("could not fail job execution %s", job_exe_id)
 
     def _return_to_queue(self, job_exe_id: int) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scale.models.errors import SystemErrorName
 from scale.scheduler.matching import Resources
 
 TASK_PREFIX = "scale-exe-"
@@ -19,18 +20,18 @@ LAUNCH_REASONS = frozenset({"REASON_CONTAINER_LAUNCH_FAILED", "REASON_CONTAINER_
                             "REASON_TASK_INVALID", "REASON_TASK_UNAUTHORIZED"})
 
 
-def error_for(state: str, reason: str | None = None) -> str:
+def error_for(state: str, reason: str | None = None) -> SystemErrorName:
     """The SYSTEM error that fails an execution still RUNNING when its task ends in `state`
     (docs/mesos.md has the table): a task never started is `task-launch`; one the agent lost,
     or that Mesos (not Scale) killed, is `node-lost`; an exit `scale execute` did not record
     is `unknown`."""
     if state in ("TASK_ERROR", "TASK_DROPPED"):
-        return "task-launch"
+        return SystemErrorName.TASK_LAUNCH
     if state == "TASK_FAILED":
-        return "task-launch" if reason in LAUNCH_REASONS else "unknown"
+        return SystemErrorName.TASK_LAUNCH if reason in LAUNCH_REASONS else SystemErrorName.UNKNOWN
     if state == "TASK_FINISHED":
-        return "unknown"
-    return "node-lost"
+        return SystemErrorName.UNKNOWN
+    return SystemErrorName.NODE_LOST
 
 
 def task_id_of(job_exe_id: int) -> str:
