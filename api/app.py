@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from api import openapi
 from api.auth import check_token
 from api.context import close_db_session
-from api.errors import register_error_handlers, register_routing_errors
+from api.error_handlers import register_error_handlers, register_routing_errors
 from api.namespaces import NAMESPACES
 from api.prometheus import register_prometheus
 from api.ui import app_shell, register_ui

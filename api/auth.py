@@ -6,7 +6,7 @@ from flask import current_app, request
 
 from api.context import db_session
 from scale import tokens
-from scale.errors import Unauthorized
+from scale.exceptions import Unauthorized
 from scale.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

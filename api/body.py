@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import request
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import parse_json_text
 
 

@@ -21,7 +21,7 @@ def send_workspace_file(workspace: Workspace, rel_path: str, *, download_name: s
     valid token for a workspace that is not public); the broker raises NotFound (no such file),
     ValidationError (a path that leaves the workspace), Forbidden (a file this process may not
     read, or a root with a symlink on its way) or MountError (an NFS workspace that cannot be
-    mounted); `api.errors` maps them."""
+    mounted); `api.error_handlers` maps them."""
     if not workspace.is_public:
         require_token("to download the files of a workspace that is not public")
     stream = broker_for(workspace).open_read(rel_path)

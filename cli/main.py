@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from scale.errors import ScaleError
+from scale.exceptions import ScaleError
 from scale.settings import Settings
 
 HOME_OPTION = click.option("--home", type=click.Path(file_okay=False, path_type=Path),
@@ -130,9 +130,14 @@ def node(home: Path, name: str, cpus: float | None, mem: float | None, disk: flo
 @HOME_OPTION
 def clock(home: Path) -> None:
     """Send Scale's periodic tasks (the Procfile's `clock`)."""
-    from clock.app import run_clock
+    from cli.logs import configure_logging
+    from cli.signals import on_stop_signals
+    from clock.app import log, make_clock, run_clock
 
-    sys.exit(run_clock(load_settings(home)))
+    configure_logging("clock")
+    scheduler = make_clock(load_settings(home))
+    on_stop_signals(lambda: scheduler.shutdown(wait=False), log)
+    sys.exit(run_clock(scheduler))
 
 
 @main.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from scale.db import make_engine, make_sessions
-from scale.errors import ScaleError
+from scale.exceptions import ScaleError
 from scale.metrics import rollup
 from scale.settings import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from scale.resources import Resources
 from scale.scheduler.managers.local import machine_resources
-from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from scale.db import make_engine, make_sessions
-from scale.errors import ScaleError
+from scale.exceptions import ScaleError
 from scale.ingest import scan as scans
 from scale.settings import Settings
 from workers.app import make_celery

@@ -11,8 +11,8 @@ from sqlalchemy.orm import sessionmaker
 from cli.logs import configure_logging
 from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
-from scale.execution.followups import execution_followups
 from scale.models.triggers import TriggerRuleType
+from scale.scheduler.followups import execution_followups
 from scale.scheduler.loop import SchedulerLoop
 from scale.scheduler.managers import make_manager
 from scale.settings import Settings

@@ -14,8 +14,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from celery import Celery
 from sqlalchemy.orm import sessionmaker
 
-from cli.logs import configure_logging
-from cli.signals import on_stop_signals
 from scale.db import make_engine, make_sessions
 from scale.settings import Settings
 from scale.timeutil import utcnow
@@ -29,7 +27,8 @@ from workers.trigger_tasks import SWEEP_TRIGGERS
 
 log = logging.getLogger("scale.clock")
 
-SWEEP_RECIPES_EVERY_S = 60
+# How often each sweep re-sends committed work whose task was lost.
+SWEEP_EVERY_S = 60
 
 
 def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
@@ -42,25 +41,25 @@ def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
     return event_ids
 
 
-def run_clock(settings: Settings) -> int:
-    configure_logging("clock")
+def make_clock(settings: Settings) -> BlockingScheduler:
+    """The clock's scheduler with its jobs, not started: the built-in rules are made first."""
     celery = make_celery(settings)
     sessions = make_sessions(make_engine(settings.database_url))
     with sessions.begin() as session:
         clock.ensure_built_in_rules(session)
     scheduler = BlockingScheduler(timezone="UTC")
     # On the minute, and once at start so a slot missed while the clock was down fires now.
-    scheduler.add_job(lambda: fire_clock_rules(sessions, celery), "cron", second=0, id="clock-rules",
-                      next_run_time=utcnow(), coalesce=True, max_instances=1, misfire_grace_time=30)
-    scheduler.add_job(lambda: celery.send_task(SWEEP_RECIPES), "interval",
-                      seconds=SWEEP_RECIPES_EVERY_S, id="sweep-recipes", coalesce=True,
-                      max_instances=1)
-    scheduler.add_job(lambda: celery.send_task(SWEEP_TRIGGERS), "interval", seconds=SWEEP_RECIPES_EVERY_S,
-                      id="sweep-triggers", coalesce=True, max_instances=1)
-    scheduler.add_job(lambda: celery.send_task(SWEEP_INGESTS), "interval", seconds=SWEEP_RECIPES_EVERY_S,
-                      id="sweep-ingests", coalesce=True, max_instances=1)
+    scheduler.add_job(fire_clock_rules, "cron", args=(sessions, celery), second=0, id="clock-rules",
+                      name="fire due clock rules", next_run_time=utcnow(), coalesce=True, max_instances=1,
+                      misfire_grace_time=30)
+    for task, what in ((SWEEP_RECIPES, "recipes"), (SWEEP_TRIGGERS, "triggers"), (SWEEP_INGESTS, "ingests")):
+        scheduler.add_job(celery.send_task, "interval", args=(task,), seconds=SWEEP_EVERY_S, id=f"sweep-{what}",
+                          name=f"sweep {what}", coalesce=True, max_instances=1)
+    return scheduler
 
-    on_stop_signals(lambda: scheduler.shutdown(wait=False), log)
+
+def run_clock(scheduler: BlockingScheduler) -> int:
+    """Run `scheduler` until it is shut down (the caller wires that to the stop signals)."""
     log.info("clock started")
     scheduler.start()
     log.info("clock stopped")

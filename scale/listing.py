@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.timeutil import parse_time_or_duration, utcnow
 
 DEFAULT_PAGE_SIZE = 100

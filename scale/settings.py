@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 
 ResourceManagerName = Literal["local", "mesos", "celery"]
 RESOURCE_MANAGERS: tuple[ResourceManagerName, ...] = ("local", "mesos", "celery")

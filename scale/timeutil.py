@@ -6,7 +6,7 @@ import datetime as dt
 
 import isodate
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 
 UTC = dt.UTC
 

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scale.errors import Conflict, ValidationError
+from scale.exceptions import Conflict, ValidationError
 from scale.models.tokens import ApiToken
 from scale.timeutil import utcnow
 

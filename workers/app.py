@@ -18,9 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
 from celery.signals import worker_process_init
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
@@ -46,16 +45,6 @@ class ScaleCelery(Celery):
     def reset_sessions(self) -> None:
         """Forget the session factory; a forked child must not share its parent's connections."""
         self._sessions = None
-
-
-class SystemTask(Task):
-    """The base of Scale's system tasks (`shared_task(base=SystemTask)`), with their one retry
-    policy: a database that is briefly unreachable (or an SQLite file briefly locked) is retried,
-    with exponential backoff, up to 5 times. Tasks are idempotent, so a retry is harmless."""
-
-    autoretry_for = (OperationalError,)
-    retry_backoff = True
-    max_retries = 5
 
 
 def broker_options(broker_url: str) -> tuple[str, dict[str, Any]]:

@@ -15,8 +15,8 @@ from celery import shared_task
 from scale.ingest import service as ingests
 from scale.models.triggers import TriggerRuleType
 from scale.triggers import service as triggers
-from workers.app import SystemTask
 from workers.sending import TaskSend, send_after_commit
+from workers.system_task import SystemTask
 
 INGEST_FILES = "scale.ingest_files"
 SWEEP_INGESTS = "scale.sweep_ingests"

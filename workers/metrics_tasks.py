@@ -12,8 +12,8 @@ from celery import shared_task
 
 from scale.metrics import rollup
 from scale.triggers import clock
-from workers.app import SystemTask
 from workers.sending import TaskSend
+from workers.system_task import SystemTask
 
 PROCESS_CLOCK_EVENT = "scale.process_clock_event"
 COMPUTE_METRICS = "scale.compute_metrics"

@@ -17,8 +17,8 @@ from celery.worker.control import control_command
 
 from scale.db import make_engine, make_sessions
 from scale.nodes.agent import NodeAgent
+from scale.resources import Resources
 from scale.scheduler.managers.local import MAX_THREADS
-from scale.scheduler.matching import Resources
 from scale.settings import Settings
 from workers.app import make_celery
 

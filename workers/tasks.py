@@ -10,10 +10,10 @@ from collections.abc import Iterable
 
 from celery import shared_task
 
-from scale.errors import NotFound
+from scale.exceptions import NotFound
 from scale.recipes import service as recipes
-from workers.app import SystemTask
 from workers.sending import TaskSend, send_after_commit
+from workers.system_task import SystemTask
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from celery import shared_task
 
 from scale.triggers import service as triggers
-from workers.app import SystemTask
 from workers.sending import TaskSend, send_after_commit
+from workers.system_task import SystemTask
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,10 @@ in Scale is 409)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_restx import Namespace, Resource
+from sqlalchemy.orm import Session
 
 from api.body import json_object
 from api.context import db_session
@@ -16,7 +19,7 @@ from api.listing import document_list, list_response
 from api.serialize import jobs as serialize
 from api.tasks import advance_recipes_of
 from scale.queue import commands, service
-from scale.queue.why import queued_reasons
+from scale.scheduler.why import queued_reasons
 
 ns = Namespace("jobs", description="Jobs and their executions")
 
@@ -85,7 +88,7 @@ class JobDetail(Resource):
     @ns.response(200, "The job's details", JOB_DETAILS)
     def get(self, job_id: int):
         """Details of one job: its type, revision, event, executions, recipes, inputs and outputs."""
-        return serialize.job_details(service.get_job(db_session(), job_id))
+        return details_of(db_session(), job_id)
 
     @ns.expect(JOB_EDIT)
     @ns.response(400, "A field is invalid or unknown: `message` and `field` name it")
@@ -96,4 +99,9 @@ class JobDetail(Resource):
         service.edit_job(session, job_id, commands.JobEdit.from_json(json_object()))
         advance_recipes_of([job_id])
         session.commit()
-        return serialize.job_details(service.get_job(session, job_id))
+        return details_of(session, job_id)
+
+
+def details_of(session: Session, job_id: int) -> dict[str, Any]:
+    """A job's details as the API answers them, with why it is queued (if it is)."""
+    return serialize.job_details(service.get_job(session, job_id), queued_reasons(session, [job_id]).get(job_id))

@@ -16,13 +16,14 @@ from flask_restx import Namespace, Resource
 from api.body import json_object
 from api.context import db_session
 from api.listing import page_params
+from api.namespaces.jobs import details_of
 from api.serialize import jobs as serialize_jobs
 from api.serialize import queue as serialize
 from api.tasks import advance_recipes_of
 from scale.listing import ListSpec, parse_list_args
 from scale.models.jobs import Job
 from scale.queue import commands, service
-from scale.queue.why import ReasonCode, queued_reasons
+from scale.scheduler.why import ReasonCode, queued_reasons, reason_counts
 
 ns = Namespace("queue", description="The queue: new jobs, requeue, cancel, status")
 
@@ -61,7 +62,9 @@ class QueueStatus(Resource):
     @ns.response(200, "Queued jobs by job type", STATUS)
     def get(self):
         """Queued jobs by job type: how many, the longest queued and the highest priority."""
-        return serialize.queue_status(service.queue_status(db_session()))
+        session = db_session()
+        entries = service.queue_status(session)
+        return serialize.queue_status(entries, reason_counts(session) if entries else {})
 
 
 @ns.route("/new-job/")
@@ -75,7 +78,7 @@ class QueueNewJob(Resource):
         job, exe_id = service.queue_new_job(session, commands.NewJob.from_json(json_object()))
         session.commit()
         location = url_for("api.job-executions_execution_detail", job_exe_id=exe_id)
-        return serialize_jobs.job_details(service.get_job(session, job.id)), 201, {"Location": location}
+        return details_of(session, job.id), 201, {"Location": location}
 
 
 @ns.route("/requeue-jobs/")

@@ -17,7 +17,7 @@ from scale.models.nodes import Node
 from scale.models.recipes import Recipe
 from scale.models.triggers import TriggerEvent, TriggerRule
 from scale.queue.service import JobDetails
-from scale.queue.why import QueuedReason, ReasonCode
+from scale.scheduler.why import QueuedReason, ReasonCode
 from scale.timeutil import to_iso
 
 _JOB_VALUES = ("id", "status", "priority", "num_exes", "timeout", "max_tries", "cpus_required", "mem_required",
@@ -97,7 +97,7 @@ def job_with_latest_execution(job: Job, exe: JobExecution | None, reason: Queued
     return {**job_in_list(job, reason), "latest_job_exe": None if exe is None else execution_base(exe)}
 
 
-def job_details(details: JobDetails) -> dict[str, Any]:
+def job_details(details: JobDetails, reason: QueuedReason | None) -> dict[str, Any]:
     job = details.job
     rev = job.job_type_rev
 
@@ -120,7 +120,7 @@ def job_details(details: JobDetails) -> dict[str, Any]:
                     for spec, value in details.outputs],
         "input_files": [scale_file_base(f) for f in details.input_files],
         "products": [product(f) for f in details.products],
-        **queued_reason(details.queued_reason),
+        **queued_reason(reason),
     }
 
 

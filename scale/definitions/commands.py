@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, SHORT_TEXT, STABLE_NAME, TEXT, body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.models.errors import ErrorCategory
 from scale.specs import workspace_configuration
+from scale.specs._fields import BOOLEAN, JSON_OBJECT, SHORT_TEXT, STABLE_NAME, TEXT, body_schema
 from scale.specs._schema import validate
 from scale.specs.workspace_configuration import WorkspaceConfiguration
 

@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions import errors, job_types, recipe_types, triggers
 from scale.definitions.commands import ErrorCreate, ErrorEdit
-from scale.definitions.fields import ValidationWarning, body_schema
-from scale.errors import ValidationError
+from scale.definitions.fields import ValidationWarning
+from scale.exceptions import ValidationError
 from scale.listing import QueryArgs, parse_int, parse_text
 from scale.models.errors import Error, ErrorCategory
 from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType
 from scale.models.triggers import TriggerRule
 from scale.specs import import_export
+from scale.specs._fields import body_schema
 from scale.specs._schema import parse_json_text, validate
 
 EXPORT_SECTIONS = ("recipe_types", "job_types", "errors")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scale.definitions.commands import ErrorCreate, ErrorEdit
-from scale.errors import Conflict, NotFound, ValidationError
+from scale.exceptions import Conflict, NotFound, ValidationError
 from scale.listing import Filter, ListSpec
 from scale.models.errors import Error, ErrorCategory
 from scale.timeutil import utcnow

@@ -27,27 +27,17 @@ from sqlalchemy.orm import Session
 
 from scale.definitions import triggers
 from scale.definitions.errors import errors_by_name
-from scale.definitions.fields import (
-    BOOLEAN,
-    JSON_OBJECT,
-    STABLE_NAME,
-    TEXT,
-    VERSION,
-    ValidationWarning,
-    body_schema,
-    check_name_free,
-    name_taken,
-)
+from scale.definitions.fields import ValidationWarning, check_name_free, name_taken
 from scale.definitions.workspaces import workspaces_by_name
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.triggers import TriggerRuleType
-from scale.specs import error_interface, job_interface
+from scale.specs import clock_trigger, error_interface, job_interface
+from scale.specs._fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, VERSION, body_schema
 from scale.specs._schema import validate
 from scale.timeutil import utcnow
-from scale.triggers import clock
 
 # Column limits: a longer value must be a 400 naming the field, not a database error.
 _MAX_INT = 2**31 - 1
@@ -302,7 +292,7 @@ def _check_rule(session: Session, rule: dict[str, Any], interface: job_interface
     if rule["type"] == TriggerRuleType.CLOCK:
         # A clock rule runs the processor its name selects (reference: Clock Triggers).
         try:
-            clock.check_rule_name(rule.get("name"))
+            clock_trigger.check_processor_name(rule.get("name"))
         except ValidationError as error:
             raise problem("name", error.problem) from None
         return []

@@ -32,23 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scale.definitions import triggers
-from scale.definitions.fields import (
-    BOOLEAN,
-    JSON_OBJECT,
-    STABLE_NAME,
-    TEXT,
-    VERSION,
-    ValidationWarning,
-    body_schema,
-    check_name_free,
-    name_taken,
-)
+from scale.definitions.fields import ValidationWarning, check_name_free, name_taken
 from scale.definitions.workspaces import workspaces_by_name
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType, RecipeTypeRevision
 from scale.specs import job_interface, recipe_definition
+from scale.specs._fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, VERSION, body_schema
 from scale.specs._schema import validate
 from scale.specs.job_interface import JobInterface
 from scale.specs.recipe_definition import RecipeDefinition

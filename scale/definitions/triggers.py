@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scale.definitions.fields import BOOLEAN, body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.models.triggers import TriggerRule, TriggerRuleType
 from scale.specs import trigger_rule as trigger_rule_spec
+from scale.specs._fields import BOOLEAN, body_schema
 from scale.specs._schema import validate
 from scale.timeutil import utcnow
 

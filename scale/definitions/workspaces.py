@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scale.definitions.commands import WorkspaceCreate, WorkspaceEdit
-from scale.errors import Conflict, NotFound
+from scale.exceptions import Conflict, NotFound
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.workspaces import Workspace
 from scale.timeutil import utcnow

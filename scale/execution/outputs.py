@@ -27,10 +27,10 @@ import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from scale.errors import ScaleError, ValidationError
+from scale.exceptions import ScaleError, ValidationError
 from scale.models.errors import AlgorithmErrorName
+from scale.products.values import CollectedOutput, OutputFile, ParsedInput
 from scale.specs import results_manifest
 from scale.specs.job_interface import JobInterface, OutputSpec
 from scale.specs.results_manifest import GeoMetadata, ParseResult, ResultsManifest
@@ -49,34 +49,6 @@ class OutputError(ScaleError):
     def __init__(self, error_name: AlgorithmErrorName, message: str) -> None:
         self.error_name = error_name
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One product to store: `path` is absolute and inside the output directory, `rel_path`
-    is the same file relative to it (`sub/out.txt`)."""
-
-    path: Path
-    rel_path: str
-    media_type: str
-    geo_metadata: GeoMetadata | None = None
-
-
-@dataclass(frozen=True)
-class CollectedOutput:
-    """The files of one declared output; `multiple` is True for a `files` output."""
-
-    name: str
-    multiple: bool
-    files: tuple[OutputFile, ...]
-
-
-@dataclass(frozen=True)
-class ParsedInput:
-    """A parse result, with the GeoJSON document its `gis_data_path` named (if any)."""
-
-    result: ParseResult
-    gis_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from scale.errors import ScaleError, ValidationError
+from scale.exceptions import ScaleError, ValidationError
 from scale.execution.base import DockerClientFactory, Failure, Stopped
 from scale.models.errors import SystemErrorName
 from scale.models.files import ScaleFile

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from scale.errors import InvalidTransition, ScaleError, ValidationError
+from scale.exceptions import InvalidTransition, ScaleError, ValidationError
 from scale.execution.base import ExecutionResult, Failure, Outcome, Stopped, Unrecorded
 from scale.execution.outputs import CollectedResults, OutputError
 from scale.execution.plan import Plan, Run

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import strike_configuration
+from scale.specs._fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, body_schema
 from scale.specs._schema import validate
 from scale.specs.strike_configuration import StrikeConfiguration
 

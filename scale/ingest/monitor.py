@@ -52,7 +52,7 @@ from sqlalchemy.orm import sessionmaker
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from scale.errors import ScaleError
+from scale.exceptions import ScaleError
 from scale.ingest import service
 from scale.ingest.service import CompletedFile, Transfer
 from scale.models.ingest import Ingest, IngestStatus, Strike

@@ -24,7 +24,7 @@ from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound, ValidationError
 from scale.ingest.strikes import strike_job_options
 from scale.listing import Filter, ListSpec, parse_bool, parse_int
 from scale.models.files import ScaleFile

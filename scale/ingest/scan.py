@@ -41,13 +41,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, body_schema
-from scale.errors import ScaleError, Unsupported, ValidationError
+from scale.exceptions import ScaleError, Unsupported, ValidationError
 from scale.ingest import service, strikes
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.workspaces import Workspace
 from scale.specs import strike_configuration
+from scale.specs._fields import BOOLEAN, JSON_OBJECT, body_schema
 from scale.specs._schema import validate
 from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
 from scale.timeutil import utcnow

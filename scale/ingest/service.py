@@ -50,7 +50,7 @@ from typing import BinaryIO, Literal
 from sqlalchemy import or_, select, text, union, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from scale.errors import ScaleError
+from scale.exceptions import ScaleError
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.workspaces import Workspace

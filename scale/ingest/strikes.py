@@ -23,7 +23,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from scale.errors import Conflict, NotFound, ValidationError
+from scale.exceptions import Conflict, NotFound, ValidationError
 from scale.ingest import commands
 from scale.ingest.commands import StrikeCreate, StrikeEdit
 from scale.listing import Filter, ListSpec, parse_bool

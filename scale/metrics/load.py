@@ -8,14 +8,15 @@ import datetime as dt
 from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.listing import Filter, ListSpec, parse_int
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobStatus
 from scale.models.metrics import JobLoad
 from scale.models.triggers import TriggerEvent
+from scale.specs import clock_trigger
 
-PROCESSOR_NAME = "scale-load"
+PROCESSOR_NAME = clock_trigger.LOAD_PROCESSOR
 LOAD_STATUSES = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 MAX_RANGE = dt.timedelta(days=31)
 DEFAULT_RANGE = dt.timedelta(weeks=1)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from scale.models.metrics import JobLoad, QueueDepthByJobType, QueueDepthByPriority
 from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
+from scale.specs import clock_trigger
 
-PROCESSOR_NAME = "scale-cleanup"
+PROCESSOR_NAME = clock_trigger.CLEANUP_PROCESSOR
 SAMPLE_RETENTION = dt.timedelta(days=90)
 CLOCK_EVENT_RETENTION = dt.timedelta(days=7)
 

@@ -25,17 +25,18 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scale.definitions.fields import body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.models.errors import Error, ErrorCategory
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.models.metrics import MetricsError, MetricsIngest, MetricsJobType
 from scale.models.triggers import TriggerEvent
+from scale.specs import clock_trigger
+from scale.specs._fields import body_schema
 from scale.specs._schema import validate
 from scale.timeutil import UTC, as_utc
 
-PROCESSOR_NAME = "scale-metrics"
+PROCESSOR_NAME = clock_trigger.METRICS_PROCESSOR
 
 
 def parse_day(text: object, *, field: str = "day") -> dt.date:

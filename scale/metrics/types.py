@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scale.errors import NotFound
+from scale.exceptions import NotFound
 from scale.listing import Filter, ListQuery, ListSpec, parse_int
 from scale.models.errors import Error
 from scale.models.ingest import Strike

@@ -14,9 +14,9 @@ import threading
 from sqlalchemy.orm import sessionmaker
 
 from scale.execution.base import Runner
+from scale.execution.running import RunningExecutions
 from scale.nodes import service as nodes
-from scale.scheduler.managers.base import RunningExecutions
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
 from scale.settings import Settings
 
 log = logging.getLogger(__name__)

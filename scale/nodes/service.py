@@ -29,14 +29,14 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from scale.definitions.fields import BOOLEAN, body_schema
-from scale.errors import ConfigError, Conflict, NotFound, ValidationError
+from scale.exceptions import ConfigError, Conflict, NotFound, ValidationError
 from scale.listing import ListSpec
 from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
 from scale.queue import transitions
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
+from scale.specs._fields import BOOLEAN, body_schema
 from scale.specs._schema import validate
 from scale.timeutil import as_utc, utcnow
 

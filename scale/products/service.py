@@ -24,8 +24,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from scale.errors import NotFound, ValidationError
-from scale.execution.outputs import CollectedOutput, ParsedInput
+from scale.exceptions import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool, parse_int
 from scale.models.files import FileAncestryLink, ScaleFile, ScaleFileType
 from scale.models.job_types import JobType
@@ -33,6 +32,7 @@ from scale.models.jobs import Job, JobExecution
 from scale.models.recipes import RecipeJob
 from scale.models.workspaces import Workspace
 from scale.products.geometry import centroid
+from scale.products.values import CollectedOutput, ParsedInput
 from scale.specs import job_data
 from scale.specs._paths import check_relative_path
 from scale.timeutil import utcnow

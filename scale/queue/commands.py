@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from scale.definitions.fields import body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.listing import INT_MAX, INT_MIN
 from scale.models.errors import Error, ErrorCategory
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobStatus
 from scale.queue import transitions
 from scale.specs import job_data
+from scale.specs._fields import body_schema
 from scale.specs._schema import validate
 from scale.specs.job_data import JobData
 from scale.timeutil import parse_time_or_duration, utcnow

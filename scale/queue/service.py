@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_int
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
@@ -37,7 +37,6 @@ from scale.models.workspaces import Workspace
 from scale.queue import transitions
 from scale.queue.commands import CancelJobs, JobEdit, JobFilter, NewJob, RequeueJobs
 from scale.queue.factory import new_job
-from scale.queue.why import QueuedReason, queued_reasons, reason_counts
 from scale.specs import job_data, job_interface
 from scale.specs._inputs import InputSpec
 from scale.specs.job_interface import OutputSpec
@@ -147,20 +146,16 @@ class QueueStatus:
     count: int
     longest_queued: dt.datetime
     highest_priority: int
-    # How many of them wait for each reason (`why.ReasonCode` values; only those that occur).
-    queued_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def queue_status(session: Session) -> list[QueueStatus]:
-    """One entry per job type with queued jobs, most urgent (lowest priority number) first,
-    with the count of its jobs waiting for each reason."""
+    """One entry per job type with queued jobs, most urgent (lowest priority number) first.
+    (Why they wait: `scale.scheduler.why.reason_counts`.)"""
     rows = session.execute(select(Queue.job_type_id, func.count(Queue.id), func.min(Queue.queued),
                                   func.min(Queue.priority)).group_by(Queue.job_type_id)
                            .order_by(func.min(Queue.priority), func.min(Queue.queued))).all()
     types = {t.id: t for t in session.scalars(select(JobType).where(JobType.id.in_([r[0] for r in rows])))}
-    reasons = reason_counts(session) if rows else {}
-    return [QueueStatus(types[type_id], count, longest, highest, reasons.get(type_id, {}))
-            for type_id, count, longest, highest in rows]
+    return [QueueStatus(types[type_id], count, longest, highest) for type_id, count, longest, highest in rows]
 
 
 # Reads --------------------------------------------------------------------------------------
@@ -236,12 +231,11 @@ class JobDetails:
     products: list[ScaleFile]
     inputs: list[tuple[InputSpec, Any]] = field(default_factory=list)
     outputs: list[tuple[OutputSpec, Any]] = field(default_factory=list)
-    # Why a QUEUED job is not running yet (`why.queued_reasons`); None otherwise.
-    queued_reason: QueuedReason | None = None
 
 
 def get_job(session: Session, job_id: int) -> JobDetails:
-    """The job's details; NotFound for an unknown id."""
+    """The job's details; NotFound for an unknown id. (Why a QUEUED job waits:
+    `scale.scheduler.why.queued_reasons`.)"""
     job = session.scalars(list_jobs_statement().where(Job.id == job_id)
                           .options(selectinload(Job.job_exes).selectinload(JobExecution.error))).one_or_none()
     if job is None:
@@ -273,7 +267,7 @@ def get_job(session: Session, job_id: int) -> JobDetails:
         else:
             outputs.append((output, [by_id[i] for i in item.get("file_ids", []) if i in by_id] if item else None))
     return JobDetails(job=job, recipes=recipes, input_files=files, products=products, inputs=inputs,
-                      outputs=outputs, queued_reason=queued_reasons(session, [job_id]).get(job_id))
+                      outputs=outputs)
 
 
 def get_execution(session: Session, job_exe_id: int) -> JobExecution:

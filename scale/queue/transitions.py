@@ -46,12 +46,12 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from scale.db import Base
-from scale.errors import InvalidTransition, NotFound
+from scale.exceptions import InvalidTransition, NotFound
 from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus, Queue
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
 from scale.specs import job_data
 from scale.timeutil import utcnow
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scale.definitions.fields import JSON_OBJECT, body_schema
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.listing import INT_MAX
 from scale.specs import recipe_data
+from scale.specs._fields import JSON_OBJECT, body_schema
 from scale.specs._schema import validate
 from scale.specs.recipe_data import RecipeData
 

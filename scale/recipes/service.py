@@ -28,7 +28,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions.recipe_types import job_types_by_key
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound, ValidationError
 from scale.listing import INT_MAX, Filter, ListSpec, parse_int
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision

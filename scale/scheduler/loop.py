@@ -62,16 +62,9 @@ from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.resources import Resources
 from scale.scheduler.managers.base import NodeGone, NodeOffer, ResourceManager
-from scale.scheduler.matching import (
-    Assignment,
-    Candidate,
-    Constraints,
-    Matcher,
-    MatchNode,
-    Resources,
-    never_fits,
-)
+from scale.scheduler.matching import Assignment, Candidate, Constraints, Matcher, MatchNode, never_fits
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
-from scale.errors import NotFound
+from scale.exceptions import NotFound
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.files import FileAncestryLink, ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest

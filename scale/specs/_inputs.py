@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import NAME_SCHEMA, STRING_LIST_SCHEMA
 
 InputType = Literal["property", "file", "files"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 
 # `host:/file/path`, the reference's NFS mount format. The host part has no '/' so that an
 # absolute local path containing a colon is not mistaken for a mount.

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 
 # Input, output, recipe input and recipe job names: "less than 256 of alphanumeric, ' ', '_', '-'".
 NAME_PATTERN = r"^[a-zA-Z0-9\-_ ]{1,255}$"

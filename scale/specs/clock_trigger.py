@@ -10,12 +10,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import validate_document
 from scale.timeutil import parse_duration
 
 CURRENT_VERSION = "1.0"
 MINIMUM_PERIOD = dt.timedelta(minutes=1)
+# The clock event processors Scale registers (reference: "clock event processor registration"),
+# selected by a CLOCK rule's name; `scale.triggers.clock.PROCESSORS` maps each to its code.
+METRICS_PROCESSOR = "scale-metrics"
+LOAD_PROCESSOR = "scale-load"
+CLEANUP_PROCESSOR = "scale-cleanup"
+PROCESSOR_NAMES = (METRICS_PROCESSOR, LOAD_PROCESSOR, CLEANUP_PROCESSOR)
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -51,3 +57,10 @@ def parse(doc: object) -> ClockTriggerConfiguration:
     if period < MINIMUM_PERIOD:
         raise ValidationError("schedule", f"{schedule!r} is shorter than the clock's one minute resolution")
     return ClockTriggerConfiguration(doc["event_type"], schedule, period, version)
+
+
+def check_processor_name(name: str | None, *, field: str = "name") -> None:
+    """A CLOCK rule's name must select a registered processor; raises ValidationError on `field`."""
+    if name not in PROCESSOR_NAMES:
+        raise ValidationError(field, f"{name!r} is not a clock event processor; choose from "
+                              f"{', '.join(sorted(PROCESSOR_NAMES))}")

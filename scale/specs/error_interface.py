@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import validate_document
 
 CURRENT_VERSION = "1.0"

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from scale.definitions.fields import STABLE_NAME, VERSION
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import error_interface, job_interface, recipe_definition
+from scale.specs._fields import STABLE_NAME, VERSION
 from scale.specs._schema import validate_document
 from scale.specs.trigger_rule import TriggerRule, parse_rule
 

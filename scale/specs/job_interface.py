@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._inputs import INPUT_SCHEMA, InputSpec, check_unique, inputs_from
 from scale.specs._schema import NAME_SCHEMA, validate_document
 

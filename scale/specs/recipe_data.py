@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._inputs import (
     DATA_INPUT_SCHEMA,
     DataInput,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._inputs import INPUT_SCHEMA, InputSpec, check_unique, inputs_from
 from scale.specs._schema import NAME_SCHEMA, validate_document
 from scale.specs.job_interface import JobInterface, OutputSpec

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import STRING_LIST_SCHEMA, validate_document
 from scale.timeutil import parse_datetime, to_iso
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._paths import (
     check_absolute_path,
     check_relative_path,

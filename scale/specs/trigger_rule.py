@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import clock_trigger, ingest_trigger, parse_trigger
 from scale.specs._schema import validate
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._paths import check_absolute_path, parse_nfs_mount
 from scale.specs._schema import validate, validate_document
 from scale.workspaces.roots import check_local_root, check_remote_root

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scale.errors import NotFound, ValidationError
+from scale.exceptions import NotFound
 from scale.metrics import load, retention, rollup
 from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
 from scale.specs import clock_trigger
@@ -74,13 +74,6 @@ PROCESSORS: Mapping[str, ClockProcessor] = {
     load.PROCESSOR_NAME: load.process_clock_event,
     retention.PROCESSOR_NAME: retention.process_clock_event,
 }
-
-
-def check_rule_name(name: str | None, *, field: str = "name") -> None:
-    """A CLOCK rule's name must select a registered processor; raises ValidationError on `field`."""
-    if name not in PROCESSORS:
-        raise ValidationError(field, f"{name!r} is not a clock event processor; choose from "
-                              f"{', '.join(sorted(PROCESSORS))}")
 
 
 def ensure_built_in_rules(session: Session) -> list[TriggerRule]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from scale.errors import NotFound
+from scale.exceptions import NotFound
 from scale.listing import Filter, ListSpec, parse_bool, parse_int
 from scale.models.job_types import JobType
 from scale.models.jobs import Job

@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scale.errors import InvalidTransition, ValidationError
+from scale.exceptions import InvalidTransition, ValidationError
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.job_types import JobType, JobTypeRevision

@@ -19,7 +19,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from scale.errors import ConfigError, ScaleError
+from scale.exceptions import ConfigError, ScaleError
 
 NFS_OPTIONS = "soft,timeo=100,retrans=3,retry=0,nolock,nosuid,nodev"
 MOUNT_TIMEOUT_SECONDS = 60.0

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 
 SYSTEM_TREES: tuple[PurePosixPath, ...] = tuple(PurePosixPath(path) for path in (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",

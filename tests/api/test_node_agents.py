@@ -11,9 +11,9 @@ from scale.models.jobs import Job, JobExecution, JobStatus, Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.resources import Resources
 from scale.scheduler.managers.base import NodeOffer
 from scale.scheduler.managers.celery import CeleryManager
-from scale.scheduler.matching import Resources
 from scale.timeutil import as_utc, utcnow
 from tests.factories import make_job_type, queued_job, run_job
 

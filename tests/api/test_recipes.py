@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 
 from scale.definitions import recipe_types
-from scale.execution.followups import FollowUps, execution_followups
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobStatus, Queue
@@ -28,6 +27,7 @@ from scale.models.workspaces import Workspace
 from scale.queue import transitions
 from scale.recipes import service
 from scale.recipes.commands import NewRecipe
+from scale.scheduler.followups import FollowUps, execution_followups
 from tests.helpers import closed_port
 
 
@@ -364,7 +364,7 @@ def test_execution_followups_name_the_recipe_of_the_job(db, world):
 
 
 def test_advance_of_an_unknown_recipe_is_not_found(db):
-    from scale.errors import NotFound
+    from scale.exceptions import NotFound
 
     with pytest.raises(NotFound):
         service.advance_recipe(db, 999999)

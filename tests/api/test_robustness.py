@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 from scale.models.errors import Error
 from scale.models.job_types import JobType
 from scale.settings import Settings

@@ -1,4 +1,4 @@
-"""Why a QUEUED job waits (`scale.queue.why`): one reason code per job in its details and in
+"""Why a QUEUED job waits (`scale.scheduler.why`): one reason code per job in its details and in
 every job list, counted by code in GET /queue/status/, from a batch whose statements do not
 grow with the jobs."""
 
@@ -8,8 +8,8 @@ import datetime as dt
 
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
-from scale.queue.why import queued_reasons
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
+from scale.scheduler.why import queued_reasons
 from scale.timeutil import utcnow
 from tests.factories import make_job_type, queued_job, run_job
 from tests.helpers import statements

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from scale.errors import Forbidden
+from scale.exceptions import Forbidden
 from scale.models.workspaces import Workspace
 from scale.workspaces.brokers import HostBroker, broker_for
 from tests.helpers import open_folder, unprivileged_files

@@ -23,8 +23,8 @@ from scale.execution.containers import (
 from scale.execution.runner import JobRunner
 from scale.execution.tasks import TaskSpec
 from scale.nodes.service import get_scheduler
+from scale.resources import Resources
 from scale.scheduler.managers.local import LocalManager
-from scale.scheduler.matching import Resources
 from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
 

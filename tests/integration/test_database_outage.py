@@ -26,9 +26,9 @@ from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution
 from scale.queue import service as queue
 from scale.queue.commands import NewJob
+from scale.resources import Resources
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.local import LocalManager
-from scale.scheduler.matching import Resources
 from tests.helpers import wait_until
 from tests.tcp_proxy import TcpProxy
 

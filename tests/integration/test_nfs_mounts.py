@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.models.files import ScaleFile
 from scale.models.workspaces import Workspace
 from scale.workspaces import brokers, mounts

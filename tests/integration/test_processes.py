@@ -15,8 +15,8 @@ from scale.execution.processes import ProcessTask, start_process
 from scale.execution.runner import JobRunner
 from scale.execution.tasks import TaskSpec
 from scale.nodes.service import get_scheduler
+from scale.resources import Resources
 from scale.scheduler.managers.local import LocalManager
-from scale.scheduler.matching import Resources
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration

@@ -27,10 +27,10 @@ from scale.models.nodes import Node, Scheduler
 from scale.queue import service as queue
 from scale.queue import transitions
 from scale.queue.commands import NewJob
+from scale.resources import Resources
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.base import NodeGone, NodeOffer
 from scale.scheduler.managers.local import LocalManager
-from scale.scheduler.matching import Resources
 from scale.timeutil import utcnow
 from tests.conftest import truncate_runtime_tables
 from tests.helpers import wait_until

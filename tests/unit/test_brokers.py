@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scale.errors import ConfigError, Forbidden, NotFound, ScaleError, ValidationError
+from scale.exceptions import ConfigError, Forbidden, NotFound, ScaleError, ValidationError
 from scale.workspaces import brokers, confined
 from scale.workspaces.brokers import HostBroker, NfsBroker, broker_for
 from scale.workspaces.brokers import host as host_module

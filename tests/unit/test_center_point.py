@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from scale.db import make_engine
-from scale.execution.outputs import CollectedOutput, OutputFile, ParsedInput
 from scale.models.files import ScaleFile
 from scale.products.geometry import centroid
 from scale.products.service import record_parse_results, store_products
+from scale.products.values import CollectedOutput, OutputFile, ParsedInput
 from scale.specs.results_manifest import GeoMetadata, ParseResult
 from tests.factories import make_file, make_job_type, make_workspace, new_job
 from tests.integration.test_runner import Setup

@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from scale.errors import NotFound
+from scale.exceptions import NotFound
 from scale.models.metrics import JobLoad
 from scale.models.triggers import TriggerEvent, TriggerRule
+from scale.specs import clock_trigger
 from scale.timeutil import UTC, as_utc
 from scale.triggers import clock
 from tests.factories import make_job_type, new_job, queued_job
@@ -148,3 +149,7 @@ def test_cleanup_deletes_expired_samples_and_old_clock_events_but_the_newest(db)
     assert [as_utc(e.occurred) for e in events(db, "SCALE_CLEANUP")] == [at(2015, 6, 1, 0, 0, 30)]
     # The newest event of a type stays however old: the rule's schedule counts from it.
     assert [as_utc(e.occurred) for e in events(db, "SCALE_LOAD")] == [at(2015, 5, 1)]
+
+
+def test_every_processor_name_the_spec_accepts_has_a_processor():
+    assert set(clock.PROCESSORS) == set(clock_trigger.PROCESSOR_NAMES)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert, select
 from sqlalchemy.orm import Session
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.listing import Filter, ListSpec, paginate, parse_bool, parse_int, parse_list_args
 from scale.timeutil import UTC
 

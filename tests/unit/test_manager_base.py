@@ -8,9 +8,10 @@ import logging
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
+from scale.execution.running import RunningExecutions
 from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution
-from scale.scheduler.managers.base import RunningExecutions, fail_quietly
+from scale.scheduler.managers.base import fail_quietly
 from tests.factories import make_job_type, make_node, queued_job, run_job
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scale.scheduler.matching import Candidate, Constraints, Matcher, MatchNode, Resources, match, never_fits
+from scale.resources import Resources
+from scale.scheduler.matching import Candidate, Constraints, Matcher, MatchNode, match, never_fits
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from scale.resources import Resources
 from scale.scheduler.managers import MANAGERS
 from scale.scheduler.managers.mesos_wire import error_for, job_exe_id_of, offered_resources, task_id_of
-from scale.scheduler.matching import Resources
 
 
 @pytest.mark.parametrize(("state", "reason", "error"), [

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.metrics import rollup
 from scale.models.metrics import MetricsError, MetricsIngest, MetricsJobType
 from tests.metrics_fixtures import DAY, make_day

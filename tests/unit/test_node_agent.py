@@ -8,7 +8,7 @@ from collections.abc import Callable
 from scale.execution.base import ExecutionResult, Outcome
 from scale.execution.tasks import RunningTask
 from scale.nodes.agent import NodeAgent
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
 
 
 class BlockingRunner:

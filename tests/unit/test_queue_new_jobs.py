@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from scale.errors import InvalidTransition
+from scale.exceptions import InvalidTransition
 from scale.models.job_types import JobTypeRevision
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.triggers import TriggerEvent

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.workspaces.roots import check_local_root, check_remote_root
 
 

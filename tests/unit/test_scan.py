@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.ingest import scan as scan_module
 from scale.ingest import service
 from scale.ingest.scan import scan

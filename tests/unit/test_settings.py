@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 from scale.settings import Settings
 
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.timeutil import UTC, parse_time_or_duration, to_iso
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from scale.errors import InvalidTransition, NotFound
+from scale.exceptions import InvalidTransition, NotFound
 from scale.models.errors import ErrorCategory
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.queue import factory, service, transitions

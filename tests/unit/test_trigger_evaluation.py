@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scale.definitions import job_types, recipe_types
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.jobs import Job, JobStatus, Queue

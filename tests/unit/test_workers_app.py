@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from scale.settings import Settings
-from workers.app import SystemTask, make_celery
+from workers.app import make_celery
 from workers.node import RUN_EXECUTION
+from workers.system_task import SystemTask
 
 
 def test_every_system_task_retries_a_lost_database_with_backoff(tmp_path: Path):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 from scale.scheduler.managers.base import NodeOffer, ResourceManager
 from scale.scheduler.managers.celery import CeleryManager
 from scale.scheduler.managers.local import LocalManager

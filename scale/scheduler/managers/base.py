@@ -13,17 +13,16 @@ and only then calls `launch`. The same interface fits the placements of DESIGN.m
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import sessionmaker
 
-from scale.errors import InvalidTransition
+from scale.exceptions import InvalidTransition
 from scale.models.errors import SystemErrorName
 from scale.queue import transitions
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
 
 log = logging.getLogger(__name__)
 
@@ -100,52 +99,6 @@ def follow_up(on_finished: Callable[[int], None] | None, job_exe_id: int) -> Non
         on_finished(job_exe_id)
     except Exception:
         log.exception("after job execution %s ended", job_exe_id)
-
-
-class RunningExecutions:
-    """The executions a process runs itself with the job runner (the local manager's, a
-    `scale node`'s), each with the event its runner polls as `should_stop`. Thread-safe.
-    After `stop_all` nothing more is taken on: the process is shutting down."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stops: dict[int, threading.Event] = {}
-        self._closed = False
-
-    def start(self, job_exe_id: int) -> threading.Event | None:
-        """Take on execution `job_exe_id` and return the event that stops its runner; None when it
-        runs here already (one execution never has two runners) or the process is stopping."""
-        with self._lock:
-            if self._closed or job_exe_id in self._stops:
-                return None
-            stop = self._stops[job_exe_id] = threading.Event()
-            return stop
-
-    def end(self, job_exe_id: int) -> None:
-        """Its runner has returned (its outcome recorded, or given up on)."""
-        with self._lock:
-            self._stops.pop(job_exe_id, None)
-
-    def ids(self) -> set[int]:
-        with self._lock:
-            return set(self._stops)
-
-    def stop(self, job_exe_id: int) -> None:
-        """Ask the runner of `job_exe_id` to kill its task (it polls about once a second); a no-op
-        if it does not run here."""
-        with self._lock:
-            stop = self._stops.get(job_exe_id)
-        if stop is not None:
-            stop.set()
-
-    def stop_all(self) -> set[int]:
-        """Take nothing more on and ask every runner to stop; the ids of those asked."""
-        with self._lock:
-            self._closed = True
-            stops = dict(self._stops)
-        for stop in stops.values():
-            stop.set()
-        return set(stops)
 
 
 def fail_quietly(sessions: sessionmaker, job_exe_id: int, error_name: SystemErrorName) -> None:

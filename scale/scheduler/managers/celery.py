@@ -32,7 +32,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.models.nodes import Node

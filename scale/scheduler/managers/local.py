@@ -20,10 +20,11 @@ from sqlalchemy.orm import sessionmaker
 from scale.execution.base import DockerClientFactory, Runner
 from scale.execution.containers import find_container
 from scale.execution.processes import kill_leftover_processes
+from scale.execution.running import RunningExecutions
 from scale.models.errors import SystemErrorName
 from scale.nodes import service as nodes
-from scale.scheduler.managers.base import NodeOffer, RunningExecutions, fail_quietly, follow_up
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
+from scale.scheduler.managers.base import NodeOffer, fail_quietly, follow_up
 from scale.settings import Settings
 
 log = logging.getLogger(__name__)

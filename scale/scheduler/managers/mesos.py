@@ -39,6 +39,7 @@ from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
+from scale.resources import Resources
 from scale.scheduler.managers.base import NodeGone, NodeOffer, fail_quietly, follow_up
 from scale.scheduler.managers.mesos_wire import (
     TERMINAL_STATES,
@@ -48,7 +49,6 @@ from scale.scheduler.managers.mesos_wire import (
     scalar,
     task_id_of,
 )
-from scale.scheduler.matching import Resources
 from scale.settings import Settings
 
 log = logging.getLogger(__name__)

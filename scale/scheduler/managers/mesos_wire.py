@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scale.models.errors import SystemErrorName
-from scale.scheduler.matching import Resources
+from scale.resources import Resources
 
 TASK_PREFIX = "scale-exe-"
 

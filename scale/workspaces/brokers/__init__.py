@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from scale.errors import ConfigError
+from scale.exceptions import ConfigError
 from scale.models.workspaces import Workspace
 from scale.workspaces.brokers.base import Broker
 from scale.workspaces.brokers.host import HostBroker

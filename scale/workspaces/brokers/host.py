@@ -29,7 +29,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from scale.errors import Forbidden, NotFound, ValidationError
+from scale.exceptions import Forbidden, NotFound, ValidationError
 from scale.workspaces import confined
 
 log = logging.getLogger(__name__)

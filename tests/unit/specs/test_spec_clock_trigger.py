@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import clock_trigger
 
 # Reference, "Clock Triggers".

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import import_export
 
 # Reference, "Import/Export" example (the reference omits the comma after "interface": {...}).

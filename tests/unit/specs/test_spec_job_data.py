@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import job_data, job_interface
 
 # Reference, "Job Data": the make_geotiff.py example.

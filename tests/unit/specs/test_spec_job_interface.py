@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import job_interface
 from scale.specs.job_interface import InputSpec, OutputSpec
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import parse_trigger
 
 # Reference, "Parse Triggers".

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import job_interface, recipe_data, recipe_definition
 
 # Reference, "Recipe Data".

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import job_interface, recipe_definition
 
 # Reference, "Recipe Definition": the two job interfaces and the recipe joining them.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import results_manifest
 
 # Reference, "Results Manifest": one output.

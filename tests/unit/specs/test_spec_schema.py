@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs._schema import NAME_PATTERN, field_path, validate, validate_document
 
 SCHEMA = {

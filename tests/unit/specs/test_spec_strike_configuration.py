@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import strike_configuration
 
 HOME = Path("/srv/scale-home")

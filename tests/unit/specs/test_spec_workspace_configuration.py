@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scale.errors import ValidationError
+from scale.exceptions import ValidationError
 from scale.specs import workspace_configuration
 from scale.specs.workspace_configuration import HostBroker, NfsBroker
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
-from scale.errors import (
+from scale.exceptions import (
     ConfigError,
     Forbidden,
     InvalidTransition,

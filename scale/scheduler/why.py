@@ -31,8 +31,9 @@ from scale.models.job_types import JobType
 from scale.models.jobs import Queue
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
+from scale.resources import Resources
 from scale.scheduler.loop import constraints
-from scale.scheduler.matching import Constraints, Resources
+from scale.scheduler.matching import Constraints
 from scale.timeutil import utcnow
 
 
