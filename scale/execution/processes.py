@@ -47,6 +47,7 @@ class ProcessTask:
     def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         self._popen = popen
         self.ident = str(popen.pid)
+        self.oom_killed = False
 
     def poll(self) -> int | None:
         return self._popen.poll()
@@ -73,6 +74,7 @@ class FailedLaunch:
 
     def __init__(self, exit_code: int) -> None:
         self.ident = ""
+        self.oom_killed = False
         self._exit_code = exit_code
 
     def poll(self) -> int | None:

@@ -15,8 +15,9 @@ only start a command. The steps are those of docs/execution.md:
 5. enforce the timeout (kill, SYSTEM error `timeout`), and kill without reporting when
    `should_stop()` says so or the execution is no longer RUNNING (canceled), checked about
    once a second;
-6. map a non-zero exit code through the job type's error mapping (unmapped: ALGORITHM error
-   `algorithm-unknown`); on 0, collect outputs (`outputs.py`), store products and record
+6. map a non-zero exit code through the job type's error mapping; an unmapped one is the
+   SYSTEM error `killed` when a signal from outside ended the command (see `killed_by`), else
+   the ALGORITHM error `algorithm-unknown`; on 0, collect outputs (`outputs.py`), store products and record
    parse results (`scale/products/service.py`);
 7. report with `complete_execution` / `fail_execution` in a transaction of its own (with the
    products and parse results, when there are any), retried for up to `report_for` seconds
@@ -30,13 +31,15 @@ scheduler runs tens of them a second on one Python interpreter, so the hot state
 built once.
 
 Failures Scale assigns itself: retrieving inputs or building the argv -> `pre-task`; the node
-cannot start a process -> `task-launch`; a Docker problem -> `docker`; storing products ->
-`post-task`; anything unexpected in the runner -> `unknown`, with the traceback appended to the
+cannot start a process -> `task-launch`; a Docker problem -> `docker`; killed by a signal from
+outside (the out-of-memory killer, an operator) -> `killed`; past its timeout -> `timeout`;
+storing products -> `post-task`; anything unexpected in the runner -> `unknown`, with the traceback appended to the
 stderr log. All are SYSTEM errors, so the try is retried. The runner never raises."""
 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -183,13 +186,36 @@ def _finish(run: Run, plan: Plan, task: RunningTask, timeout: float) -> Executio
     """Wait for the started task, map its exit code, collect its outputs and report success."""
     exit_code = _wait(run, task, timeout)
     if exit_code != 0:
-        name = plan.errors.error_for_exit_code(exit_code) or AlgorithmErrorName.ALGORITHM_UNKNOWN
-        raise Failure(name, f"the command exited with code {exit_code}", exit_code)
+        # The job type's own mapping wins: an algorithm may exit 137 on purpose.
+        if (name := plan.errors.error_for_exit_code(exit_code)) is not None:
+            raise Failure(name, f"the command exited with code {exit_code}", exit_code)
+        if (signum := killed_by(exit_code, oom_killed=task.oom_killed)) is not None:
+            how = "the out-of-memory killer" if task.oom_killed else signal.Signals(signum).name
+            raise Failure(SystemErrorName.KILLED, f"the command was killed by {how} (exit code {exit_code})",
+                          exit_code)
+        raise Failure(AlgorithmErrorName.ALGORITHM_UNKNOWN, f"the command exited with code {exit_code}", exit_code)
     try:
         results = collect_outputs(plan.interface, run.work.outputs, run.work.stdout)
     except OutputError as error:
         raise Failure(error.error_name, str(error), exit_code) from error
     return report_success(run, results)
+
+
+# Signals that come from outside a command, not from its own fault: the out-of-memory killer
+# and `kill -9` (KILL), a stop or shutdown (TERM, INT, HUP). A crash of the command itself
+# (SEGV, ABRT, FPE, BUS, ILL) is the algorithm's, and final like any unmapped exit code.
+OUTSIDE_SIGNALS = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+
+
+def killed_by(exit_code: int, *, oom_killed: bool = False) -> int | None:
+    """The signal from outside that ended a command with `exit_code`, or None. A child process
+    killed by signal N exits -N; a container's main process, or a shell whose child was killed,
+    reports 128 + N (a killed container: 137). A container the kernel killed for memory is
+    SIGKILL whatever it reports."""
+    if oom_killed:
+        return signal.SIGKILL
+    signum = -exit_code if exit_code < 0 else exit_code - 128 if 128 < exit_code < 128 + 65 else None
+    return signum if signum in OUTSIDE_SIGNALS else None
 
 
 def _launch(spec: TaskSpec, docker: DockerClientFactory | None) -> RunningTask:

@@ -38,6 +38,9 @@ class RunningTask(Protocol):
     that a restarted scheduler can find the task again."""
 
     ident: str
+    # True once the kernel has killed the task for exceeding its memory limit (a container's
+    # `OOMKilled`; a child process cannot tell, and its SIGKILL says enough).
+    oom_killed: bool
 
     def poll(self) -> int | None:
         """The exit code once the task has finished, else None. Never blocks."""

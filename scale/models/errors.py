@@ -21,10 +21,11 @@ class ErrorCategory(StrEnum):
 
 
 class SystemErrorName(StrEnum):
-    """The SYSTEM errors Scale assigns itself, one member per row the first migration seeds
-    (`SYSTEM_ERRORS` in scale/migrations/versions/0001_initial.py). Code names them through this
-    enum, never as strings: `fail_execution` records a name without a row as `unknown`, so a typo
-    would go unnoticed (tests/unit/test_errors.py holds the enum and the seeded rows equal)."""
+    """The SYSTEM errors Scale assigns itself, one member per row the migrations seed
+    (`SYSTEM_ERRORS` of scale/migrations/versions/0001_initial.py, `killed` of 0005). Code names
+    them through this enum, never as strings: `fail_execution` records a name without a row as
+    `unknown`, so a typo would go unnoticed (tests/unit/test_errors.py holds the enum and the
+    seeded rows equal)."""
 
     UNKNOWN = "unknown"
     DATABASE = "database"
@@ -38,6 +39,7 @@ class SystemErrorName(StrEnum):
     PRE_TASK = "pre-task"
     POST_TASK = "post-task"
     INGEST = "ingest"
+    KILLED = "killed"  # seeded by migration 0005
 
 
 class AlgorithmErrorName(StrEnum):

@@ -151,6 +151,9 @@ def test_a_failed_job_shows_its_error_category_and_stderr(tab: Tab, scale: Scale
     text = failure.inner_text()
     assert "Bad Text" in text and "DATA" in text
     assert "cannot read line 7: not UTF-8" in failure.locator("#stderr-tail").inner_text()
+    # A DATA failure is final: the page must not promise "1 of 3" tries.
+    tries = page.locator("dt", has_text="Tries").locator("xpath=following-sibling::dd[1]").inner_text()
+    assert tries == "1 (final: DATA errors are not retried)"
 
 
 def test_a_job_type_is_paused_and_resumed(tab: Tab, scale: Scale) -> None:

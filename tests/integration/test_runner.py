@@ -234,6 +234,43 @@ def test_unmapped_exit_code_is_algorithm_unknown(sessions, setup):
     assert execution(sessions, exe_id).job.status == JobStatus.FAILED  # ALGORITHM: final despite tries left
 
 
+def queued_again(sessions: sessionmaker, exe_id: int) -> bool:
+    """True when the execution's job went back to the queue with a new execution."""
+    with sessions() as session:
+        job = session.get(JobExecution, exe_id).job
+        return job.status == JobStatus.QUEUED and any(
+            exe.status == JobExecutionStatus.QUEUED for exe in job.job_exes if exe.id != exe_id)
+
+
+@pytest.mark.parametrize(("script", "exit_code"), [
+    ("kill -9 $$", -9),                                # the command itself killed: what Popen reports
+    ("sh -c 'kill -9 $$'; exit $?", 137),              # a shell whose child was killed (and a container)
+    ("kill -TERM $$", -15),                            # stopped by an operator or a shutdown
+], ids=["sigkill", "child-sigkill-137", "sigterm"])
+def test_a_command_killed_from_outside_is_the_system_error_killed_and_is_retried(sessions, setup, script, exit_code):
+    exe_id = make_job(sessions, setup, script, max_tries=3)
+    result = run(sessions, setup, exe_id)
+    assert (result.outcome, result.error_name, result.exit_code) == (Outcome.FAILED, "killed", exit_code)
+    assert error_name(sessions, exe_id) == "killed"
+    assert queued_again(sessions, exe_id)  # SYSTEM: tried again while tries remain
+
+
+def test_an_exit_code_the_job_type_maps_stays_final_even_if_it_looks_like_a_kill(sessions, setup):
+    with sessions.begin() as session:
+        session.add(Error(name="gave-up", title="Gave up", category=ErrorCategory.DATA))
+    exe_id = make_job(sessions, setup, "exit 137", max_tries=3,
+                      error_mapping={"version": "1.0", "exit_codes": {"137": "gave-up"}})
+    assert run(sessions, setup, exe_id).error_name == "gave-up"
+    assert execution(sessions, exe_id).job.status == JobStatus.FAILED
+
+
+def test_a_crash_of_the_command_itself_is_final(sessions, setup):
+    exe_id = make_job(sessions, setup, "kill -SEGV $$", max_tries=3)
+    result = run(sessions, setup, exe_id)
+    assert (result.error_name, result.exit_code) == ("algorithm-unknown", -11)
+    assert execution(sessions, exe_id).job.status == JobStatus.FAILED
+
+
 def test_nonexistent_command_is_algorithm_unknown(sessions, setup):
     exe_id = make_job(sessions, setup, "", command=str(setup.tmp_path / "no-such-program"))
     result = run(sessions, setup, exe_id)

@@ -463,3 +463,25 @@ def test_a_reserved_node_drains_while_small_jobs_run_on_the_other_node(sessions,
     # Nothing behind the big job took its node before it; the other node ran them meanwhile.
     assert all(starts[job_id] >= starts[big] for job_id in behind if node_of[job_id] == node_of[big])
     assert any(starts[job_id] < starts[big] and node_of[job_id] != node_of[big] for job_id in behind)
+
+
+# ---- a killed job is retried (docs/decisions.md, "The runner") -------------------------------
+
+def executions_of(sessions, job_id: int) -> list[tuple[str, str | None]]:
+    with sessions() as session:
+        return [(exe.status, exe.error.name if exe.error else None) for exe in session.scalars(
+            select(JobExecution).where(JobExecution.job_id == job_id).order_by(JobExecution.id))]
+
+
+def test_a_job_killed_by_a_signal_runs_again_and_completes(sessions, loop, tmp_path):
+    marker = tmp_path / "killed-once"
+    [job_id] = queue_jobs(sessions, make_job_type(sessions, max_tries=3),
+                          f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; kill -9 $$")
+    until_all(sessions, [job_id], "COMPLETED", loop=loop)
+    assert executions_of(sessions, job_id) == [("FAILED", "killed"), ("COMPLETED", None)]
+
+
+def test_a_job_past_its_timeout_is_tried_up_to_max_tries(sessions, loop):
+    [job_id] = queue_jobs(sessions, make_job_type(sessions, max_tries=2, timeout=1), "sleep 10")
+    until_all(sessions, [job_id], "FAILED", loop=loop, timeout=20)
+    assert executions_of(sessions, job_id) == [("FAILED", "timeout"), ("FAILED", "timeout")]

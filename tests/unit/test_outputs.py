@@ -174,3 +174,4 @@ def test_gis_data_path_is_read_from_the_output_directory(outputs_dir, stdout):
     write_manifest(outputs_dir, {"parse_results": [{"filename": "in.h5", "gis_data_path": "geo.json"}]})
     results = collect_outputs(interface(), outputs_dir, stdout)
     assert results.parse_results[0].gis_data == geo
+

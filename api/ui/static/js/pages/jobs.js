@@ -127,7 +127,7 @@ export async function renderDetail(view, ctx, jobId) {
     h("section", { class: "card" }, h("h2", {}, "Job"), props([
       ["Job type", link(`/job-types/${job.job_type.id}`, jobTypeName(job.job_type))],
       ["Revision", job.job_type_rev?.revision_num],
-      ["Priority", job.priority], ["Tries", `${job.num_exes} of ${job.max_tries}`], ["Timeout", `${job.timeout} s`],
+      ["Priority", job.priority], ["Tries", tries(job)], ["Timeout", `${job.timeout} s`],
       ["Resources", `${job.cpus_required} CPU, ${job.mem_required} MiB`],
       ["Created", when(job.created)], ["Queued", when(job.queued)], ["Started", when(job.started)], ["Ended", when(job.ended)],
       job.queued_reason && ["Why queued", whyQueued(job)],
@@ -160,4 +160,16 @@ function fileOrValue(value) {
   if (value && typeof value === "object" && "file_name" in value) return h("a", { href: value.url, "data-external": true }, value.file_name);
   if (Array.isArray(value)) return value.map((v) => [fileOrValue(v), " "]);
   return typeof value === "object" ? JSON.stringify(value) : String(value ?? "—");
+}
+
+// "1 of 3" promises tries to come; a job that has ended will not be tried again (SYSTEM
+// failures are retried while tries remain, so a FAILED job has none left or failed for good).
+function tries(job) {
+  if (job.status === "FAILED") {
+    const category = job.error?.category;
+    return category === "SYSTEM" ? `${job.num_exes} (no tries left)`
+      : `${job.num_exes} (final: ${category || "this"} errors are not retried)`;
+  }
+  if (["COMPLETED", "CANCELED"].includes(job.status) || !job.max_tries) return `${job.num_exes}`;
+  return `${job.num_exes} of ${job.max_tries}`;
 }
