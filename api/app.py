@@ -61,7 +61,8 @@ def create_app(settings: Settings, *, sessions: sessionmaker | None = None) -> F
     app.config.update(ERROR_404_HELP=False, RESTX_MASK_SWAGGER=False, JSON_SORT_KEYS=False,
                       MAX_CONTENT_LENGTH=settings.max_body_bytes)
     if sessions is None:
-        sessions = make_sessions(make_engine(settings.database_url))
+        # A request that finds the pool busy waits `db_pool_timeout_seconds`, then is a 503.
+        sessions = make_sessions(make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout_seconds))
     app.extensions["scale.settings"] = settings
     brokers.configure(mount_root=settings.mounts)  # downloads may reach an nfs workspace
     app.extensions["scale.sessions"] = sessions

@@ -45,6 +45,9 @@ class Settings:
     node_lost_seconds: float = 30.0
     # The largest request body the API reads; a larger one is refused with 413 unread.
     max_body_bytes: int = 16 * 1024 * 1024
+    # How long a web request waits for a database connection when every one of the pool's is
+    # in use before it is answered 503 with Retry-After: well under a client's patience.
+    db_pool_timeout_seconds: float = 10.0
 
     @classmethod
     def embedded(cls, home: Path) -> Settings:
@@ -85,6 +88,7 @@ class Settings:
             node_heartbeat_seconds=_seconds(env, "SCALE_NODE_HEARTBEAT_SECONDS", settings.node_heartbeat_seconds),
             node_lost_seconds=_seconds(env, "SCALE_NODE_LOST_SECONDS", settings.node_lost_seconds),
             max_body_bytes=_positive_int(env, "SCALE_MAX_BODY_BYTES", settings.max_body_bytes),
+            db_pool_timeout_seconds=_seconds(env, "SCALE_DB_POOL_TIMEOUT_SECONDS", settings.db_pool_timeout_seconds),
         )
         if settings.resource_manager == "mesos" and not settings.mesos_master:
             raise ConfigError("SCALE_MESOS_MASTER is required when SCALE_RESOURCE_MANAGER is mesos")
@@ -113,6 +117,7 @@ class Settings:
             "SCALE_NODE_HEARTBEAT_SECONDS": str(self.node_heartbeat_seconds),
             "SCALE_NODE_LOST_SECONDS": str(self.node_lost_seconds),
             "SCALE_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "SCALE_DB_POOL_TIMEOUT_SECONDS": str(self.db_pool_timeout_seconds),
         }
         optional = {"SCALE_MESOS_MASTER": self.mesos_master, "SCALE_DOCKER_URL": self.docker_url,
                     "SCALE_NODE_NAME": self.node_name,

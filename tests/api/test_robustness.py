@@ -7,10 +7,12 @@ import io
 import json
 import socket
 import threading
+import time
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
 from scale.exceptions import ConfigError
@@ -35,6 +37,30 @@ def test_an_unreachable_database_is_a_503_with_a_json_message(unreachable_db_cli
     assert resp.status_code == 503, resp.text
     assert resp.get_json() == {"message": "the database is unavailable; retry later"}
     assert "127.0.0.1" not in resp.text
+
+
+def test_more_requests_than_the_pool_holds_get_a_503_with_retry_after_not_a_hang(tmp_path, pg_url):
+    """Every connection of the web's pool is held (as by that many slow requests): the next
+    request waits `db_pool_timeout_seconds`, then answers 503 with Retry-After; once a
+    connection is free again, requests are served."""
+    app = create_app(replace(Settings.embedded(tmp_path / "home"), database_url=pg_url, db_pool_timeout_seconds=1.0))
+    engine = app.extensions["scale.sessions"].kw["bind"]
+    held = []
+    with pytest.raises(PoolTimeout):
+        while True:
+            held.append(engine.connect())
+    try:
+        started = time.monotonic()
+        resp = app.test_client().get("/api/jobs/")
+        assert time.monotonic() - started < 5
+        assert resp.status_code == 503, resp.text
+        assert resp.headers["Retry-After"] == "5"
+        assert resp.get_json() == {"message": "the database is unavailable; retry later"}
+    finally:
+        for connection in held:
+            connection.close()
+    assert app.test_client().get("/api/jobs/").status_code == 200
+    engine.dispose()
 
 
 def count_rows(db, model) -> int:
