@@ -20,7 +20,6 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.definitions import job_types
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
@@ -28,6 +27,7 @@ from scale.nodes import service as nodes_service
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from scale.settings import Settings
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 from workers.app import make_celery
 from workers.node import CeleryNodeChannel
@@ -108,7 +108,7 @@ def online(sessions: sessionmaker, *names: str) -> bool:
 
 def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float, max_tries: int = 3) -> int:
     with sessions.begin() as session:
-        return job_types.create_job_type(session, {
+        return create_job_type(session, {
             "name": name, "version": "1.0", "max_tries": max_tries, "cpus_required": cpus, "mem_required": 64,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": str(seconds),
                           "input_data": [], "output_data": []}}).id

@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scale.definitions.job_types import create_job_type
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node, Scheduler
@@ -31,6 +30,7 @@ from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.mesos import MesosManager
 from scale.scheduler.managers.mesos_wire import task_id_of
 from scale.settings import Settings
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 from tests.mesos_master import FakeMaster
 
