@@ -24,6 +24,7 @@ from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
+from scale.nodes.commands import NodeEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from scale.settings import Settings
@@ -176,7 +177,8 @@ def test_a_paused_node_drains(cluster: Cluster, pg_committed: sessionmaker):
     with pg_committed.begin() as session:
         drain_id = session.scalar(select(Node.id).where(Node.hostname == "drain"))
         assert drain_id is not None
-        nodes_service.edit_node(session, drain_id, {"is_paused": True, "pause_reason": "maintenance"})
+        drain = NodeEdit.from_json({"is_paused": True, "pause_reason": "maintenance"})
+        nodes_service.edit_node(session, drain_id, drain)
     later = queue(pg_committed, job_type, 3)
 
     wait_until(lambda: all_completed(pg_committed, first + later), what="every job", timeout=40)

@@ -21,6 +21,7 @@ from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
+from scale.nodes.commands import SchedulerEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from tests.docker_images import build_busybox_image
@@ -99,7 +100,7 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
         for _ in range(jobs):
             queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}}))
-        nodes_service.edit_scheduler(session, {"is_paused": True})
+        nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=True))
 
     schedulers = [start_scheduler(pg_url, tmp_path, name, node)
                   for name, node in zip(("one", "two"), nodes, strict=True)]
@@ -107,7 +108,7 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
         wait_until(lambda: count(pg_committed, select(func.count()).select_from(Node)) == len(set(nodes)),
                    what="every node to be registered", timeout=60)
         with pg_committed.begin() as session:
-            nodes_service.edit_scheduler(session, {"is_paused": False})
+            nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=False))
         finished = select(func.count()).select_from(Job).where(
             Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]))
         wait_until(lambda: count(pg_committed, finished) == jobs, what="every job to finish", timeout=90)
