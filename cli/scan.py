@@ -14,6 +14,7 @@ import click
 from scale.db import make_engine, make_sessions
 from scale.errors import ScaleError
 from scale.ingest import scan as scans
+from scale.ingest.commands import ScanConfiguration
 from scale.settings import Settings
 from workers.app import make_celery
 from workers.ingest_tasks import send_ingest
@@ -27,9 +28,9 @@ def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
         raise click.ClickException(f"cannot read the scan configuration {config_path}: {error}") from None
     engine = make_engine(settings.database_url)
     try:
+        config = ScanConfiguration.from_json(configuration, home=settings.home)
         with make_sessions(engine).begin() as session:
-            items = scans.scan(session, configuration, dry_run=dry_run, progress=_print,
-                               mount_root=settings.mounts, home=settings.home)
+            items = scans.scan(session, config, dry_run=dry_run, progress=_print, mount_root=settings.mounts)
     except ScaleError as error:
         raise click.ClickException(str(error)) from None
     finally:
