@@ -1,19 +1,28 @@
 """The definition commands the API sends (errors, workspaces, job types, recipe types and a
 configuration import), parsed from their JSON at the edge. Each `from_json` validates the body's
-shape and the documents in it (interface, error mapping, definition, trigger rule), raising
-ValidationError naming the field; an edit records which fields the body gave (`given`), since
-giving `null` is not leaving a field alone. What needs the database (taken names, the errors,
-job types and workspaces a document names) is the services' question."""
+shape, raising ValidationError naming the field, and parses the documents in it (interface,
+error mapping, definition, trigger rule) into `Document`s, whose errors the services raise in
+the order they have always checked them. An edit records which fields the body gave (`given`),
+since giving `null` is not leaving a field alone. What needs the database (taken names, the
+errors, job types and workspaces a document names) is the services' question."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from scale.definitions import triggers
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, SHORT_TEXT, STABLE_NAME, TEXT, VERSION, body_schema
+from scale.definitions.fields import (
+    BOOLEAN,
+    JSON_OBJECT,
+    SHORT_TEXT,
+    STABLE_NAME,
+    TEXT,
+    VERSION,
+    Document,
+    body_schema,
+)
 from scale.errors import ValidationError
 from scale.models.errors import ErrorCategory
 from scale.specs import error_interface, import_export, job_interface, recipe_definition, workspace_configuration
@@ -47,8 +56,6 @@ _WORKSPACE_FIELDS = {
 }
 WORKSPACE_CREATE_SCHEMA = body_schema({"name": STABLE_NAME, **_WORKSPACE_FIELDS}, required=("name", "json_config"))
 WORKSPACE_EDIT_SCHEMA = body_schema(_WORKSPACE_FIELDS)
-
-T = TypeVar("T")
 
 
 def _object(doc: object, schema: dict[str, Any]) -> dict[str, Any]:
@@ -132,14 +139,6 @@ class WorkspaceEdit:
                    json_config=json_config)
 
 
-def _document(field: str, parse: Callable[[object], T], doc: object) -> T:
-    """A document in the body parsed on its own; ValidationError fields start with `field`."""
-    try:
-        return parse(doc)
-    except ValidationError as error:
-        raise error.within(field) from None
-
-
 # ---- job types ---------------------------------------------------------------------------------
 
 # Column limits: a longer value must be a 400 naming the field, not a database error.
@@ -212,10 +211,11 @@ def _job_type_documents(body: dict[str, Any]) -> dict[str, Any]:
     """The body's interface, error mapping and trigger rule, each parsed when given."""
     rule = body.get("trigger_rule")
     return {
-        "interface": _document("interface", job_interface.parse, body["interface"]) if "interface" in body else None,
-        "error_mapping": (_document("error_mapping", error_interface.parse, body["error_mapping"])
+        "interface": (Document.parse(job_interface.parse, body["interface"], field="interface")
+                      if "interface" in body else None),
+        "error_mapping": (Document.parse(error_interface.parse, body["error_mapping"], field="error_mapping")
                           if "error_mapping" in body else None),
-        "trigger_rule": triggers.parse_rule(rule) if rule is not None else None,
+        "trigger_rule": Document.parse(triggers.parse_rule, rule) if rule is not None else None,
     }
 
 
@@ -227,9 +227,9 @@ class JobTypeCreate:
 
     name: str
     version: str
-    interface: JobInterface
-    error_mapping: ErrorInterface | None = None
-    trigger_rule: dict[str, Any] | None = None
+    interface: Document[JobInterface]
+    error_mapping: Document[ErrorInterface] | None = None
+    trigger_rule: Document[dict[str, Any]] | None = None
     title: str | None = None
     description: str | None = None
     category: str | None = None
@@ -267,9 +267,9 @@ class JobTypeEdit:
     and None."""
 
     given: tuple[str, ...]
-    interface: JobInterface | None = None
-    error_mapping: ErrorInterface | None = None
-    trigger_rule: dict[str, Any] | None = None
+    interface: Document[JobInterface] | None = None
+    error_mapping: Document[ErrorInterface] | None = None
+    trigger_rule: Document[dict[str, Any]] | None = None
     title: str | None = None
     description: str | None = None
     category: str | None = None
@@ -314,14 +314,18 @@ RECIPE_TYPE_CREATE_SCHEMA = body_schema({"name": STABLE_NAME, "version": VERSION
 RECIPE_TYPE_EDIT_SCHEMA = body_schema({**_RECIPE_TYPE_FIELDS, "is_active": BOOLEAN})
 
 
-def _recipe_rule(doc: object) -> dict[str, Any]:
+def _recipe_rule(doc: object) -> Document[dict[str, Any]]:
     """A recipe type's trigger rule (`triggers.parse_rule`). Only INGEST and PARSE rules start
     recipes: a CLOCK event carries no file to feed them."""
-    rule = triggers.parse_rule(doc)
-    if rule["type"] not in triggers.FILE_RULE_TYPES:
-        raise ValidationError("trigger_rule.type",
-                              f"a {rule['type']} rule cannot create recipes; use INGEST or PARSE")
-    return rule
+
+    def parse(doc: object) -> dict[str, Any]:
+        rule = triggers.parse_rule(doc)
+        if rule["type"] not in triggers.FILE_RULE_TYPES:
+            raise ValidationError("trigger_rule.type",
+                                  f"a {rule['type']} rule cannot create recipes; use INGEST or PARSE")
+        return rule
+
+    return Document.parse(parse, doc)
 
 
 @dataclass(frozen=True)
@@ -330,15 +334,15 @@ class RecipeTypeCreate:
 
     name: str
     version: str
-    definition: RecipeDefinition
-    trigger_rule: dict[str, Any] | None = None
+    definition: Document[RecipeDefinition]
+    trigger_rule: Document[dict[str, Any]] | None = None
     title: str | None = None
     description: str | None = None
 
     @classmethod
     def from_json(cls, doc: object) -> RecipeTypeCreate:
         body = _object(doc, RECIPE_TYPE_CREATE_SCHEMA)
-        definition = _document("definition", recipe_definition.parse, body["definition"])
+        definition = Document.parse(recipe_definition.parse, body["definition"], field="definition")
         rule = body.get("trigger_rule")
         return cls(name=body["name"], version=body["version"], definition=definition,
                    trigger_rule=_recipe_rule(rule) if rule is not None else None, title=body.get("title"),
@@ -351,8 +355,8 @@ class RecipeTypeEdit:
     null` is given and None)."""
 
     given: frozenset[str]
-    definition: RecipeDefinition | None = None
-    trigger_rule: dict[str, Any] | None = None
+    definition: Document[RecipeDefinition] | None = None
+    trigger_rule: Document[dict[str, Any]] | None = None
     title: str | None = None
     description: str | None = None
     is_active: bool | None = None
@@ -360,7 +364,7 @@ class RecipeTypeEdit:
     @classmethod
     def from_json(cls, doc: object) -> RecipeTypeEdit:
         body = _object(doc, RECIPE_TYPE_EDIT_SCHEMA)
-        definition = (_document("definition", recipe_definition.parse, body["definition"])
+        definition = (Document.parse(recipe_definition.parse, body["definition"], field="definition")
                       if "definition" in body else None)
         rule = body.get("trigger_rule")
         return cls(given=frozenset(body), definition=definition,
@@ -383,7 +387,10 @@ class ConfigurationImport:
     def from_json(cls, doc: object) -> ConfigurationImport:
         """The body `{"import": {...}}`."""
         body = _object(doc, IMPORT_SCHEMA)
-        return cls(_document("import", import_export.parse, body["import"]))
+        try:
+            return cls(import_export.parse(body["import"]))
+        except ValidationError as error:
+            raise error.within("import") from None
 
     @classmethod
     def from_upload(cls, raw: bytes) -> ConfigurationImport:

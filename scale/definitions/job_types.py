@@ -18,6 +18,7 @@ Job counts, running and failing job types are in `scale.definitions.job_type_sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 from scale.definitions import triggers
 from scale.definitions.commands import JobTypeCreate, JobTypeEdit
 from scale.definitions.errors import errors_by_name
-from scale.definitions.fields import ValidationWarning, check_name_free, name_taken
+from scale.definitions.fields import Document, ValidationWarning, check_name_free, name_taken
 from scale.definitions.workspaces import workspaces_by_name
 from scale.errors import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
@@ -36,11 +37,24 @@ from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.triggers import TriggerRuleType
 from scale.specs import error_interface, job_interface
 from scale.specs.error_interface import ErrorInterface
+from scale.specs.job_interface import JobInterface
 from scale.timeutil import utcnow
 from scale.triggers import clock
 
 _NOUN = "job type"  # in the Conflict for a taken name + version
 _SYSTEM_EDITABLE = frozenset({"is_paused"})
+
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A command's documents, checked against the database; nothing written yet."""
+
+    interface: JobInterface | None = None
+    error_mapping: ErrorInterface | None = None
+    rule: dict[str, Any] | None = None
+    warnings: list[ValidationWarning] = field(default_factory=list)
+
 
 JOB_TYPE_LIST = ListSpec(
     filters={
@@ -85,7 +99,7 @@ def validate_job_type(session: Session, command: JobTypeCreate) -> list[Validati
     A command that would fail to create (including a taken name + version) raises the same
     ValidationError as the create, so a clean validation means the create will succeed."""
     check_name_free(session, JobType, _NOUN, command.name, command.version)
-    return _check_documents(session, command.interface, command.error_mapping, command.trigger_rule)
+    return _check_documents(session, command.interface, command.error_mapping, command.trigger_rule).warnings
 
 
 def create_job_type(session: Session, command: JobTypeCreate) -> JobType:
@@ -95,10 +109,11 @@ def create_job_type(session: Session, command: JobTypeCreate) -> JobType:
     or a rule that does not fit the interface a ValidationError naming the field. Flushes, never
     commits."""
     check_name_free(session, JobType, _NOUN, command.name, command.version)
-    _check_documents(session, command.interface, command.error_mapping, command.trigger_rule)
+    checked = _check_documents(session, command.interface, command.error_mapping, command.trigger_rule)
+    assert checked.interface is not None  # a create always has one
     now = utcnow()
-    job_type = JobType(**command.settings(), interface=command.interface.to_dict(),
-                       error_mapping=(command.error_mapping or error_interface.ErrorInterface()).to_dict(),
+    job_type = JobType(**command.settings(), interface=checked.interface.to_dict(),
+                       error_mapping=(checked.error_mapping or error_interface.ErrorInterface()).to_dict(),
                        is_system=False, is_active=True, revision_num=1, created=now,
                        last_modified=now, paused=now if command.is_paused else None)
     job_type.uses_docker = job_type.docker_image is not None
@@ -106,9 +121,9 @@ def create_job_type(session: Session, command: JobTypeCreate) -> JobType:
         # A concurrent create of the same name + version gets past the check above; the
         # unique constraint catches it, and the savepoint keeps the session usable.
         with session.begin_nested():
-            if command.trigger_rule is not None:
+            if checked.rule is not None:
                 job_type.trigger_rule = triggers.create_rule(
-                    session, command.trigger_rule, default_name=_default_rule_name(job_type))
+                    session, checked.rule, default_name=_default_rule_name(job_type))
             session.add(job_type)
             session.flush()
     except IntegrityError:
@@ -131,8 +146,8 @@ def edit_job_type(session: Session, job_type_id: int, edit: JobTypeEdit) -> JobT
         for name in edit.given:
             if name not in _SYSTEM_EDITABLE:
                 raise ValidationError(name, "a system job type can only be paused or resumed")
-    _check_documents(session, edit.interface, edit.error_mapping, edit.trigger_rule, job_type=job_type,
-                     rule_given="trigger_rule" in edit.given)
+    checked = _check_documents(session, edit.interface, edit.error_mapping, edit.trigger_rule, job_type=job_type,
+                               rule_given="trigger_rule" in edit.given)
 
     now = utcnow()
     for name, value in edit.settings().items():
@@ -142,38 +157,42 @@ def edit_job_type(session: Session, job_type_id: int, edit: JobTypeEdit) -> JobT
             job_type.archived = None if value else now
         setattr(job_type, name, value)
     job_type.uses_docker = job_type.docker_image is not None
-    interface = edit.interface.to_dict() if edit.interface is not None else None
+    interface = checked.interface.to_dict() if checked.interface is not None else None
     if interface is not None and interface != job_type.interface:
         job_type.interface = interface
         job_type.revision_num += 1
         session.add(JobTypeRevision(job_type_id=job_type.id, revision_num=job_type.revision_num,
                                     interface=interface, created=now))
-    if edit.error_mapping is not None:
-        job_type.error_mapping = edit.error_mapping.to_dict()
+    if checked.error_mapping is not None:
+        job_type.error_mapping = checked.error_mapping.to_dict()
     if "trigger_rule" in edit.given:
-        _replace_rule(session, job_type, edit.trigger_rule)
+        _replace_rule(session, job_type, checked.rule)
     job_type.last_modified = now
     session.flush()
     return job_type
 
 
-def _check_documents(session: Session, interface: job_interface.JobInterface | None,
-                     error_mapping: ErrorInterface | None, rule: dict[str, Any] | None, *,
-                     job_type: JobType | None = None, rule_given: bool = False) -> list[ValidationWarning]:
-    """Check the parsed documents against the database: the errors the mapping names exist, and
-    the rule fits the interface the job type will have after the edit (the warnings); when only
-    the interface changes, the current rule must still fit it (else a 400 naming `interface`)."""
-    if error_mapping is not None:
-        _check_error_mapping(session, error_mapping)
+def _check_documents(session: Session, interface: Document[JobInterface] | None,
+                     error_mapping: Document[ErrorInterface] | None, rule: Document[dict[str, Any]] | None, *,
+                     job_type: JobType | None = None, rule_given: bool = False) -> _Checked:
+    """The documents given, each raising its parse error in turn, checked against the database:
+    the errors the mapping names exist, and the rule fits the interface the job type will have
+    after the edit (the warnings); when only the interface changes, the current rule must still
+    fit it (else a 400 naming `interface`)."""
+    parsed = interface.value() if interface is not None else None
+    mapping = error_mapping.value() if error_mapping is not None else None
+    if mapping is not None:
+        _check_error_mapping(session, mapping)
+    checked = _Checked(parsed, mapping, rule.value() if rule is not None else None)
     current_rule = job_type.trigger_rule if job_type is not None else None
-    if rule is not None:
-        if interface is None:
+    if checked.rule is not None:
+        if parsed is None:
             assert job_type is not None  # a create always has an interface
-            interface = job_interface.parse(job_type.interface)
-        return _check_rule(session, rule, interface, "trigger_rule")
-    if not rule_given and interface is not None and current_rule is not None:
-        _check_rule(session, triggers.rule_body(current_rule), interface, "interface")
-    return []
+            parsed = job_interface.parse(job_type.interface)
+        checked.warnings.extend(_check_rule(session, checked.rule, parsed, "trigger_rule"))
+    elif not rule_given and parsed is not None and current_rule is not None:
+        _check_rule(session, triggers.rule_body(current_rule), parsed, "interface")
+    return checked
 
 
 def _check_error_mapping(session: Session, mapping: ErrorInterface) -> None:

@@ -155,12 +155,16 @@ def _check_recipe_rule(session: Session, rule: dict[str, Any], definition: Recip
                               f"there is no workspace {workspace!r}")
 
 
-def _check_create(session: Session, command: RecipeTypeCreate) -> None:
-    """Everything create checks against the database, shared with validation; writes nothing."""
-    _check_definition(session, command.definition)
-    if command.trigger_rule is not None:
-        _check_recipe_rule(session, command.trigger_rule, command.definition)
+def _check_create(session: Session, command: RecipeTypeCreate) -> tuple[RecipeDefinition, dict[str, Any] | None]:
+    """Everything create checks, shared with validation: the definition and the rule (each
+    raising its parse error in turn), then the name; writes nothing."""
+    definition = command.definition.value()
+    _check_definition(session, definition)
+    rule = command.trigger_rule.value() if command.trigger_rule is not None else None
+    if rule is not None:
+        _check_recipe_rule(session, rule, definition)
     check_name_free(session, RecipeType, _NOUN, command.name, command.version)
+    return definition, rule
 
 
 def validate_recipe_type(session: Session, command: RecipeTypeCreate) -> list[ValidationWarning]:
@@ -170,8 +174,7 @@ def validate_recipe_type(session: Session, command: RecipeTypeCreate) -> list[Va
     * `media_type`: the trigger rule's `condition.media_type` is not accepted by the recipe input
       it feeds, or by a job input that recipe input feeds, so every triggered recipe would fail.
     * `job_type_archived` / `job_type_paused`: a job type the definition uses cannot run now."""
-    _check_create(session, command)
-    definition, rule = command.definition, command.trigger_rule
+    definition, rule = _check_create(session, command)
     found = job_types_by_key(session, _definition_keys(definition))
     warnings: list[ValidationWarning] = []
     if rule is not None:
@@ -214,15 +217,14 @@ def create_recipe_type(session: Session, command: RecipeTypeCreate) -> RecipeTyp
     Raises ValidationError naming the field for a definition or rule that does not fit the job
     types or workspaces, and Conflict (field `name`) for a name+version that exists; nothing is
     written then."""
-    _check_create(session, command)
+    definition, rule = _check_create(session, command)
     now = utcnow()
     recipe_type = RecipeType(name=command.name, version=command.version, title=command.title,
                              description=command.description, is_active=True,
-                             definition=command.definition.to_dict(), revision_num=1,
+                             definition=definition.to_dict(), revision_num=1,
                              created=now, last_modified=now)
-    if command.trigger_rule is not None:
-        recipe_type.trigger_rule = triggers.create_rule(session, command.trigger_rule,
-                                                        default_name=_rule_name(recipe_type))
+    if rule is not None:
+        recipe_type.trigger_rule = triggers.create_rule(session, rule, default_name=_rule_name(recipe_type))
     try:
         # A concurrent create of the same name + version gets past the check in _check_create;
         # the unique constraint catches it, and the savepoint keeps the session usable.
@@ -246,12 +248,13 @@ def edit_recipe_type(session: Session, recipe_type_id: int, edit: RecipeTypeEdit
     if recipe_type is None:
         raise NotFound(f"recipe type {recipe_type_id} does not exist")
     if edit.definition is not None:
-        _check_definition(session, edit.definition)
-        definition = edit.definition
+        definition = edit.definition.value()
+        _check_definition(session, definition)
     else:
         definition = recipe_definition.parse(recipe_type.definition)
-    if edit.trigger_rule is not None:
-        _check_recipe_rule(session, edit.trigger_rule, definition)
+    rule = edit.trigger_rule.value() if edit.trigger_rule is not None else None
+    if rule is not None:
+        _check_recipe_rule(session, rule, definition)
     linked = recipe_type.trigger_rule
     if edit.definition is not None and "trigger_rule" not in edit.given and linked is not None:
         _check_rule_input({"configuration": linked.configuration}, definition, field="definition")
@@ -269,7 +272,7 @@ def edit_recipe_type(session: Session, recipe_type_id: int, edit: RecipeTypeEdit
         recipe_type.revision_num += 1
         _add_revision(session, recipe_type)
     if "trigger_rule" in edit.given:
-        _replace_rule(session, recipe_type, edit.trigger_rule)
+        _replace_rule(session, recipe_type, rule)
     recipe_type.last_modified = now
     session.flush()
     return recipe_type

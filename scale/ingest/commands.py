@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scale.definitions.fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, body_schema
+from scale.definitions.fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, Document, body_schema
 from scale.errors import ValidationError
 from scale.specs import strike_configuration
 from scale.specs._schema import validate
@@ -72,25 +72,29 @@ class StrikeEdit:
 @dataclass(frozen=True)
 class ScanConfiguration:
     """What a scan reads (`scale/ingest/scan.py`): a Strike configuration, or the same with
-    `workspace` (a workspace name) in place of `mount`."""
+    `workspace` (a workspace name) in place of `mount`. The scan raises the rules' parse error
+    after it has checked that the workspace exists, as it always has."""
 
-    rules: StrikeConfiguration
+    rules: Document[StrikeConfiguration]
     workspace: str | None  # None: a directory scan of `rules.mount`
 
     @classmethod
     def from_json(cls, doc: object, *, home: Path) -> ScanConfiguration:
         """ValidationError fields start with `configuration`; a `mount` may not be Scale's `home`."""
+        def rules(config: object) -> StrikeConfiguration:
+            return parse_configuration(config, home=home)
+
         if not isinstance(doc, dict):
             raise ValidationError("configuration", "must be a JSON object")
         if "workspace" not in doc:
-            return cls(parse_configuration(doc, home=home), None)
+            return cls(Document.parse(rules, doc), None)
         name = doc["workspace"]
         if "mount" in doc:
             raise ValidationError("configuration.workspace", "give either mount or workspace, not both")
         if not isinstance(name, str):
             raise ValidationError("configuration.workspace", f"workspace {name!r} does not exist or is not active")
-        rules = {key: value for key, value in doc.items() if key != "workspace"}
-        return cls(parse_configuration({**rules, "mount": _NO_MOUNT}, home=home), name)
+        given = {key: value for key, value in doc.items() if key != "workspace"}
+        return cls(Document.parse(rules, {**given, "mount": _NO_MOUNT}), name)
 
 
 @dataclass(frozen=True)

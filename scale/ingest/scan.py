@@ -75,14 +75,16 @@ class ScanItem:
         return asdict(self)
 
 
-def check_workspaces(session: Session, config: ScanConfiguration) -> None:
-    """The scanned workspace and every workspace a rule names must exist and be active; a
-    ValidationError names the field under `configuration`."""
+def _rules(session: Session, config: ScanConfiguration) -> StrikeConfiguration:
+    """The scan's rules, once the scanned workspace and every workspace a rule names are known
+    to exist and be active; a ValidationError names the field under `configuration`."""
     if config.workspace is not None and session.scalar(
             select(Workspace.id).where(Workspace.name == config.workspace, Workspace.is_active)) is None:
         raise ValidationError("configuration.workspace",
                               f"workspace {config.workspace!r} does not exist or is not active")
-    strikes.check_workspaces(session, config.rules)
+    rules = config.rules.value()
+    strikes.check_workspaces(session, rules)
+    return rules
 
 
 def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_root: Path,
@@ -93,11 +95,11 @@ def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_ro
     committed): the caller commits, then sends `scale.ingest_files` for their `ingest_id`s.
     Raises ValidationError for a workspace that does not exist or is not active, or a directory
     that does not exist."""
-    check_workspaces(session, config)
+    rules = _rules(session, config)
     workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(
-        Workspace.name.in_({rule.workspace_name for rule in config.rules.files_to_ingest})))}
+        Workspace.name.in_({rule.workspace_name for rule in rules.files_to_ingest})))}
     if config.workspace is None:
-        candidates = _directory_files(_directory(config.rules, mount_root), config.rules.transfer_suffix)
+        candidates = _directory_files(_directory(rules, mount_root), rules.transfer_suffix)
         registered: set[str] = set()
         scanned: Workspace | None = None
     else:
@@ -114,7 +116,7 @@ def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_ro
         new: dict[int, Ingest] = {}  # index in `found` -> the ingest made for it
         for rel, absolute, size in chunk:
             name = os.path.basename(rel)
-            rule = config.rules.rule_for(name)
+            rule = rules.rule_for(name)
             if rel in registered:
                 item = ScanItem(name, rel, "REGISTERED", workspace=config.workspace, file_path=rel)
             elif rule is None:
