@@ -103,7 +103,7 @@ def worker(home: Path, concurrency: int | None) -> None:
 
 
 def _node_name(value: str) -> str:
-    # The node table's hostname rule (`scale.nodes.service.HOSTNAME`); it also names a queue.
+    # The node table's hostname rule (`scale.nodes.commands.HOSTNAME`); it also names a queue.
     if not value or len(value) > 250 or any(c.isspace() for c in value):
         raise click.BadParameter("must be 1 to 250 characters without spaces")
     return value

@@ -15,6 +15,7 @@ import click
 from scale.db import make_engine, make_sessions
 from scale.exceptions import ScaleError
 from scale.ingest import scan as scans
+from scale.ingest.commands import ScanConfiguration
 from scale.settings import Settings
 from workers.app import make_celery
 from workers.ingest_tasks import ingest_sends
@@ -29,9 +30,9 @@ def run_scan(settings: Settings, config_path: Path, *, dry_run: bool) -> int:
         raise click.ClickException(f"cannot read the scan configuration {config_path}: {error}") from None
     engine = make_engine(settings.database_url)
     try:
+        config = ScanConfiguration.from_json(configuration, home=settings.home)
         with make_sessions(engine).begin() as session:
-            items = scans.scan(session, configuration, dry_run=dry_run, progress=_print,
-                               mount_root=settings.mounts, home=settings.home)
+            items = scans.scan(session, config, dry_run=dry_run, progress=_print, mount_root=settings.mounts)
             ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
             if ingest_ids:
                 send_after_commit(session, make_celery(settings), ingest_sends(ingest_ids))

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from scale.definitions import job_types, recipe_types
+from scale.definitions.commands import JobTypeCreate, JobTypeEdit, RecipeTypeCreate
 from scale.models.errors import Error
 from scale.models.files import ScaleFile
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, Queue
 from scale.models.nodes import Node
+from scale.models.recipes import RecipeType
 from scale.models.triggers import TriggerEvent
 from scale.models.workspaces import Workspace
 from scale.queue import factory, transitions
@@ -38,6 +41,21 @@ def make_job_type(db, name="algo", **fields) -> JobType:
                            interface=job_type.interface, created=now))
     db.flush()
     return job_type
+
+
+def create_job_type(db, body: dict) -> JobType:
+    """A job type created as the API creates one, from a create body (defaults, revision,
+    trigger rule and all); `make_job_type` writes the rows directly."""
+    return job_types.create_job_type(db, JobTypeCreate.from_json(body))
+
+
+def edit_job_type(db, job_type_id: int, body: dict) -> JobType:
+    return job_types.edit_job_type(db, job_type_id, JobTypeEdit.from_json(body))
+
+
+def create_recipe_type(db, body: dict) -> RecipeType:
+    """A recipe type created as the API creates one, from a create body."""
+    return recipe_types.create_recipe_type(db, RecipeTypeCreate.from_json(body))
 
 
 def make_workspace(db, name="products", is_active=True) -> Workspace:

@@ -10,12 +10,12 @@ from flask_restx import Namespace, Resource
 from api.body import json_object
 from api.context import db_session
 from api.serialize.warnings import validation_result
-from scale.definitions import configuration
+from scale.definitions import commands, configuration
 from scale.listing import INT_SCHEMA, TEXT_SCHEMA
 
 ns = Namespace("configuration", description="Export and import recipe types, job types and errors")
 
-IMPORT_BODY = ns.schema_model("ConfigurationImport", configuration.IMPORT_SCHEMA)
+IMPORT_BODY = ns.schema_model("ConfigurationImport", commands.IMPORT_SCHEMA)
 EXPORT_PARAMS = {
     "include": {"description": "Sections to export; repeatable",
                 "type": "array", "collectionFormat": "multi",
@@ -44,8 +44,9 @@ class Configuration(Resource):
     @ns.expect(IMPORT_BODY)
     def post(self):
         """Import a configuration: all or nothing. Returns warnings."""
+        command = commands.ConfigurationImport.from_json(json_object())
         session = db_session()
-        warnings = configuration.import_configuration(session, json_object())
+        warnings = configuration.import_configuration(session, command)
         session.commit()
         return validation_result(warnings)
 
@@ -55,7 +56,8 @@ class ConfigurationValidation(Resource):
     @ns.expect(IMPORT_BODY)
     def post(self):
         """Check an import without changing anything. Returns warnings."""
-        return validation_result(configuration.validate_configuration(db_session(), json_object()))
+        command = commands.ConfigurationImport.from_json(json_object())
+        return validation_result(configuration.validate_configuration(db_session(), command))
 
 
 @ns.route("/download/")
@@ -76,8 +78,8 @@ class ConfigurationUpload(Resource):
         """Import an uploaded file: a multipart `import` field, or the raw file as the body
         with an `X-File-Name` header."""
         upload = request.files.get("import")
+        command = commands.ConfigurationImport.from_upload(upload.read() if upload is not None else request.get_data())
         session = db_session()
-        warnings = configuration.import_file(
-            session, upload.read() if upload is not None else request.get_data())
+        warnings = configuration.import_configuration(session, command)
         session.commit()
         return validation_result(warnings)

@@ -17,13 +17,13 @@ from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import job_types as serialize
 from api.serialize.warnings import validation_result
-from scale.definitions import job_type_stats, job_types
+from scale.definitions import commands, job_type_stats, job_types
 from scale.listing import parse_list_args
 
 ns = Namespace("job-types", description="Job types: versioned algorithms with a typed interface")
 
-JOB_TYPE_BODY = ns.schema_model("JobTypeCreate", job_types.CREATE_SCHEMA)
-JOB_TYPE_EDIT = ns.schema_model("JobTypeEdit", job_types.EDIT_SCHEMA)
+JOB_TYPE_BODY = ns.schema_model("JobTypeCreate", commands.JOB_TYPE_CREATE_SCHEMA)
+JOB_TYPE_EDIT = ns.schema_model("JobTypeEdit", commands.JOB_TYPE_EDIT_SCHEMA)
 
 
 @ns.route("/")
@@ -39,8 +39,9 @@ class JobTypeList(Resource):
     @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is written")
     def post(self):
         """Create a job type with its interface, error mapping and trigger rule."""
+        command = commands.JobTypeCreate.from_json(json_object())
         session = db_session()
-        job_type = job_types.create_job_type(session, json_object())
+        job_type = job_types.create_job_type(session, command)
         session.commit()
         location = url_for("api.job-types_job_type_detail", job_type_id=job_type.id)
         details = job_type_stats.describe_job_type(session, job_type)
@@ -53,7 +54,8 @@ class JobTypeValidation(Resource):
     @ns.response(400, "A field is invalid: `message` and `field` name it")
     def post(self):
         """Validate a new job type without saving it."""
-        warnings = job_types.validate_job_type(db_session(), json_object())
+        command = commands.JobTypeCreate.from_json(json_object())
+        warnings = job_types.validate_job_type(db_session(), command)
         return validation_result(warnings)
 
 
@@ -70,8 +72,9 @@ class JobTypeDetail(Resource):
     @ns.response(400, "A field is invalid: `message` and `field` name it; nothing is changed")
     def patch(self, job_type_id: int):
         """Edit a job type; a changed interface makes a new revision."""
+        edit = commands.JobTypeEdit.from_json(json_object())
         session = db_session()
-        job_type = job_types.edit_job_type(session, job_type_id, json_object())
+        job_type = job_types.edit_job_type(session, job_type_id, edit)
         session.commit()
         return serialize.job_type_details(job_type_stats.describe_job_type(session, job_type))
 

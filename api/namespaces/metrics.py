@@ -19,6 +19,7 @@ from api.serialize.strikes import strike_summary
 from scale.listing import ListSpec, parse_list_args
 from scale.metrics import rollup
 from scale.metrics import types as metrics
+from scale.metrics.commands import COMPUTE_SCHEMA, ComputeDay
 
 ns = Namespace("metrics", description="Processing counts and timings, rolled up per day")
 
@@ -62,7 +63,7 @@ class MetricsList(Resource):
         return items_response(list(metrics.METRICS_TYPES.values()), query, _type)
 
 
-COMPUTE_BODY = ns.schema_model("MetricsCompute", rollup.COMPUTE_SCHEMA)
+COMPUTE_BODY = ns.schema_model("MetricsCompute", COMPUTE_SCHEMA)
 
 
 @ns.route("/compute/")
@@ -70,7 +71,7 @@ class MetricsCompute(Resource):
     @ns.expect(COMPUTE_BODY)
     def post(self):
         """Recompute one day's rollups (`{"day": "YYYY-MM-DD"}`), replacing what the day had."""
-        day = rollup.parse_compute_request(json_object())
+        day = ComputeDay.from_json(json_object()).day
         session = db_session()
         rows = rollup.compute_day(session, day)
         session.commit()

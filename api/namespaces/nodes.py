@@ -13,11 +13,12 @@ from api.listing import document_list, list_params, list_response
 from api.serialize import nodes as serialize
 from scale.listing import parse_bool, parse_list_args
 from scale.nodes import service as nodes
+from scale.nodes.commands import NODE_EDIT_SCHEMA, NODE_REPLACE_SCHEMA, NodeEdit
 
 ns = Namespace("nodes", description="Nodes that run jobs")
 
-NODE_REPLACE = ns.schema_model("NodeReplace", nodes.NODE_REPLACE_SCHEMA)
-NODE_EDIT = ns.schema_model("NodeEdit", nodes.NODE_EDIT_SCHEMA)
+NODE_REPLACE = ns.schema_model("NodeReplace", NODE_REPLACE_SCHEMA)
+NODE_EDIT = ns.schema_model("NodeEdit", NODE_EDIT_SCHEMA)
 INCLUDE_INACTIVE = {"include_inactive": {
     "description": "true to include nodes no longer in the cluster", "type": "boolean",
     "in": "query"}}
@@ -67,8 +68,9 @@ class NodeDetail(Resource):
     @ns.response(201, "Replaced")
     def put(self, node_id: int):
         """Replace hostname, port, pause_reason and is_paused (all required)."""
+        edit = NodeEdit.replacement_from_json(json_object())
         session = db_session()
-        nodes.replace_node(session, node_id, json_object())
+        nodes.edit_node(session, node_id, edit)
         session.commit()
         return _detail(node_id), 201, {"Location": url_for("api.nodes_node_detail", node_id=node_id)}
 
@@ -76,7 +78,8 @@ class NodeDetail(Resource):
     @ns.response(201, "Updated")
     def patch(self, node_id: int):
         """Edit a node; `is_paused: true` pauses it (with `pause_reason`), false resumes it."""
+        edit = NodeEdit.from_json(json_object())
         session = db_session()
-        nodes.edit_node(session, node_id, json_object())
+        nodes.edit_node(session, node_id, edit)
         session.commit()
         return _detail(node_id), 201, {"Location": url_for("api.nodes_node_detail", node_id=node_id)}

@@ -18,12 +18,12 @@ from api.context import db_session
 from api.listing import document_list, list_response
 from api.serialize import recipe_types as serialize
 from api.serialize.warnings import validation_result
-from scale.definitions import recipe_types
+from scale.definitions import commands, recipe_types
 
 ns = Namespace("recipe-types", description="Recipe types: DAGs of job types")
 
-RECIPE_TYPE_BODY = ns.schema_model("RecipeTypeCreate", recipe_types.CREATE_SCHEMA)
-RECIPE_TYPE_EDIT = ns.schema_model("RecipeTypeEdit", recipe_types.EDIT_SCHEMA)
+RECIPE_TYPE_BODY = ns.schema_model("RecipeTypeCreate", commands.RECIPE_TYPE_CREATE_SCHEMA)
+RECIPE_TYPE_EDIT = ns.schema_model("RecipeTypeEdit", commands.RECIPE_TYPE_EDIT_SCHEMA)
 
 
 def _detail(recipe_type) -> dict:
@@ -44,8 +44,9 @@ class RecipeTypeList(Resource):
     @ns.response(400, "Invalid body, definition or trigger rule, or name+version taken")
     def post(self):
         """Create a recipe type (revision 1) and its trigger rule."""
+        command = commands.RecipeTypeCreate.from_json(json_object())
         session = db_session()
-        recipe_type = recipe_types.create_recipe_type(session, json_object())
+        recipe_type = recipe_types.create_recipe_type(session, command)
         session.commit()
         location = url_for("api.recipe-types_recipe_type_detail", recipe_type_id=recipe_type.id)
         return _detail(recipe_type), 201, {"Location": location}
@@ -57,7 +58,8 @@ class RecipeTypeValidation(Resource):
     @ns.response(400, "What create would refuse")
     def post(self):
         """Validate a new recipe type without saving it: `{"warnings": [{"id", "details"}]}`."""
-        return validation_result(recipe_types.validate_recipe_type(db_session(), json_object()))
+        command = commands.RecipeTypeCreate.from_json(json_object())
+        return validation_result(recipe_types.validate_recipe_type(db_session(), command))
 
 
 @ns.route("/<int:recipe_type_id>/")
@@ -73,8 +75,9 @@ class RecipeTypeDetail(Resource):
     def patch(self, recipe_type_id: int):
         """Edit a recipe type; a changed definition makes a new revision, `trigger_rule: null`
         removes the rule and `is_active: false` archives."""
+        edit = commands.RecipeTypeEdit.from_json(json_object())
         session = db_session()
-        recipe_type = recipe_types.edit_recipe_type(session, recipe_type_id, json_object())
+        recipe_type = recipe_types.edit_recipe_type(session, recipe_type_id, edit)
         session.commit()
         return _detail(recipe_type)
 

@@ -15,12 +15,13 @@ from api.body import json_object
 from api.context import db_session
 from api.tasks import send_after_request_commit
 from scale.ingest import scan as scans
+from scale.ingest.commands import SCAN_REQUEST_SCHEMA, ScanRequest
 from scale.settings import Settings
 from workers.ingest_tasks import ingest_sends
 
 ns = Namespace("scans", description="Ingest the files already in a directory or workspace")
 
-SCAN_REQUEST = ns.schema_model("ScanRequest", scans.SCAN_REQUEST_SCHEMA)
+SCAN_REQUEST = ns.schema_model("ScanRequest", SCAN_REQUEST_SCHEMA)
 
 
 @ns.route("/")
@@ -30,12 +31,12 @@ class Scan(Resource):
     def post(self):
         """Scan a directory or workspace; with `dry_run`, only list what would be ingested."""
         settings: Settings = current_app.extensions["scale.settings"]
+        scan = ScanRequest.from_json(json_object(), home=settings.home)
         session = db_session()
-        dry_run, items = scans.scan_request(session, json_object(), mount_root=settings.mounts,
-                                            home=settings.home)
+        items = scans.scan(session, scan.configuration, dry_run=scan.dry_run, mount_root=settings.mounts)
         ingest_ids = [item.ingest_id for item in items if item.ingest_id is not None]
         if ingest_ids:
             send_after_request_commit(ingest_sends(ingest_ids))
         session.commit()
-        return {"dry_run": dry_run, "count": len(items), "files": [item.to_dict() for item in items]}
+        return {"dry_run": scan.dry_run, "count": len(items), "files": [item.to_dict() for item in items]}
 

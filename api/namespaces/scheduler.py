@@ -9,10 +9,11 @@ from api.body import json_object
 from api.context import db_session
 from api.serialize import nodes as serialize
 from scale.nodes import service as nodes
+from scale.nodes.commands import SCHEDULER_EDIT_SCHEMA, SchedulerEdit
 
 ns = Namespace("scheduler", description="The scheduler")
 
-SCHEDULER_EDIT = ns.schema_model("SchedulerEdit", nodes.SCHEDULER_EDIT_SCHEMA)
+SCHEDULER_EDIT = ns.schema_model("SchedulerEdit", SCHEDULER_EDIT_SCHEMA)
 
 
 @ns.route("/")
@@ -25,7 +26,8 @@ class SchedulerDetail(Resource):
     @ns.response(201, "Updated")
     def patch(self):
         """Pause (`is_paused: true`) or resume the scheduler; nodes keep their own pauses."""
+        edit = SchedulerEdit.from_json(json_object())
         session = db_session()
-        scheduler = nodes.edit_scheduler(session, json_object())
+        scheduler = nodes.edit_scheduler(session, edit)
         session.commit()
         return serialize.scheduler(scheduler), 201, {"Location": url_for("api.scheduler_scheduler_detail")}

@@ -17,7 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scale.definitions import errors, job_types, recipe_types, triggers
-from scale.definitions.commands import ErrorCreate, ErrorEdit
+from scale.definitions.commands import (
+    ConfigurationImport,
+    ErrorCreate,
+    ErrorEdit,
+    JobTypeCreate,
+    JobTypeEdit,
+    RecipeTypeCreate,
+    RecipeTypeEdit,
+)
 from scale.definitions.fields import ValidationWarning
 from scale.exceptions import ValidationError
 from scale.listing import QueryArgs, parse_int, parse_text
@@ -26,8 +34,6 @@ from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType
 from scale.models.triggers import TriggerRule
 from scale.specs import import_export
-from scale.specs._fields import body_schema
-from scale.specs._schema import parse_json_text, validate
 
 EXPORT_SECTIONS = ("recipe_types", "job_types", "errors")
 
@@ -71,9 +77,6 @@ def selection_from_args(args: QueryArgs) -> ExportSelection:
         job_type_categories=texts("job_type_category"),
         error_ids=ints("error_id"), error_names=texts("error_name"),
     )
-
-
-IMPORT_SCHEMA = body_schema({"import": {"type": "object"}}, required=("import",))
 
 
 def _rule_record(rule: TriggerRule | None) -> dict[str, Any] | None:
@@ -123,14 +126,13 @@ def export_configuration(session: Session, selection: ExportSelection) -> dict[s
     return doc
 
 
-def import_configuration(session: Session, body: Any) -> list[ValidationWarning]:
-    """Import `body["import"]`: errors, then job types, then recipe types (which may use the
+def import_configuration(session: Session, command: ConfigurationImport) -> list[ValidationWarning]:
+    """Import the configuration: errors, then job types, then recipe types (which may use the
     job types just imported). Each record is created, or edited when its name (and version)
     exists. Returns the warnings; raises ValidationError naming `import.<record>.<field>` for the
     first invalid record. Flushes, never commits: the caller's rollback undoes a partial import."""
-    validate(body, IMPORT_SCHEMA)
+    config = command.configuration
     try:
-        config = import_export.parse(body["import"])
         warnings: list[ValidationWarning] = []
         for index, error_record in enumerate(config.errors):
             _import_record(f"errors[{index}]", _import_error, session, error_record, warnings)
@@ -144,18 +146,12 @@ def import_configuration(session: Session, body: Any) -> list[ValidationWarning]
     return warnings
 
 
-def import_file(session: Session, raw: bytes) -> list[ValidationWarning]:
-    """Import an uploaded export file (the bytes of a configuration document)."""
-    document = parse_json_text(raw, field="import")
-    return import_configuration(session, {"import": document})
-
-
-def validate_configuration(session: Session, body: Any) -> list[ValidationWarning]:
-    """The import of `body`, inside a savepoint that is always rolled back: same checks, same
-    warnings, nothing written."""
+def validate_configuration(session: Session, command: ConfigurationImport) -> list[ValidationWarning]:
+    """The import, inside a savepoint that is always rolled back: same checks, same warnings,
+    nothing written."""
     savepoint = session.begin_nested()
     try:
-        return import_configuration(session, body)
+        return import_configuration(session, command)
     finally:
         savepoint.rollback()
 
@@ -190,13 +186,14 @@ def _import_job_type(session: Session, record: import_export.JobTypeRecord,
     if existing is None:
         if body["trigger_rule"] is None:
             del body["trigger_rule"]
-        warnings.extend(job_types.validate_job_type(session, body))
-        job_types.create_job_type(session, body)
+        command = JobTypeCreate.from_json(body)
+        warnings.extend(job_types.validate_job_type(session, command))
+        job_types.create_job_type(session, command)
     elif existing.is_system:
         raise ValidationError("name", f"{record.name} {record.version} is a system job type")
     else:
         del body["name"], body["version"]
-        job_types.edit_job_type(session, existing.id, body)
+        job_types.edit_job_type(session, existing.id, JobTypeEdit.from_json(body))
 
 
 def _import_recipe_type(session: Session, record: import_export.RecipeTypeRecord,
@@ -208,8 +205,9 @@ def _import_recipe_type(session: Session, record: import_export.RecipeTypeRecord
     if existing is None:
         if body["trigger_rule"] is None:
             del body["trigger_rule"]
-        warnings.extend(recipe_types.validate_recipe_type(session, body))
-        recipe_types.create_recipe_type(session, body)
+        command = RecipeTypeCreate.from_json(body)
+        warnings.extend(recipe_types.validate_recipe_type(session, command))
+        recipe_types.create_recipe_type(session, command)
     else:
         del body["name"], body["version"]
-        recipe_types.edit_recipe_type(session, existing.id, body)
+        recipe_types.edit_recipe_type(session, existing.id, RecipeTypeEdit.from_json(body))

@@ -1,15 +1,45 @@
-"""Pieces shared by the definition services: the validation warning they return and the name +
-version uniqueness check (the JSON Schema fragments of request bodies: `scale.specs._fields`)."""
+"""Pieces shared by the definition services: a document parsed from a request body, the
+validation warning they return and the name + version uniqueness check (the JSON Schema
+fragments of request bodies: `scale.specs._fields`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scale.exceptions import Conflict
+from scale.exceptions import Conflict, ValidationError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Document(Generic[T]):
+    """A document of a request body (an interface, a definition, a trigger rule) parsed at the
+    edge: its value, or the ValidationError that parsing it raised, naming the field. The error
+    is raised where the service has always checked the document (`value()`), so what it checks
+    first (an unknown id, a taken name, a system job type) is still what a client is told."""
+
+    parsed: T | None = None
+    error: ValidationError | None = None
+
+    @classmethod
+    def parse(cls, parse: Callable[[object], T], doc: object, *, field: str = "") -> Document[T]:
+        """`parse(doc)`, its ValidationError fields placed under `field` (if given)."""
+        try:
+            return cls(parsed=parse(doc))
+        except ValidationError as error:
+            return cls(error=error.within(field))
+
+    def value(self) -> T:
+        """The parsed document; raises its ValidationError if it is invalid."""
+        if self.error is not None:
+            raise self.error
+        assert self.parsed is not None
+        return self.parsed
 
 
 @dataclass(frozen=True)

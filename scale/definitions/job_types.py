@@ -26,8 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scale.definitions import triggers
+from scale.definitions.commands import JobTypeCreate, JobTypeEdit
 from scale.definitions.errors import errors_by_name
-from scale.definitions.fields import ValidationWarning, check_name_free, name_taken
+from scale.definitions.fields import Document, ValidationWarning, check_name_free, name_taken
 from scale.definitions.workspaces import workspaces_by_name
 from scale.exceptions import NotFound, ValidationError
 from scale.listing import Filter, ListSpec, parse_bool
@@ -35,65 +36,24 @@ from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.triggers import TriggerRuleType
 from scale.specs import clock_trigger, error_interface, job_interface
-from scale.specs._fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, VERSION, body_schema
-from scale.specs._schema import validate
+from scale.specs.error_interface import ErrorInterface
+from scale.specs.job_interface import JobInterface
 from scale.timeutil import utcnow
 
-# Column limits: a longer value must be a 400 naming the field, not a database error.
-_MAX_INT = 2**31 - 1
 _NOUN = "job type"  # in the Conflict for a taken name + version
-
-
-def _text(length: int) -> dict[str, Any]:
-    return {"type": ["string", "null"], "maxLength": length}
-
-
-def _integer(minimum: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": minimum, "maximum": _MAX_INT}
-
-
-# `is_operational` and `docker_privileged` are not in the reference's field tables, but its
-# create and edit examples send them, so they are accepted.
-_FIELDS: dict[str, Any] = {
-    "title": _text(50),
-    "description": TEXT,
-    "category": _text(50),
-    "author_name": _text(50),
-    "author_url": _text(500),
-    "is_long_running": BOOLEAN,
-    "is_operational": BOOLEAN,
-    "is_paused": BOOLEAN,
-    "icon_code": _text(20),
-    "docker_privileged": BOOLEAN,
-    "docker_image": _text(500),
-    "priority": _integer(0),
-    # 0 means no timeout (system types, as in the reference's examples).
-    "timeout": _integer(0),
-    "max_scheduled": {"type": ["integer", "null"], "minimum": 1, "maximum": _MAX_INT},
-    "max_tries": _integer(0),
-    # Mesos will not offer less than 0.01 cpus or a fraction of a MiB; no schedulable job asks for it.
-    "cpus_required": {"type": "number", "minimum": 0.01},
-    "mem_required": {"type": "number", "minimum": 1},
-    "disk_out_const_required": {"type": "number", "minimum": 0},
-    "disk_out_mult_required": {"type": "number", "minimum": 0},
-    "interface": JSON_OBJECT,
-    "error_mapping": JSON_OBJECT,
-    "trigger_rule": {"type": ["object", "null"]},
-}
-CREATE_SCHEMA = body_schema({"name": STABLE_NAME, "version": VERSION, **_FIELDS},
-                            required=("name", "version", "interface"))
-# `is_active: false` archives a job type and `true` restores it (the issue; not in the reference).
-EDIT_SCHEMA = body_schema({**_FIELDS, "is_active": BOOLEAN})
-
-DEFAULTS: dict[str, Any] = {
-    "priority": 100, "timeout": 1800, "max_tries": 3, "cpus_required": 1.0, "mem_required": 64.0,
-    "disk_out_const_required": 64.0, "disk_out_mult_required": 0.0,
-}
-_INTEGER_FIELDS = ("priority", "timeout", "max_scheduled", "max_tries")
-_FLOAT_FIELDS = ("cpus_required", "mem_required", "disk_out_const_required", "disk_out_mult_required")
-# Fields handled by their own rules rather than copied onto the row.
-_DOCUMENTS = ("interface", "error_mapping", "trigger_rule")
 _SYSTEM_EDITABLE = frozenset({"is_paused"})
+
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A command's documents, checked against the database; nothing written yet."""
+
+    interface: JobInterface | None = None
+    error_mapping: ErrorInterface | None = None
+    rule: dict[str, Any] | None = None
+    warnings: list[ValidationWarning] = field(default_factory=list)
+
 
 JOB_TYPE_LIST = ListSpec(
     filters={
@@ -111,16 +71,6 @@ JOB_TYPE_LIST = ListSpec(
     default_order=("name", "version"),
     time_column=JobType.last_modified,
 )
-
-
-@dataclass
-class _Checked:
-    """A body's documents, parsed and checked against the database; nothing written yet."""
-
-    interface: dict[str, Any] | None = None
-    error_mapping: dict[str, Any] | None = None
-    rule: dict[str, Any] | None = None
-    warnings: list[ValidationWarning] = field(default_factory=list)
 
 
 def list_job_types_statement() -> Select:
@@ -142,30 +92,29 @@ def mapped_errors(session: Session, job_type: JobType) -> list[Error]:
     return sorted(errors_by_name(session, names).values(), key=lambda error: error.name)
 
 
-def validate_job_type(session: Session, body: dict[str, Any]) -> list[ValidationWarning]:
-    """Run every check that creating `body` would, writing nothing; return the warnings.
+def validate_job_type(session: Session, command: JobTypeCreate) -> list[ValidationWarning]:
+    """Run every check that creating the job type would, writing nothing; return the warnings.
 
-    A body that would fail to create (including a taken name + version) raises the same
+    A command that would fail to create (including a taken name + version) raises the same
     ValidationError as the create, so a clean validation means the create will succeed."""
-    validate(body, CREATE_SCHEMA)
-    check_name_free(session, JobType, _NOUN, body["name"], body["version"])
-    return _check_documents(session, body).warnings
+    check_name_free(session, JobType, _NOUN, command.name, command.version)
+    return _check_documents(session, command.interface, command.error_mapping, command.trigger_rule).warnings
 
 
-def create_job_type(session: Session, body: dict[str, Any]) -> JobType:
+def create_job_type(session: Session, command: JobTypeCreate) -> JobType:
     """Create a job type at revision 1 (with its `JobTypeRevision`) and its trigger rule.
 
-    A taken name + version is a Conflict naming `name`; any other bad field a ValidationError
-    naming it. Flushes, never commits."""
-    validate(body, CREATE_SCHEMA)
-    check_name_free(session, JobType, _NOUN, body["name"], body["version"])
-    checked = _check_documents(session, body)
+    A taken name + version is a Conflict naming `name`; an error mapping naming an unknown error
+    or a rule that does not fit the interface a ValidationError naming the field. Flushes, never
+    commits."""
+    check_name_free(session, JobType, _NOUN, command.name, command.version)
+    checked = _check_documents(session, command.interface, command.error_mapping, command.trigger_rule)
+    assert checked.interface is not None  # a create always has one
     now = utcnow()
-    values = {**DEFAULTS, **{k: v for k, v in body.items() if k not in _DOCUMENTS}}
-    job_type = JobType(**_coerce(values), interface=checked.interface,
-                       error_mapping=checked.error_mapping or error_interface.ErrorInterface().to_dict(),
+    job_type = JobType(**command.settings(), interface=checked.interface.to_dict(),
+                       error_mapping=(checked.error_mapping or error_interface.ErrorInterface()).to_dict(),
                        is_system=False, is_active=True, revision_num=1, created=now,
-                       last_modified=now, paused=now if body.get("is_paused") else None)
+                       last_modified=now, paused=now if command.is_paused else None)
     job_type.uses_docker = job_type.docker_image is not None
     try:
         # A concurrent create of the same name + version gets past the check above; the
@@ -177,107 +126,80 @@ def create_job_type(session: Session, body: dict[str, Any]) -> JobType:
             session.add(job_type)
             session.flush()
     except IntegrityError:
-        raise name_taken(_NOUN, body["name"], body["version"]) from None
+        raise name_taken(_NOUN, command.name, command.version) from None
     session.add(JobTypeRevision(job_type_id=job_type.id, revision_num=1,
                                 interface=job_type.interface, created=now))
     session.flush()
     return job_type
 
 
-def edit_job_type(session: Session, job_type_id: int, body: dict[str, Any]) -> JobType:
+def edit_job_type(session: Session, job_type_id: int, edit: JobTypeEdit) -> JobType:
     """Apply a partial edit; every field is checked before anything changes.
 
     A changed interface bumps `revision_num` and adds a `JobTypeRevision`; `trigger_rule: null`
     archives the rule and a different rule replaces it (the old one archived). `is_paused` sets
     or clears `paused`, `is_active` clears or sets `archived`. A system job type only accepts
     `is_paused`. Locks the row, so concurrent edits cannot both claim the next revision."""
-    validate(body, EDIT_SCHEMA)
     job_type = get_job_type(session, job_type_id, lock=True)
     if job_type.is_system:
-        for name in body:
+        for name in edit.given:
             if name not in _SYSTEM_EDITABLE:
                 raise ValidationError(name, "a system job type can only be paused or resumed")
-    checked = _check_documents(session, body, job_type)
+    checked = _check_documents(session, edit.interface, edit.error_mapping, edit.trigger_rule, job_type=job_type,
+                               rule_given="trigger_rule" in edit.given)
 
     now = utcnow()
-    for name, value in _coerce({k: v for k, v in body.items() if k not in _DOCUMENTS}).items():
+    for name, value in edit.settings().items():
         if name == "is_paused" and value != job_type.is_paused:
             job_type.paused = now if value else None
         elif name == "is_active" and value != job_type.is_active:
             job_type.archived = None if value else now
         setattr(job_type, name, value)
     job_type.uses_docker = job_type.docker_image is not None
-    if checked.interface is not None and checked.interface != job_type.interface:
-        job_type.interface = checked.interface
+    interface = checked.interface.to_dict() if checked.interface is not None else None
+    if interface is not None and interface != job_type.interface:
+        job_type.interface = interface
         job_type.revision_num += 1
         session.add(JobTypeRevision(job_type_id=job_type.id, revision_num=job_type.revision_num,
-                                    interface=checked.interface, created=now))
+                                    interface=interface, created=now))
     if checked.error_mapping is not None:
-        job_type.error_mapping = checked.error_mapping
-    if "trigger_rule" in body:
+        job_type.error_mapping = checked.error_mapping.to_dict()
+    if "trigger_rule" in edit.given:
         _replace_rule(session, job_type, checked.rule)
     job_type.last_modified = now
     session.flush()
     return job_type
 
 
-def _coerce(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON numbers as the columns' types (`5.0` is a valid integer in JSON Schema), and an
-    empty `docker_image` as none."""
-    out = dict(values)
-    for name in _INTEGER_FIELDS:
-        if out.get(name) is not None:
-            out[name] = int(out[name])
-    for name in _FLOAT_FIELDS:
-        if name in out:
-            out[name] = float(out[name])
-    if "docker_image" in out and not out["docker_image"]:
-        out["docker_image"] = None
-    return out
-
-
-def _check_documents(session: Session, body: dict[str, Any],
-                     job_type: JobType | None = None) -> _Checked:
-    """Parse and check the body's interface, error mapping and trigger rule.
-
-    The rule is checked against the interface the job type will have after the edit; when only
-    the interface changes, the current rule must still fit it (else a 400 naming `interface`)."""
-    checked = _Checked()
-    parsed = _parse_interface(body["interface"]) if "interface" in body else None
-    if parsed is not None:
-        checked.interface = parsed.to_dict()
-    if "error_mapping" in body:
-        checked.error_mapping = _parse_error_mapping(session, body["error_mapping"])
+def _check_documents(session: Session, interface: Document[JobInterface] | None,
+                     error_mapping: Document[ErrorInterface] | None, rule: Document[dict[str, Any]] | None, *,
+                     job_type: JobType | None = None, rule_given: bool = False) -> _Checked:
+    """The documents given, each raising its parse error in turn, checked against the database:
+    the errors the mapping names exist, and the rule fits the interface the job type will have
+    after the edit (the warnings); when only the interface changes, the current rule must still
+    fit it (else a 400 naming `interface`)."""
+    parsed = interface.value() if interface is not None else None
+    mapping = error_mapping.value() if error_mapping is not None else None
+    if mapping is not None:
+        _check_error_mapping(session, mapping)
+    checked = _Checked(parsed, mapping, rule.value() if rule is not None else None)
     current_rule = job_type.trigger_rule if job_type is not None else None
-    if body.get("trigger_rule") is not None:
-        checked.rule = triggers.parse_rule(body["trigger_rule"])
+    if checked.rule is not None:
         if parsed is None:
-            assert job_type is not None  # a create always has an interface (CREATE_SCHEMA)
+            assert job_type is not None  # a create always has an interface
             parsed = job_interface.parse(job_type.interface)
-        checked.warnings = _check_rule(session, checked.rule, parsed, "trigger_rule")
-    elif "trigger_rule" not in body and parsed is not None and current_rule is not None:
+        checked.warnings.extend(_check_rule(session, checked.rule, parsed, "trigger_rule"))
+    elif not rule_given and parsed is not None and current_rule is not None:
         _check_rule(session, triggers.rule_body(current_rule), parsed, "interface")
     return checked
 
 
-def _parse_interface(doc: Any) -> job_interface.JobInterface:
-    try:
-        return job_interface.parse(doc)
-    except ValidationError as error:
-        raise error.within("interface") from None
-
-
-def _parse_error_mapping(session: Session, doc: Any) -> dict[str, Any]:
-    """The normalized error mapping; every error it names must exist."""
-    try:
-        mapping = error_interface.parse(doc)
-    except ValidationError as error:
-        raise error.within("error_mapping") from None
+def _check_error_mapping(session: Session, mapping: ErrorInterface) -> None:
+    """Every error the mapping names must exist."""
     known = errors_by_name(session, set(mapping.error_names()))
     for code, name in sorted(mapping.exit_codes.items()):
         if name not in known:
             raise ValidationError(f"error_mapping.exit_codes.{code}", f"there is no error named {name!r}")
-    return mapping.to_dict()
 
 
 def _check_rule(session: Session, rule: dict[str, Any], interface: job_interface.JobInterface,

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scale.definitions import triggers
+from scale.definitions.commands import RecipeTypeCreate, RecipeTypeEdit
 from scale.definitions.fields import ValidationWarning, check_name_free, name_taken
 from scale.definitions.workspaces import workspaces_by_name
 from scale.exceptions import NotFound, ValidationError
@@ -39,24 +40,11 @@ from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType, RecipeTypeRevision
 from scale.specs import job_interface, recipe_definition
-from scale.specs._fields import BOOLEAN, JSON_OBJECT, STABLE_NAME, TEXT, VERSION, body_schema
-from scale.specs._schema import validate
 from scale.specs.job_interface import JobInterface
 from scale.specs.recipe_definition import RecipeDefinition
 from scale.timeutil import utcnow
 
 _NOUN = "recipe type"  # in the Conflict for a taken name + version
-# Column limits: a longer value must be a 400 naming the field, not a database error.
-TITLE: dict[str, Any] = {"type": ["string", "null"], "maxLength": 50}
-_FIELDS: dict[str, Any] = {
-    "title": TITLE,
-    "description": TEXT,
-    "definition": JSON_OBJECT,
-    "trigger_rule": {"type": ["object", "null"]},
-}
-CREATE_SCHEMA = body_schema({"name": STABLE_NAME, "version": VERSION, **_FIELDS},
-                            required=("name", "version", "definition"))
-EDIT_SCHEMA = body_schema({**_FIELDS, "is_active": BOOLEAN})
 
 RECIPE_TYPE_LIST = ListSpec(
     filters={"name": Filter(RecipeType.name),
@@ -129,16 +117,14 @@ def referenced_job_types(session: Session, recipe_type: RecipeType) -> list[JobT
     return [found[key] for key in keys if key in found]
 
 
-def parse_definition(session: Session, doc: Any) -> RecipeDefinition:
-    """A definition checked on its own and against the job types it names; a ValidationError
-    names the field under `definition` (`definition.jobs[1].job_type`)."""
+def _check_definition(session: Session, definition: RecipeDefinition) -> None:
+    """The definition checked against the job types it names; a ValidationError names the field
+    under `definition` (`definition.jobs[1].job_type`)."""
     try:
-        definition = recipe_definition.parse(doc)
         interfaces = _interfaces(session, definition)
         recipe_definition.check_job_types(definition, lambda name, version: interfaces.get((name, version)))
     except ValidationError as error:
         raise error.within("definition") from None
-    return definition
 
 
 def _interfaces(session: Session, definition: RecipeDefinition) -> dict[tuple[str, str], JobInterface]:
@@ -159,41 +145,36 @@ def _check_rule_input(rule: dict[str, Any], definition: RecipeDefinition, *, fie
                                      "triggering file needs a file or files input")
 
 
-def parse_recipe_rule(session: Session, body: Any, definition: RecipeDefinition) -> dict[str, Any]:
-    """A `trigger_rule` body validated (`scale.definitions.triggers.parse_rule`) and checked
-    against the recipe definition and the workspaces; errors name `trigger_rule.…`.
-
-    Only INGEST and PARSE rules start recipes: a CLOCK event carries no file to feed them."""
-    rule = triggers.parse_rule(body)
-    if rule["type"] not in triggers.FILE_RULE_TYPES:
-        raise ValidationError("trigger_rule.type",
-                              f"a {rule['type']} rule cannot create recipes; use INGEST or PARSE")
+def _check_recipe_rule(session: Session, rule: dict[str, Any], definition: RecipeDefinition) -> None:
+    """A parsed `trigger_rule` checked against the recipe definition and the workspaces; errors
+    name `trigger_rule.…`."""
     _check_rule_input(rule, definition, field="trigger_rule.configuration.data.input_data_name")
     workspace = triggers.rule_workspace_name(rule)
     if workspace is not None and not workspaces_by_name(session, {workspace}):
         raise ValidationError("trigger_rule.configuration.data.workspace_name",
                               f"there is no workspace {workspace!r}")
-    return rule
 
 
-def _parse_create(session: Session, body: dict[str, Any]) -> tuple[RecipeDefinition, dict[str, Any] | None]:
-    """Everything create checks, shared with validation; writes nothing."""
-    validate(body, CREATE_SCHEMA)
-    definition = parse_definition(session, body["definition"])
-    rule_body = body.get("trigger_rule")
-    rule = parse_recipe_rule(session, rule_body, definition) if rule_body is not None else None
-    check_name_free(session, RecipeType, _NOUN, body["name"], body["version"])
+def _check_create(session: Session, command: RecipeTypeCreate) -> tuple[RecipeDefinition, dict[str, Any] | None]:
+    """Everything create checks, shared with validation: the definition and the rule (each
+    raising its parse error in turn), then the name; writes nothing."""
+    definition = command.definition.value()
+    _check_definition(session, definition)
+    rule = command.trigger_rule.value() if command.trigger_rule is not None else None
+    if rule is not None:
+        _check_recipe_rule(session, rule, definition)
+    check_name_free(session, RecipeType, _NOUN, command.name, command.version)
     return definition, rule
 
 
-def validate_recipe_type(session: Session, body: dict[str, Any]) -> list[ValidationWarning]:
-    """Check a create body without writing anything. Raises what create would raise; returns
+def validate_recipe_type(session: Session, command: RecipeTypeCreate) -> list[ValidationWarning]:
+    """Check a create without writing anything. Raises what create would raise; returns
     warnings about what create accepts but will not work as expected:
 
     * `media_type`: the trigger rule's `condition.media_type` is not accepted by the recipe input
       it feeds, or by a job input that recipe input feeds, so every triggered recipe would fail.
     * `job_type_archived` / `job_type_paused`: a job type the definition uses cannot run now."""
-    definition, rule = _parse_create(session, body)
+    definition, rule = _check_create(session, command)
     found = job_types_by_key(session, _definition_keys(definition))
     warnings: list[ValidationWarning] = []
     if rule is not None:
@@ -214,7 +195,7 @@ def _rule_media_type_warnings(rule: dict[str, Any], definition: RecipeDefinition
     shown = media_type or "any media type"
     input_name = triggers.rule_input_name(rule)
     recipe_input = definition.get_input(input_name) if input_name else None
-    assert recipe_input is not None  # parse_recipe_rule checked it
+    assert recipe_input is not None  # _check_recipe_rule checked it
     if recipe_input.media_types and media_type not in recipe_input.media_types:
         return [ValidationWarning("media_type", f"Invalid media type for data input: {input_name} -> {shown}")]
     # A recipe input that accepts every media type may still feed job inputs that do not.
@@ -230,21 +211,22 @@ def _rule_media_type_warnings(rule: dict[str, Any], definition: RecipeDefinition
     return warnings
 
 
-def create_recipe_type(session: Session, body: dict[str, Any]) -> RecipeType:
+def create_recipe_type(session: Session, command: RecipeTypeCreate) -> RecipeType:
     """Create a recipe type at revision 1 (with its RecipeTypeRevision) and its trigger rule.
 
-    Raises ValidationError naming the field for a bad body, definition or rule, and Conflict
-    (field `name`) for a name+version that exists; nothing is written then."""
-    definition, rule = _parse_create(session, body)
+    Raises ValidationError naming the field for a definition or rule that does not fit the job
+    types or workspaces, and Conflict (field `name`) for a name+version that exists; nothing is
+    written then."""
+    definition, rule = _check_create(session, command)
     now = utcnow()
-    recipe_type = RecipeType(name=body["name"], version=body["version"], title=body.get("title"),
-                             description=body.get("description"), is_active=True,
+    recipe_type = RecipeType(name=command.name, version=command.version, title=command.title,
+                             description=command.description, is_active=True,
                              definition=definition.to_dict(), revision_num=1,
                              created=now, last_modified=now)
     if rule is not None:
         recipe_type.trigger_rule = triggers.create_rule(session, rule, default_name=_rule_name(recipe_type))
     try:
-        # A concurrent create of the same name + version gets past the check in _parse_create;
+        # A concurrent create of the same name + version gets past the check in _check_create;
         # the unique constraint catches it, and the savepoint keeps the session usable.
         with session.begin_nested():
             session.add(recipe_type)
@@ -256,38 +238,40 @@ def create_recipe_type(session: Session, body: dict[str, Any]) -> RecipeType:
     return recipe_type
 
 
-def edit_recipe_type(session: Session, recipe_type_id: int, body: dict[str, Any]) -> RecipeType:
+def edit_recipe_type(session: Session, recipe_type_id: int, edit: RecipeTypeEdit) -> RecipeType:
     """Edit title, description, is_active, definition (a change makes a new revision) and
     trigger_rule (`null` removes it). NotFound for an unknown id; ValidationError naming the
-    field for a bad body, and then nothing is written. Locks the row, so that two concurrent
-    edits cannot both claim the next revision number."""
-    validate(body, EDIT_SCHEMA)
+    field for a definition or rule that does not fit, and then nothing is written. Locks the row,
+    so that two concurrent edits cannot both claim the next revision number."""
     recipe_type = session.scalar(select(RecipeType).where(RecipeType.id == recipe_type_id)
                                  .with_for_update())
     if recipe_type is None:
         raise NotFound(f"recipe type {recipe_type_id} does not exist")
-    if "definition" in body:
-        definition = parse_definition(session, body["definition"])
+    if edit.definition is not None:
+        definition = edit.definition.value()
+        _check_definition(session, definition)
     else:
         definition = recipe_definition.parse(recipe_type.definition)
-    rule_body = body.get("trigger_rule")
-    rule = parse_recipe_rule(session, rule_body, definition) if rule_body is not None else None
+    rule = edit.trigger_rule.value() if edit.trigger_rule is not None else None
+    if rule is not None:
+        _check_recipe_rule(session, rule, definition)
     linked = recipe_type.trigger_rule
-    if "definition" in body and "trigger_rule" not in body and linked is not None:
+    if edit.definition is not None and "trigger_rule" not in edit.given and linked is not None:
         _check_rule_input({"configuration": linked.configuration}, definition, field="definition")
 
     now = utcnow()
-    for name in ("title", "description"):
-        if name in body:
-            setattr(recipe_type, name, body[name])
-    if "is_active" in body and body["is_active"] != recipe_type.is_active:
-        recipe_type.is_active = body["is_active"]
-        recipe_type.archived = None if body["is_active"] else now
-    if "definition" in body and definition.to_dict() != recipe_type.definition:
+    if "title" in edit.given:
+        recipe_type.title = edit.title
+    if "description" in edit.given:
+        recipe_type.description = edit.description
+    if edit.is_active is not None and edit.is_active != recipe_type.is_active:
+        recipe_type.is_active = edit.is_active
+        recipe_type.archived = None if edit.is_active else now
+    if edit.definition is not None and definition.to_dict() != recipe_type.definition:
         recipe_type.definition = definition.to_dict()
         recipe_type.revision_num += 1
         _add_revision(session, recipe_type)
-    if "trigger_rule" in body:
+    if "trigger_rule" in edit.given:
         _replace_rule(session, recipe_type, rule)
     recipe_type.last_modified = now
     session.flush()

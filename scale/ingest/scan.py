@@ -43,12 +43,10 @@ from sqlalchemy.orm import Session
 
 from scale.exceptions import ScaleError, Unsupported, ValidationError
 from scale.ingest import service, strikes
+from scale.ingest.commands import ScanConfiguration
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.workspaces import Workspace
-from scale.specs import strike_configuration
-from scale.specs._fields import BOOLEAN, JSON_OBJECT, body_schema
-from scale.specs._schema import validate
 from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
 from scale.timeutil import utcnow
 from scale.workspaces import confined
@@ -57,16 +55,11 @@ from scale.workspaces.mounts import ensure_nfs_mounted
 
 log = logging.getLogger(__name__)
 
-# `POST /api/scans/`: the configuration and whether this is a dry run (default false).
 # Files checked for duplicates and recorded per round trip, so a large directory costs a few
 # queries per SCAN_BATCH files rather than two per file.
 SCAN_BATCH = 500
-SCAN_REQUEST_SCHEMA = body_schema({"configuration": JSON_OBJECT, "dry_run": BOOLEAN}, required=("configuration",))
 
 ScanStatus = Literal["INGEST", "DUPLICATE", "NO_RULE", "REGISTERED"]
-# The rules of a workspace scan are validated as a Strike configuration's, which needs a mount:
-# this one is never used (a workspace scan reads its workspace) and passes the mount rules.
-_NO_MOUNT = "/scale-workspace-scan"
 # Temporary files of the host broker's atomic writes (`.<name>.<random>.part`) are not files yet.
 _HIDDEN = re.compile(r"^\.")
 
@@ -88,44 +81,31 @@ class ScanItem:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ScanConfiguration:
-    rules: StrikeConfiguration
-    workspace: str | None  # None: a directory scan of `rules.mount`
+def _rules(session: Session, config: ScanConfiguration) -> StrikeConfiguration:
+    """The scan's rules, once the scanned workspace and every workspace a rule names are known
+    to exist and be active; a ValidationError names the field under `configuration`."""
+    if config.workspace is not None and session.scalar(
+            select(Workspace.id).where(Workspace.name == config.workspace, Workspace.is_active)) is None:
+        raise ValidationError("configuration.workspace",
+                              f"workspace {config.workspace!r} does not exist or is not active")
+    rules = config.rules.value()
+    strikes.check_workspaces(session, rules)
+    return rules
 
 
-def parse_scan_configuration(session: Session, doc: object, *, home: Path) -> ScanConfiguration:
-    """Validate a scan configuration; ValidationError fields start with `configuration`, every
-    workspace named must exist and be active, and a `mount` may not be Scale's `home`."""
-    if not isinstance(doc, dict):
-        raise ValidationError("configuration", "must be a JSON object")
-    if "workspace" not in doc:
-        parsed = strikes.parse_configuration(session, doc, home=home)
-        return ScanConfiguration(strike_configuration.parse(parsed, home=home), None)
-    name = doc["workspace"]
-    if "mount" in doc:
-        raise ValidationError("configuration.workspace", "give either mount or workspace, not both")
-    if not isinstance(name, str) or session.scalar(
-            select(Workspace.id).where(Workspace.name == name, Workspace.is_active)) is None:
-        raise ValidationError("configuration.workspace", f"workspace {name!r} does not exist or is not active")
-    rules = {key: value for key, value in doc.items() if key != "workspace"}
-    parsed = strikes.parse_configuration(session, {**rules, "mount": _NO_MOUNT}, home=home)
-    return ScanConfiguration(strike_configuration.parse(parsed, home=home), name)
-
-
-def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: Path, home: Path,
+def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_root: Path,
          progress: Callable[[ScanItem], None] | None = None) -> list[ScanItem]:
     """Scan a directory or workspace (see the module docstring) and return what each file is.
-    `home` is Scale's home, which may not be scanned.
 
     Unless `dry_run`, creates a TRANSFERRED ingest for each `INGEST` file (flushed, not
     committed): the caller commits, then sends `scale.ingest_files` for their `ingest_id`s.
-    Raises ValidationError for a bad configuration or a directory that does not exist."""
-    config = parse_scan_configuration(session, configuration, home=home)
+    Raises ValidationError for a workspace that does not exist or is not active, or a directory
+    that does not exist."""
+    rules = _rules(session, config)
     workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(
-        Workspace.name.in_({rule.workspace_name for rule in config.rules.files_to_ingest})))}
+        Workspace.name.in_({rule.workspace_name for rule in rules.files_to_ingest})))}
     if config.workspace is None:
-        candidates = _directory_files(_directory(config.rules, mount_root), config.rules.transfer_suffix)
+        candidates = _directory_files(_directory(rules, mount_root), rules.transfer_suffix)
         registered: set[str] = set()
         scanned: Workspace | None = None
     else:
@@ -142,7 +122,7 @@ def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: 
         new: dict[int, Ingest] = {}  # index in `found` -> the ingest made for it
         for rel, absolute, size in chunk:
             name = os.path.basename(rel)
-            rule = config.rules.rule_for(name)
+            rule = rules.rule_for(name)
             if rel in registered:
                 item = ScanItem(name, rel, "REGISTERED", workspace=config.workspace, file_path=rel)
             elif rule is None:
@@ -169,14 +149,6 @@ def scan(session: Session, configuration: object, *, dry_run: bool, mount_root: 
             if progress is not None:
                 progress(item)
     return items
-
-
-def scan_request(session: Session, body: dict[str, Any], *, mount_root: Path,
-                 home: Path) -> tuple[bool, list[ScanItem]]:
-    """A scan from a `SCAN_REQUEST_SCHEMA` body: (dry_run, the items). ValidationError names the field."""
-    validate(body, SCAN_REQUEST_SCHEMA)
-    dry_run = bool(body.get("dry_run", False))
-    return dry_run, scan(session, body["configuration"], dry_run=dry_run, mount_root=mount_root, home=home)
 
 
 def _shown(rel: str, absolute: Path, scanned: Workspace | None) -> str:

@@ -16,7 +16,6 @@ Decisions where the reference is silent:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -24,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from scale.exceptions import Conflict, NotFound, ValidationError
-from scale.ingest import commands
 from scale.ingest.commands import StrikeCreate, StrikeEdit
 from scale.listing import Filter, ListSpec, parse_bool
 from scale.models.ingest import Strike
@@ -65,14 +63,6 @@ def get_strike(session: Session, strike_id: int) -> Strike:
     if strike is None:
         raise NotFound(f"strike {strike_id} does not exist")
     return strike
-
-
-def parse_configuration(session: Session, doc: Any, *, home: Path | None) -> dict[str, Any]:
-    """A Strike configuration document, validated and normalized (`check_workspaces` too).
-    ValidationError fields start with `configuration`."""
-    config = commands.parse_configuration(doc, home=home)
-    check_workspaces(session, config)
-    return config.to_dict()
 
 
 def check_workspaces(session: Session, config: StrikeConfiguration) -> None:

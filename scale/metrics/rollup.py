@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -32,8 +31,6 @@ from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.models.metrics import MetricsError, MetricsIngest, MetricsJobType
 from scale.models.triggers import TriggerEvent
 from scale.specs import clock_trigger
-from scale.specs._fields import body_schema
-from scale.specs._schema import validate
 from scale.timeutil import UTC, as_utc
 
 PROCESSOR_NAME = clock_trigger.METRICS_PROCESSOR
@@ -47,16 +44,6 @@ def parse_day(text: object, *, field: str = "day") -> dt.date:
         except ValueError:
             pass
     raise ValidationError(field, f"{text!r} is not a date as YYYY-MM-DD")
-
-
-# `POST /metrics/compute/`: the day to recompute.
-COMPUTE_SCHEMA = body_schema({"day": {"type": "string", "format": "date"}}, required=("day",))
-
-
-def parse_compute_request(body: Mapping[str, Any]) -> dt.date:
-    """The day of a `POST /metrics/compute/` body `{"day": "YYYY-MM-DD"}`; any other field is refused."""
-    validate(dict(body), COMPUTE_SCHEMA)
-    return parse_day(body["day"])
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -22,22 +22,21 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from scale.exceptions import ConfigError, Conflict, NotFound, ValidationError
+from scale.exceptions import ConfigError, Conflict, NotFound
 from scale.listing import ListSpec
 from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
+from scale.nodes.commands import NodeEdit, SchedulerEdit
 from scale.queue import transitions
 from scale.resources import Resources
-from scale.specs._fields import BOOLEAN, body_schema
-from scale.specs._schema import validate
 from scale.timeutil import as_utc, utcnow
 
 ONLINE_WINDOW = dt.timedelta(seconds=30)
@@ -46,21 +45,6 @@ ONLINE_WINDOW = dt.timedelta(seconds=30)
 AGENT_PORT = 0
 # What "recent" means for the job execution counts of GET /nodes/status/ without `started`.
 STATUS_DEFAULT_RANGE = dt.timedelta(hours=3)
-
-# No whitespace or NUL: Python's `\s` and the ECMA `\s` of JSON Schema (what clients check
-# against) differ on \x1c-\x1f, \x85 and \ufeff, so those are named; a newline is whitespace,
-# so `$` ends it.
-HOSTNAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 250,
-                            "pattern": r"^[^\s\x00\x1c-\x1f\x85\ufeff]+$"}
-NODE_FIELDS: dict[str, Any] = {
-    "hostname": HOSTNAME,
-    "port": {"type": "integer", "minimum": 0, "maximum": 65535},
-    "pause_reason": {"type": ["string", "null"], "maxLength": 250},
-    "is_paused": BOOLEAN,
-}
-NODE_REPLACE_SCHEMA = body_schema(NODE_FIELDS, required=tuple(NODE_FIELDS))
-NODE_EDIT_SCHEMA = {**body_schema(NODE_FIELDS), "minProperties": 1}
-SCHEDULER_EDIT_SCHEMA = {**body_schema({"is_paused": BOOLEAN}), "minProperties": 1}
 
 NODE_LIST = ListSpec(
     orders={"id": Node.id, "hostname": Node.hostname, "port": Node.port,
@@ -302,32 +286,20 @@ def release_node(session: Session, node_id: int, instance: str) -> None:
                     .values(scheduler_lease=None))
 
 
-def replace_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
-    """PUT: every field of NODE_REPLACE_SCHEMA is required, no other is accepted."""
-    validate(body, NODE_REPLACE_SCHEMA)
-    return _apply_edit(session, get_node(session, node_id), body)
-
-
-def edit_node(session: Session, node_id: int, body: dict[str, Any]) -> Node:
-    """PATCH: any fields of NODE_EDIT_SCHEMA, at least one."""
-    if not body:
-        raise ValidationError("body", "no fields were given; send hostname, port, "
-                              "pause_reason or is_paused")
-    validate(body, NODE_EDIT_SCHEMA)
-    return _apply_edit(session, get_node(session, node_id), body)
-
-
-def _apply_edit(session: Session, node: Node, body: dict[str, Any]) -> Node:
-    hostname = body.get("hostname", node.hostname)
+def edit_node(session: Session, node_id: int, edit: NodeEdit) -> Node:
+    """A PUT or PATCH of the node: the given fields, a hostname another node has being a
+    Conflict naming `hostname`; NotFound for an unknown id."""
+    node = get_node(session, node_id)
+    hostname = edit.hostname if edit.hostname is not None else node.hostname
     if hostname != node.hostname and session.scalar(
             select(Node.id).where(Node.hostname == hostname)) is not None:
         raise Conflict("hostname", f"a node called {hostname!r} already exists")
     node.hostname = hostname
-    node.port = body.get("port", node.port)
-    paused = body.get("is_paused", node.is_paused)
+    node.port = edit.port if edit.port is not None else node.port
+    paused = edit.is_paused if edit.is_paused is not None else node.is_paused
     if paused:
         node.is_paused = True
-        node.pause_reason = body.get("pause_reason", node.pause_reason)
+        node.pause_reason = edit.pause_reason if "pause_reason" in edit.given else node.pause_reason
     else:
         node.is_paused = node.is_paused_errors = False
         node.pause_reason = None
@@ -436,13 +408,10 @@ def get_scheduler(session: Session) -> Scheduler:
     return scheduler
 
 
-def edit_scheduler(session: Session, body: dict[str, Any]) -> Scheduler:
-    """PATCH /scheduler/: `is_paused`, the only editable field; an empty body is refused."""
-    if not body:
-        raise ValidationError("body", "no fields were given; send is_paused")
-    validate(body, SCHEDULER_EDIT_SCHEMA)
+def edit_scheduler(session: Session, edit: SchedulerEdit) -> Scheduler:
+    """Pause or resume the scheduler."""
     scheduler = get_scheduler(session)
-    scheduler.is_paused = body["is_paused"]
+    scheduler.is_paused = edit.is_paused
     scheduler.last_modified = utcnow()
     session.flush()
     return scheduler

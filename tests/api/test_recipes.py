@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from scale.definitions import recipe_types
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.jobs import Job, JobExecution, JobStatus, Queue
@@ -28,6 +27,7 @@ from scale.queue import transitions
 from scale.recipes import service
 from scale.recipes.commands import NewRecipe
 from scale.scheduler.followups import FollowUps, execution_followups
+from tests.factories import create_recipe_type
 from tests.helpers import closed_port
 
 
@@ -79,7 +79,7 @@ def make_world(db, tmp_path: Path, names: tuple[str, ...] = ("first", "second"))
     db.flush()
     add_job_type(db, "make")
     add_job_type(db, "use")
-    recipe_type = recipe_types.create_recipe_type(db, {"name": "chain", "version": "1.0",
+    recipe_type = create_recipe_type(db, {"name": "chain", "version": "1.0",
                                                        "definition": chain_definition(names)})
     source = add_file(db, workspace)
     db.commit()

@@ -8,6 +8,7 @@ import datetime as dt
 
 from scale.models.nodes import Node
 from scale.nodes import service as nodes
+from scale.nodes.commands import NodeEdit, SchedulerEdit
 from scale.resources import Resources
 from scale.scheduler.why import queued_reasons
 from scale.timeutil import utcnow
@@ -35,12 +36,12 @@ def code(client, job_id: int) -> str | None:
 def test_scheduler_paused_then_job_type_paused_then_no_node(client, db):
     job_type = make_job_type(db)
     job = queued_job(db, job_type)
-    nodes.edit_scheduler(db, {"is_paused": True})
+    nodes.edit_scheduler(db, SchedulerEdit(is_paused=True))
     job_type.is_paused = True
     db.commit()
     assert details(client, job.id) == {"queued_reason": "the scheduler is paused",
                                        "queued_reason_code": "SCHEDULER_PAUSED", "can_never_fit": False}
-    nodes.edit_scheduler(db, {"is_paused": False})
+    nodes.edit_scheduler(db, SchedulerEdit(is_paused=False))
     db.commit()
     assert details(client, job.id)["queued_reason"] == "its job type is paused"
     assert code(client, job.id) == "JOB_TYPE_PAUSED"
@@ -54,7 +55,7 @@ def test_scheduler_paused_then_job_type_paused_then_no_node(client, db):
 def test_every_online_node_paused_is_no_node(client, db):
     node = beat(db)
     beat(db, "silent", ago=120)  # offline: not counted
-    nodes.edit_node(db, node.id, {"is_paused": True})
+    nodes.edit_node(db, node.id, NodeEdit.from_json({"is_paused": True}))
     job = queued_job(db, make_job_type(db))
     db.commit()
     reason = details(client, job.id)

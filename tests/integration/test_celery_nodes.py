@@ -20,14 +20,15 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.definitions import job_types
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
+from scale.nodes.commands import NodeEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from scale.settings import Settings
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 from workers.app import make_celery
 from workers.node import CeleryNodeChannel
@@ -108,7 +109,7 @@ def online(sessions: sessionmaker, *names: str) -> bool:
 
 def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float, max_tries: int = 3) -> int:
     with sessions.begin() as session:
-        return job_types.create_job_type(session, {
+        return create_job_type(session, {
             "name": name, "version": "1.0", "max_tries": max_tries, "cpus_required": cpus, "mem_required": 64,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": str(seconds),
                           "input_data": [], "output_data": []}}).id
@@ -176,7 +177,8 @@ def test_a_paused_node_drains(cluster: Cluster, pg_committed: sessionmaker):
     with pg_committed.begin() as session:
         drain_id = session.scalar(select(Node.id).where(Node.hostname == "drain"))
         assert drain_id is not None
-        nodes_service.edit_node(session, drain_id, {"is_paused": True, "pause_reason": "maintenance"})
+        drain = NodeEdit.from_json({"is_paused": True, "pause_reason": "maintenance"})
+        nodes_service.edit_node(session, drain_id, drain)
     later = queue(pg_committed, job_type, 3)
 
     wait_until(lambda: all_completed(pg_committed, first + later), what="every job", timeout=40)

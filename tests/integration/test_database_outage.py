@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
-from scale.definitions.job_types import create_job_type
 from scale.execution.runner import JobRunner
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution
@@ -29,6 +28,7 @@ from scale.queue.commands import NewJob
 from scale.resources import Resources
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.local import LocalManager
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 from tests.tcp_proxy import TcpProxy
 

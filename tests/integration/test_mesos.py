@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scale.definitions.job_types import create_job_type
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node, Scheduler
 from scale.nodes import service as nodes_service
+from scale.nodes.commands import SchedulerEdit
 from scale.queue import service as queue
 from scale.queue import transitions
 from scale.queue.commands import NewJob
@@ -31,6 +31,7 @@ from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.mesos import MesosManager
 from scale.scheduler.managers.mesos_wire import task_id_of
 from scale.settings import Settings
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 from tests.mesos_master import FakeMaster
 
@@ -221,7 +222,7 @@ def test_cancel_kills_the_task(pg_committed: sessionmaker, master: FakeMaster,
 def test_a_paused_scheduler_declines_every_offer(pg_committed: sessionmaker, master: FakeMaster,
                                                  start_scheduler: Callable[[], Callable[[], None]]):
     with pg_committed.begin() as session:
-        nodes_service.edit_scheduler(session, {"is_paused": True})
+        nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=True))
     job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-paused", "/bin/true"))[0]
     start_scheduler()
 
@@ -241,7 +242,7 @@ def test_a_paused_scheduler_declines_every_offer(pg_committed: sessionmaker, mas
     wait_until(lambda: node_names() == {"mesos-a", "mesos-b"}, what="the agents to be nodes all the same")
 
     with pg_committed.begin() as session:
-        nodes_service.edit_scheduler(session, {"is_paused": False})
+        nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=False))
     wait_until(lambda: job_status(pg_committed, job) == JobStatus.COMPLETED, what="the job to complete",
                timeout=60)
 

@@ -16,15 +16,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.definitions import job_types
 from scale.execution.containers import LABEL_EXE
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
 from scale.models.nodes import Node
 from scale.nodes import service as nodes_service
+from scale.nodes.commands import SchedulerEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from tests.docker_images import build_busybox_image
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -46,7 +47,7 @@ def count(sessions: sessionmaker, stmt) -> int:
 
 def test_kill_9_of_the_scheduler_loses_no_job(pg_committed: sessionmaker, pg_url: str, tmp_path: Path):
     with pg_committed.begin() as session:
-        job_type = job_types.create_job_type(session, {
+        job_type = create_job_type(session, {
             "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "1",
                           "input_data": [], "output_data": []}})
@@ -92,14 +93,14 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
     can run the whole queue before the other has started."""
     jobs = 40
     with pg_committed.begin() as session:
-        job_type = job_types.create_job_type(session, {
+        job_type = create_job_type(session, {
             "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 1.0, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.2",
                           "input_data": [], "output_data": []}})
         for _ in range(jobs):
             queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}}))
-        nodes_service.edit_scheduler(session, {"is_paused": True})
+        nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=True))
 
     schedulers = [start_scheduler(pg_url, tmp_path, name, node)
                   for name, node in zip(("one", "two"), nodes, strict=True)]
@@ -107,7 +108,7 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
         wait_until(lambda: count(pg_committed, select(func.count()).select_from(Node)) == len(set(nodes)),
                    what="every node to be registered", timeout=60)
         with pg_committed.begin() as session:
-            nodes_service.edit_scheduler(session, {"is_paused": False})
+            nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=False))
         finished = select(func.count()).select_from(Job).where(
             Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]))
         wait_until(lambda: count(pg_committed, finished) == jobs, what="every job to finish", timeout=90)
@@ -134,7 +135,7 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
     (no second try, no node-lost), copies the rest of its log once and records its outcome."""
     image = build_busybox_image(docker.from_env())
     with pg_committed.begin() as session:
-        job_type = job_types.create_job_type(session, {
+        job_type = create_job_type(session, {
             "name": "slow-box", "version": "1.0", "docker_image": image, "max_tries": 3, "timeout": 120,
             "cpus_required": 0.1, "mem_required": 32,
             "interface": {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${script}",
@@ -195,7 +196,7 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
     """The job's process leads its own session, so it survives its scheduler; the next scheduler
     kills it before retrying the job, so the command never runs twice at once."""
     with pg_committed.begin() as session:
-        job_type = job_types.create_job_type(session, {
+        job_type = create_job_type(session, {
             "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "40",
                           "input_data": [], "output_data": []}})
@@ -239,7 +240,7 @@ def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try
     """Ctrl-C while a job at its last try runs: the scheduler exits 0 and the job is QUEUED again
     with its one try left, instead of FAILED `node-lost` after the next start."""
     with pg_committed.begin() as session:
-        job_type = job_types.create_job_type(session, {
+        job_type = create_job_type(session, {
             "name": "last-try", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
             "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "60",
                           "input_data": [], "output_data": []}})

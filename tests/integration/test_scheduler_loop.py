@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
-from scale.definitions.job_types import create_job_type
 from scale.execution.runner import JobRunner
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, Queue
@@ -33,6 +32,7 @@ from scale.scheduler.managers.base import NodeGone, NodeOffer
 from scale.scheduler.managers.local import LocalManager
 from scale.timeutil import utcnow
 from tests.conftest import truncate_runtime_tables
+from tests.factories import create_job_type
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration

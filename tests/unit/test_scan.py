@@ -13,6 +13,7 @@ from sqlalchemy import select
 from scale.exceptions import ValidationError
 from scale.ingest import scan as scan_module
 from scale.ingest import service
+from scale.ingest.commands import ScanConfiguration
 from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest
@@ -44,7 +45,8 @@ def workspace(db, tmp_path: Path):
 
 
 def run(db, config, tmp_path: Path, *, dry_run: bool):
-    return scan(db, config, dry_run=dry_run, mount_root=tmp_path / "mounts", home=tmp_path / "home")
+    return scan(db, ScanConfiguration.from_json(config, home=tmp_path / "home"), dry_run=dry_run,
+                mount_root=tmp_path / "mounts")
 
 
 def test_a_dry_run_lists_what_would_be_ingested_and_writes_nothing(db, directory, workspace, tmp_path):

@@ -12,7 +12,6 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from scale.definitions import job_types, recipe_types
 from scale.exceptions import ValidationError
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
@@ -28,6 +27,7 @@ from scale.triggers.service import (
     files_needing_evaluation,
     parsed_files_due,
 )
+from tests.factories import create_job_type, create_recipe_type, edit_job_type
 from tests.helpers import statements
 
 
@@ -50,7 +50,7 @@ def add_job_type(db, name: str = "algo", trigger_rule: dict | None = None, **fie
             **fields}
     if trigger_rule is not None:
         body["trigger_rule"] = trigger_rule
-    return job_types.create_job_type(db, body)
+    return create_job_type(db, body)
 
 
 def add_source(db, workspace: Workspace, *, media_type: str = "text/plain", data_types: tuple[str, ...] = (),
@@ -167,7 +167,7 @@ def test_a_paused_job_types_rule_fires_and_its_job_waits_queued(db, workspace):
 
 def test_archived_job_type_does_not_fire(db, workspace):
     job_type = add_job_type(db, trigger_rule=rule())
-    job_types.edit_job_type(db, job_type.id, {"is_active": False})
+    edit_job_type(db, job_type.id, {"is_active": False})
     source = add_source(db, workspace)
 
     assert evaluate_triggers(db, "INGEST", source.id) == []
@@ -177,7 +177,7 @@ def test_archived_job_type_does_not_fire(db, workspace):
 def test_a_replaced_rule_is_archived_and_only_the_new_one_fires(db, workspace):
     job_type = add_job_type(db, trigger_rule=rule(data_types=("old",)))
     old_rule_id = job_type.trigger_rule_id
-    job_types.edit_job_type(db, job_type.id, {"trigger_rule": rule(data_types=("new",))})
+    edit_job_type(db, job_type.id, {"trigger_rule": rule(data_types=("new",))})
     assert db.get(TriggerRule, old_rule_id).archived is not None
     old_file = add_source(db, workspace, data_types=("old",))
     new_file = add_source(db, workspace, data_types=("new",))
@@ -192,7 +192,7 @@ def test_recipe_type_rule_creates_a_recipe_linked_to_the_event(db, workspace):
     definition = {"input_data": [{"name": "image", "type": "file", "media_types": ["text/plain"]}],
                   "jobs": [{"name": "first", "job_type": {"name": "make", "version": "1.0"},
                             "recipe_inputs": [{"recipe_input": "image", "job_input": "input_file"}]}]}
-    recipe_type = recipe_types.create_recipe_type(db, {"name": "chain", "version": "1.0", "definition": definition,
+    recipe_type = create_recipe_type(db, {"name": "chain", "version": "1.0", "definition": definition,
                                                        "trigger_rule": rule(input_name="image")})
     source = add_source(db, workspace)
 
