@@ -80,7 +80,7 @@ def _claim_statements() -> dict[str, Any]:
                   .order_by(Queue.priority, Queue.queued, Queue.id).limit(bindparam("limit"))
                   .with_for_update(skip_locked=True, of=Queue)
                   .execution_options(populate_existing=True)),
-        "lock_jobs": select(job.c.id).where(job.c.id.in_(job_ids)).with_for_update(),
+        "lock_jobs": select(job.c.id).where(job.c.id.in_(job_ids)).with_for_update(skip_locked=True),
         "start_jobs": (update(job).where(job.c.id.in_(job_ids), job.c.status == JobStatus.QUEUED)
                        .values(status=JobStatus.RUNNING, started=now, last_status_change=now)
                        .returning(job.c.id)),
@@ -155,14 +155,19 @@ def schedule_many(session: Session, placements: Sequence[Placement]) -> list[int
     """`schedule_execution` for a whole cycle's placements in a handful of statements (the
     scheduler's hot path): lock the jobs (queue row -> job -> execution, the one lock order),
     move those still QUEUED and their executions to RUNNING, and delete their queue rows.
-    Returns the job_exe_ids scheduled; a placement whose job was canceled meanwhile is left out."""
+    Returns the job_exe_ids scheduled; a placement whose job was canceled meanwhile is left out,
+    and so is one whose job row another transaction holds locked (a cancel under way, or any
+    client's open transaction): it stays queued for a later cycle, and the scheduler never
+    waits on another's lock."""
     if not placements:
         return []
     by_job = {p.queue_row.job_id: p for p in placements}
     now = utcnow()
     # Lock first so a concurrent cancel waits for us (or we skip what it already canceled).
-    session.execute(_CLAIM["lock_jobs"], {"job_ids": list(by_job)}).all()
-    moved: set[int] = set(session.execute(_CLAIM["start_jobs"], {"job_ids": list(by_job), "now": now}).scalars())
+    locked = list(session.execute(_CLAIM["lock_jobs"], {"job_ids": list(by_job)}).scalars())
+    if not locked:
+        return []
+    moved: set[int] = set(session.execute(_CLAIM["start_jobs"], {"job_ids": locked, "now": now}).scalars())
     chosen = [by_job[job_id] for job_id in moved]
     if not chosen:
         return []
