@@ -164,7 +164,7 @@ def schedule_many(session: Session, placements: Sequence[Placement]) -> list[int
     by_job = {p.queue_row.job_id: p for p in placements}
     now = utcnow()
     # Lock first so a concurrent cancel waits for us (or we skip what it already canceled).
-    locked = list(session.execute(_CLAIM["lock_jobs"], {"job_ids": list(by_job)}).scalars())
+    locked: list[int] = list(session.execute(_CLAIM["lock_jobs"], {"job_ids": list(by_job)}).scalars())
     if not locked:
         return []
     moved: set[int] = set(session.execute(_CLAIM["start_jobs"], {"job_ids": locked, "now": now}).scalars())
