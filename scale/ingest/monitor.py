@@ -20,7 +20,7 @@ events are covered. A scan is a directory listing; each scan's database writes a
 
 Restarts resume: TRANSFERRING and DEFERRED ingests are matched to their files again, TRANSFERRED
 and INGESTING ones are handed to `on_transferred` again (the ingest is idempotent), and files
-left in `ingesting/` by finished ingests are tidied (`service.file_actions`). Finished files have
+left in `ingesting/` by finished ingests are tidied (`tidy.file_actions`). Finished files have
 left the directory, so nothing is ingested twice.
 
 The Strike row is re-read every `reload_seconds`: a changed configuration applies at once (the
@@ -53,8 +53,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from scale.exceptions import ScaleError
-from scale.ingest import service
-from scale.ingest.service import CompletedFile, Transfer
+from scale.ingest import service, tidy, transfers
+from scale.ingest.transfers import CompletedFile, Transfer
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.specs import strike_configuration
 from scale.specs.strike_configuration import StrikeConfiguration
@@ -192,7 +192,7 @@ class StrikeMonitor:
                       _reason(error), self.rescan_seconds)
             return
         try:
-            for folder in service.STRIKE_DIRS:
+            for folder in tidy.STRIKE_DIRS:
                 try:
                     os.mkdir(folder, dir_fd=fd)
                 except FileExistsError:
@@ -265,7 +265,7 @@ class StrikeMonitor:
         now = time.monotonic()
         resend: list[int] = []
         with self.sessions() as session:
-            rows = service.live_ingests(session, self.strike_id)
+            rows = transfers.live_ingests(session, self.strike_id)
         for row in rows:
             name = Path(row.transfer_path).name if row.transfer_path else row.file_name
             if row.status == IngestStatus.TRANSFERRING:
@@ -297,7 +297,7 @@ class StrikeMonitor:
 
     def _move_in(self, fd: int, name: str, *, only_if_missing: bool = False) -> None:
         """Rename the file `name` on the directory's top level into `ingesting/`, by descriptors."""
-        ingesting = confined.open_beneath(fd, service.INGESTING_DIR, os.O_PATH | os.O_DIRECTORY)
+        ingesting = confined.open_beneath(fd, tidy.INGESTING_DIR, os.O_PATH | os.O_DIRECTORY)
         try:
             if only_if_missing and _exists(ingesting, name):
                 return
@@ -313,14 +313,14 @@ class StrikeMonitor:
         if fd is None:
             return
         try:
-            names = [name for name, regular in _entries(fd, service.INGESTING_DIR) if regular]
+            names = [name for name, regular in _entries(fd, tidy.INGESTING_DIR) if regular]
         except OSError:
             return
         finally:
             os.close(fd)
         if not names:
             return
-        folder = self.directory / service.INGESTING_DIR
+        folder = self.directory / tidy.INGESTING_DIR
         with self.sessions() as session:
             newest = dict(session.execute(
                 select(Ingest.ingest_path, func.max(Ingest.id)).where(
@@ -328,8 +328,8 @@ class StrikeMonitor:
                     Ingest.ingest_path.in_([str(folder / name) for name in names])).group_by(Ingest.ingest_path)
             ).all())
             done = session.scalars(select(Ingest.id).where(Ingest.id.in_(list(newest.values())),
-                                                           Ingest.status.in_(service.FINAL))).all()
-        service.settle_files(self.sessions, done)
+                                                           Ingest.status.in_(tidy.FINAL))).all()
+        tidy.settle_files(self.sessions, done)
 
     # -- scanning ------------------------------------------------------------------------------
 
@@ -420,7 +420,7 @@ class StrikeMonitor:
     @staticmethod
     def _busy_names(fd: int) -> set[str]:
         try:
-            return {name for name, _regular in _entries(fd, service.INGESTING_DIR)}
+            return {name for name, _regular in _entries(fd, tidy.INGESTING_DIR)}
         except OSError:
             return set()
 
@@ -455,7 +455,7 @@ class StrikeMonitor:
         assert self.directory is not None
         paths = {str(self.directory / name): name for name in listing if name not in self._tracked}
         with self.sessions() as session:
-            rows = service.errored_at(session, self.strike_id, list(paths))
+            rows = transfers.errored_at(session, self.strike_id, list(paths))
         for path, row in rows.items():
             name = paths[path]
             if row.bytes_transferred == listing[name][0]:
@@ -469,19 +469,19 @@ class StrikeMonitor:
         now = time.monotonic()
         first = list(completed[:BATCH])
         with self.sessions.begin() as session:
-            rows = service.start_transfers(session, self.strike_id, [transfer for _key, transfer, _stat in new])
-            service.update_transfers(session, sizes)
-            service.error_ingests(session, errors)
-            registered = service.register_files(session, self.strike_id, self.config,
-                                                [item for _name, item, _stat in first], mount_dir=self.directory)
+            rows = transfers.start_transfers(session, self.strike_id, [transfer for _key, transfer, _stat in new])
+            transfers.update_transfers(session, sizes)
+            transfers.error_ingests(session, errors)
+            registered = transfers.register_files(session, self.strike_id, self.config,
+                                                  [item for _name, item, _stat in first], mount_dir=self.directory)
         for (key, _transfer, current), row in zip(new, rows, strict=True):
             self._tracked[key] = _Tracked(row.id, current, now)
         self._handle_registered(fd, first, registered)
         for start in range(BATCH, len(completed), BATCH):
             chunk = list(completed[start:start + BATCH])
             with self.sessions.begin() as session:
-                registered = service.register_files(session, self.strike_id, self.config,
-                                                    [item for _name, item, _stat in chunk], mount_dir=self.directory)
+                registered = transfers.register_files(session, self.strike_id, self.config,
+                                                      [item for _name, item, _stat in chunk], mount_dir=self.directory)
             self._handle_registered(fd, chunk, registered)
 
     def _handle_registered(self, fd: int, completed: Sequence[tuple[str, CompletedFile, Stat]],
@@ -508,7 +508,7 @@ class StrikeMonitor:
                 try:
                     self._move_in(fd, name)
                 except OSError as error:
-                    failed[row.id] = f"cannot move the file into {service.INGESTING_DIR}/: {error}"
+                    failed[row.id] = f"cannot move the file into {tidy.INGESTING_DIR}/: {error}"
                     continue
                 moved.append(row.id)
         if failed:
@@ -556,7 +556,7 @@ class _WakeOnChange(FileSystemEventHandler):
 
     def __init__(self, wake: threading.Event, directory: Path) -> None:
         self.wake = wake
-        self.own = tuple(str(directory / folder) for folder in service.STRIKE_DIRS)
+        self.own = tuple(str(directory / folder) for folder in tidy.STRIKE_DIRS)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         dest = getattr(event, "dest_path", "")
