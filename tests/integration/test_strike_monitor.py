@@ -273,7 +273,8 @@ def test_an_edit_of_the_transfer_suffix_completes_files_it_no_longer_marks(commi
     row = wait_until(lambda: one_ingest(committed_sessions, "TRANSFERRED"), what="the unsuffixed file TRANSFERRED")
     assert (row.id, row.file_name) == (transferring.id, "e.txt_tmp")
     wait_until(lambda: running.handed == [row.id], what="it handed on")
-    wait_until(lambda: not running.monitor._tracked, what="nothing left tracked")
+    wait_until(lambda: running.monitor.files is not None and not running.monitor.files.tracked,
+               what="nothing left tracked")
 
 
 def test_a_directory_swapped_for_a_symlink_is_left_alone_until_it_comes_back(committed_sessions, make_strike, start,
