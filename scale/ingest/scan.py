@@ -42,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scale.exceptions import ScaleError, Unsupported, ValidationError
-from scale.ingest import service, strikes
+from scale.ingest import service, strikes, transfers
 from scale.ingest.commands import ScanConfiguration
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus
@@ -117,7 +117,7 @@ def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_ro
     now = utcnow()
     for chunk in _chunks(candidates, SCAN_BATCH):
         taken = service.names_taken(session, {os.path.basename(rel) for rel, _absolute, _size in chunk},
-                                    ingest_statuses=service.IN_FLIGHT)
+                                    ingest_statuses=transfers.IN_FLIGHT)
         found: list[ScanItem] = []
         new: dict[int, Ingest] = {}  # index in `found` -> the ingest made for it
         for rel, absolute, size in chunk:
@@ -129,7 +129,7 @@ def scan(session: Session, config: ScanConfiguration, *, dry_run: bool, mount_ro
                 item = ScanItem(name, _shown(rel, absolute, scanned), "NO_RULE")
             else:
                 in_place = scanned is not None and rule.workspace_name == scanned.name
-                file_path = rel if in_place else service.workspace_file_path(rule, name, now)
+                file_path = rel if in_place else transfers.workspace_file_path(rule, name, now)
                 item = ScanItem(name, _shown(rel, absolute, scanned), "INGEST", rule.filename_regex,
                                 rule.workspace_name, file_path)
                 if name in seen or name in taken:
@@ -172,7 +172,7 @@ def _new_ingest(name: str, absolute: Path, size: int, rule: IngestRule, workspac
                     file_size=size, transfer_started=now, transfer_ended=now, transfer_path=str(absolute),
                     ingest_path=None if in_place else str(absolute), file_path=file_path, workspace_id=workspace.id,
                     data_type=list(rule.data_types), created=now, last_modified=now,
-                    media_type=mimetypes.guess_type(name)[0] or service.DEFAULT_MEDIA_TYPE)
+                    media_type=mimetypes.guess_type(name)[0] or transfers.DEFAULT_MEDIA_TYPE)
 
 
 def _directory(config: StrikeConfiguration, mount_root: Path) -> Path:

@@ -1,4 +1,8 @@
-"""Ingests: recording the files a Strike finds, and storing each one in its workspace once.
+"""Ingests: storing each file a Strike (or a scan) found in its workspace, once.
+
+This module is the ingest task's (`ingest_files`) and holds the contract below; the stages
+around it have modules of their own: `scale.ingest.transfers` records what the monitor sees,
+`scale.ingest.tidy` handles the file on the Strike mount after the ingest.
 
 Life of an ingest (statuses are the reference's):
 
@@ -48,168 +52,25 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from sqlalchemy import or_, select, text, union, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from scale.exceptions import ScaleError
+from scale.ingest.tidy import exists_in, file_actions, open_folder, tidy_file
+from scale.ingest.transfers import DEFAULT_MEDIA_TYPE, IN_FLIGHT
 from scale.models.files import ScaleFile, ScaleFileType
 from scale.models.ingest import Ingest, IngestStatus
 from scale.models.workspaces import Workspace
-from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
-from scale.timeutil import as_utc, utcnow
+from scale.timeutil import utcnow
 from scale.workspaces import confined
 from scale.workspaces.brokers import Broker, broker_for
 
 log = logging.getLogger(__name__)
 
-# Directories a Strike keeps beside the files it watches (never watched themselves).
-INGESTING_DIR = "ingesting"
-DUPLICATE_DIR = "duplicate"
-ERRORED_DIR = "errored"
-STRIKE_DIRS = (INGESTING_DIR, DUPLICATE_DIR, ERRORED_DIR)
-
-IN_FLIGHT = (IngestStatus.TRANSFERRED, IngestStatus.INGESTING)
-FINAL = (IngestStatus.INGESTED, IngestStatus.DUPLICATE, IngestStatus.ERRORED)
-DEFAULT_MEDIA_TYPE = "application/octet-stream"
 _CHUNK = 1024 * 1024
 
 
 class IngestFailure(ScaleError):
     """A file that could not be ingested; the message is the reason kept in `ingest.error`."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Recording what the monitor sees
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """A file being copied into a Strike's directory: `path` is where it is now."""
-
-    file_name: str
-    path: Path
-    size: int
-
-
-@dataclass(frozen=True)
-class CompletedFile:
-    """A file whose transfer has ended, at `path` on the top level of the Strike's directory.
-    `ingest_id` is its TRANSFERRING (or DEFERRED) ingest, None when it was never recorded."""
-
-    file_name: str
-    path: Path
-    size: int
-    ingest_id: int | None = None
-
-
-def start_transfers(session: Session, strike_id: int, transfers: Sequence[Transfer]) -> list[Ingest]:
-    """Record TRANSFERRING ingests (one insert batch); returns them with their ids."""
-    now = utcnow()
-    rows = [Ingest(file_name=item.file_name, strike_id=strike_id, status=IngestStatus.TRANSFERRING,
-                   bytes_transferred=item.size, transfer_started=now, transfer_path=str(item.path),
-                   data_type=[], created=now, last_modified=now) for item in transfers]
-    session.add_all(rows)
-    session.flush()
-    return rows
-
-
-def update_transfers(session: Session, sizes: Mapping[int, int]) -> None:
-    """Set `bytes_transferred` of TRANSFERRING ingests (id -> bytes) in one statement batch."""
-    if sizes:
-        now = utcnow()
-        session.execute(update(Ingest).where(Ingest.status == IngestStatus.TRANSFERRING).execution_options(
-            synchronize_session=False), [{"id": ingest_id, "bytes_transferred": size, "last_modified": now}
-                                         for ingest_id, size in sizes.items()])
-
-
-def error_ingests(session: Session, reasons: Mapping[int, str]) -> None:
-    """ERRORED, with the reason, for ingests not yet being stored (TRANSFERRING, DEFERRED)."""
-    if reasons:
-        now = utcnow()
-        # An executemany UPDATE cannot take IN (...) criteria, hence the OR.
-        waiting = or_(Ingest.status == IngestStatus.TRANSFERRING, Ingest.status == IngestStatus.DEFERRED)
-        session.execute(update(Ingest).where(waiting)
-                        .execution_options(synchronize_session=False),
-                        [{"id": ingest_id, "status": IngestStatus.ERRORED, "error": reason, "last_modified": now}
-                         for ingest_id, reason in reasons.items()])
-
-
-def workspace_file_path(rule: IngestRule, file_name: str, when: dt.datetime) -> str:
-    """`<workspace_path>/YYYY/MM/DD/<file name>` for the UTC date of `when`."""
-    when = as_utc(when)
-    parts = [rule.workspace_path.strip("/"), f"{when:%Y}", f"{when:%m}", f"{when:%d}", file_name]
-    return "/".join(part for part in parts if part)
-
-
-def register_files(session: Session, strike_id: int, config: StrikeConfiguration,
-                   completed: Sequence[CompletedFile], *, mount_dir: Path) -> list[Ingest]:
-    """Apply the Strike's rules to files whose transfer ended, creating or updating their ingests.
-
-    First matching rule with an active workspace -> TRANSFERRED with `ingest_path` =
-    `<mount_dir>/ingesting/<name>` (the caller moves the file there after the commit); a rule
-    whose workspace is gone -> ERRORED; no rule -> DEFERRED (the file stays in place)."""
-    if not completed:
-        return []
-    now = utcnow()
-    names = {rule.workspace_name for rule in config.files_to_ingest}
-    workspaces = {ws.name: ws for ws in session.scalars(select(Workspace).where(Workspace.name.in_(names)))}
-    known_ids = [item.ingest_id for item in completed if item.ingest_id is not None]
-    known = {row.id: row for row in session.scalars(select(Ingest).where(Ingest.id.in_(known_ids)))}
-    rows: list[Ingest] = []
-    for item in completed:
-        row = known.get(item.ingest_id) if item.ingest_id is not None else None
-        if row is None:
-            row = Ingest(file_name=item.file_name, strike_id=strike_id, transfer_started=now, created=now,
-                         data_type=[])
-            session.add(row)
-        elif row.status not in (IngestStatus.TRANSFERRING, IngestStatus.DEFERRED):
-            continue  # already moved on (a second monitor, or a stale id): leave it be
-        row.file_name = item.file_name  # differs only when an edit changed the transfer suffix
-        row.bytes_transferred = item.size
-        row.file_size = item.size
-        row.transfer_path = str(item.path)
-        row.transfer_ended = row.transfer_ended or now
-        row.media_type = mimetypes.guess_type(item.file_name)[0] or DEFAULT_MEDIA_TYPE
-        row.last_modified = now
-        rule = config.rule_for(item.file_name)
-        workspace = workspaces.get(rule.workspace_name) if rule else None
-        if rule is None:
-            row.status = IngestStatus.DEFERRED
-        elif workspace is None or not workspace.is_active:
-            row.status = IngestStatus.ERRORED
-            row.error = f"workspace {rule.workspace_name!r} does not exist or is not active"
-        else:
-            row.status = IngestStatus.TRANSFERRED
-            row.workspace_id = workspace.id
-            row.data_type = list(rule.data_types)
-            row.file_path = workspace_file_path(rule, item.file_name, row.transfer_ended)
-            row.ingest_path = str(mount_dir / INGESTING_DIR / item.file_name)
-            row.error = None
-        rows.append(row)
-    session.flush()
-    return rows
-
-
-def live_ingests(session: Session, strike_id: int) -> list[Ingest]:
-    """The Strike's ingests that are not finished: what a (re)starting monitor picks up again."""
-    live = (IngestStatus.TRANSFERRING, IngestStatus.DEFERRED, *IN_FLIGHT)
-    return list(session.scalars(select(Ingest).where(Ingest.strike_id == strike_id, Ingest.status.in_(live))
-                                .order_by(Ingest.id)))
-
-
-def errored_at(session: Session, strike_id: int, paths: Sequence[str]) -> dict[str, Ingest]:
-    """The newest ingest ERRORED in place (by the monitor: a stalled transfer, a rule's missing
-    workspace) for each of `paths` (transfer paths) that has one. Files that failed while being
-    stored went to `errored/`; one moved back is a new attempt, not listed here."""
-    if not paths:
-        return {}
-    rows = session.scalars(select(Ingest).where(Ingest.strike_id == strike_id, Ingest.status == IngestStatus.ERRORED,
-                                                Ingest.ingest_path.is_(None), Ingest.transfer_path.in_(list(paths)))
-                           .order_by(Ingest.id))
-    return {row.transfer_path: row for row in rows if row.transfer_path}
-
-
-# ---------------------------------------------------------------------------------------------
-# Storing a file in its workspace
 
 
 @dataclass(frozen=True)
@@ -371,8 +232,8 @@ def _finish_move(work: IngestWork) -> None:
     if work.transfer_path is None or work.transfer_path == work.source:
         return
     try:
-        with _folder(work.transfer_path.parent) as src, _folder(work.source.parent) as dst:
-            if not _exists(dst, work.source.name):
+        with open_folder(work.transfer_path.parent) as src, open_folder(work.source.parent) as dst:
+            if not exists_in(dst, work.source.name):
                 os.rename(work.transfer_path.name, work.source.name, src_dir_fd=src, dst_dir_fd=dst)
     except FileNotFoundError:
         pass  # moved meanwhile (by the restarted monitor), or really gone: reading tells which
@@ -391,33 +252,6 @@ def _open_source(path: Path) -> Iterator[BinaryIO]:
         raise
     with os.fdopen(fd, "rb") as stream:
         yield stream
-
-
-@contextmanager
-def _folder(path: Path, *, create: str | None = None) -> Iterator[int]:
-    """The directory `path`, opened by walking it without following symlinks. `create`: a folder
-    made in it (if missing) and opened instead, beneath it."""
-    fd = confined.open_root(path)
-    try:
-        if create is not None:
-            try:
-                os.mkdir(create, dir_fd=fd)
-            except FileExistsError:
-                pass
-            inner = confined.open_beneath(fd, create, os.O_PATH | os.O_DIRECTORY)
-            os.close(fd)
-            fd = inner
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def _exists(folder: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=folder, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def _md5(stream: object) -> tuple[str, int]:
@@ -508,80 +342,9 @@ def ingest_files(sessions: sessionmaker, ingest_ids: Sequence[int]) -> dict[int,
         actions = file_actions(session, [ingest_id for ingest_id, result in results.items()
                                          if result.outcome != "NOTHING_TO_DO"])
     for ingest_id, action in actions.items():
-        _apply_logged(action, ingest_id)
+        tidy_file(action, ingest_id)
     return results
 
-
-# ---------------------------------------------------------------------------------------------
-# The file on the Strike mount after the ingest finished
-
-
-@dataclass(frozen=True)
-class FileAction:
-    """What to do with a finished Strike ingest's file: remove it, or move it to `target`."""
-
-    path: Path
-    target: Path | None
-
-
-def file_actions(session: Session, ingest_ids: Collection[int]) -> dict[int, FileAction]:
-    """The action for each finished ingest's file in `<mount>/ingesting/`, in one query. None
-    for an ingest that is not finished, is not a Strike's (a scan leaves originals alone), or
-    whose path a newer ingest now owns."""
-    if not ingest_ids:
-        return {}
-    newer = aliased(Ingest)
-    # By file name first: it is indexed, and few ingests share one.
-    superseded = select(newer.id).where(newer.file_name == Ingest.file_name, newer.strike_id == Ingest.strike_id,
-                                        newer.ingest_path == Ingest.ingest_path, newer.id > Ingest.id).exists()
-    rows = session.execute(select(Ingest.id, Ingest.status, Ingest.ingest_path).where(
-        Ingest.id.in_(sorted(ingest_ids)), Ingest.strike_id.is_not(None), Ingest.status.in_(FINAL),
-        Ingest.ingest_path.is_not(None), Ingest.ingest_path != "", ~superseded))
-    actions: dict[int, FileAction] = {}
-    for ingest_id, status, ingest_path in rows:
-        assert ingest_path is not None  # the query's criteria
-        path = Path(ingest_path)
-        if status == IngestStatus.INGESTED:
-            actions[ingest_id] = FileAction(path, None)
-        else:
-            folder = DUPLICATE_DIR if status == IngestStatus.DUPLICATE else ERRORED_DIR
-            actions[ingest_id] = FileAction(path, path.parent.parent / folder / path.name)
-    return actions
-
-
-def apply_file_action(action: FileAction, ingest_id: int) -> None:
-    """Carry out `action`; a file already gone is fine (the action was taken before a crash).
-    A name taken in the target folder gets `.<ingest id>` appended: nothing is overwritten.
-    Folders are opened without following symlinks (SymlinkOnTheWay, an OSError, otherwise)."""
-    try:
-        with _folder(action.path.parent) as source:
-            if action.target is None:
-                os.unlink(action.path.name, dir_fd=source)
-                return
-            with _folder(action.target.parent.parent, create=action.target.parent.name) as folder:
-                name = action.target.name
-                if _exists(folder, name):
-                    name = f"{name}.{ingest_id}"
-                os.rename(action.path.name, name, src_dir_fd=source, dst_dir_fd=folder)
-    except FileNotFoundError:
-        pass
-
-
-def settle_files(sessions: sessionmaker, ingest_ids: Collection[int]) -> None:
-    """Remove or move finished ingests' files (`file_actions`), after their status committed."""
-    with sessions() as session:
-        actions = file_actions(session, ingest_ids)
-    for ingest_id, action in actions.items():
-        _apply_logged(action, ingest_id)
-
-
-def _apply_logged(action: FileAction, ingest_id: int) -> None:
-    """Tidying is best effort: a file that cannot be moved stays where it is (nothing is lost),
-    and the monitor tries again at its next rescan."""
-    try:
-        apply_file_action(action, ingest_id)
-    except OSError as error:
-        log.warning("ingest %s: cannot tidy %s: %s", ingest_id, action.path, error)
 
 
 def ingests_to_resend(session: Session, *, older_than: dt.timedelta) -> list[int]:

@@ -1,5 +1,9 @@
 """Every job and execution state change (docs/execution.md, "Job life cycle").
 
+Kept whole past the ~400 lines of STYLE.md on purpose (issue 15, item 4): every state change
+sits beside the others, so the one lock order and the status guards below can be read and
+checked in one place; split, a new change could take its locks in another order unseen.
+
 All functions take a Session first, lock rows, flush, and never commit. Rows are always locked
 in one order, queue -> job -> execution (the scheduler claims queue rows before it touches the
 job), so two writers never deadlock on each other. Besides the lock, every write is an UPDATE

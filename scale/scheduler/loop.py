@@ -4,7 +4,7 @@ them through a resource manager, and stop those that were canceled.
 One cycle, each step in its own short transaction (the shell's job: this module owns the
 process's units of work):
 1. heartbeat (every `heartbeat_every` s): register or refresh the manager's nodes
-   (`last_offer`), and pause nodes with too many SYSTEM failures;
+   (`last_offer`), and pause nodes with too many SYSTEM failures (`scale.scheduler.heartbeat`);
 2. kill the launched executions that are no longer RUNNING (canceled through the API);
 3. unless the scheduler is paused or no node has room: claim queue rows in priority order a
    page of `claim_limit` at a time (`FOR UPDATE SKIP LOCKED`, LIMIT on `ix_queue_claim`, so a
@@ -26,17 +26,9 @@ execution finishing while claimed work was left waiting for room. An execution f
 nothing waits for its resources does not start a cycle: at tens of jobs a second, a cycle per
 finished job would cost the scheduler more than running the jobs.
 
-At every heartbeat, executions left RUNNING on the manager's nodes that the manager is not
-running are reconciled: those a previous scheduler left when it died (on the nodes just taken
-over), and this scheduler's own whose runner ended without recording an outcome (the database
-was unreachable for longer than the runner retries, or the runner raised and its failure
-could not be written either). So an outage of the database costs at most the tries it
-interrupted, reconciled within a heartbeat of its end. Such an execution is reconciled: the
-manager re-attaches to what still exists of one (a container, running or exited, is followed
-to its end by the runner's `resume_execution`); otherwise (a child process, whose exit status
-went to the scheduler that died or was lost with its runner) the manager reaps it (kills its
-process group) and the execution fails with the SYSTEM error `node-lost`, which queues it
-again while tries remain, so it cannot run twice or report late.
+At every heartbeat, the executions left RUNNING on the nodes this scheduler holds with nothing
+behind them (their scheduler died, or their runner ended without an outcome) are reconciled:
+`scale.scheduler.heartbeat`, which also holds the nodes' leases.
 
 A cycle that fails (the database is away) is logged and the loop backs off, doubling its pause
 from `idle_wait` up to MAX_BACKOFF_SECONDS, then carries on where it left off.
@@ -63,6 +55,7 @@ from scale.models.nodes import Node
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.resources import Resources
+from scale.scheduler.heartbeat import HeldNodes
 from scale.scheduler.managers.base import NodeGone, NodeOffer, ResourceManager
 from scale.scheduler.matching import Assignment, Candidate, Constraints, Matcher, MatchNode, never_fits
 
@@ -95,12 +88,7 @@ class SchedulerLoop:
         self._sessions = sessions
         self._manager = manager
         self._options = options
-        self._offers: dict[int, NodeOffer] = {}  # node id -> offer, for the nodes this one runs
-        self._standing_by: set[int] = set()
         self._last_heartbeat = float("-inf")
-        # The usable nodes' totals (all schedulers'), as the last heartbeat read them: a row
-        # larger than all of them is set aside until they change.
-        self._usable_totals: frozenset[Resources] = frozenset()
         # The held nodes as the node table last showed them, with nothing running, and the
         # table's mark then (see `_match_nodes`).
         self._idle_nodes: list[MatchNode] = []
@@ -112,6 +100,7 @@ class SchedulerLoop:
         # Unique per process; the host and pid let a scheduler on the same host tell at once
         # that a crashed holder is gone instead of waiting for its heartbeat to go stale.
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._nodes = HeldNodes(sessions, manager, instance=self.instance)
 
     def start(self) -> None:
         """Register the manager's nodes, taking those no live scheduler runs, and reconcile
@@ -184,56 +173,14 @@ class SchedulerLoop:
     # ---- steps ------------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
-        """Refresh the manager's nodes and hold their leases; a node another live scheduler
-        runs is left to it (this one stands by). Then reconcile the held nodes: a node just
-        taken over may hold a dead scheduler's executions, and any node this one's runners
-        that ended without an outcome."""
-        held: dict[int, NodeOffer] = {}
-        with self._sessions.begin() as session:
-            offers = self._manager.nodes()
-            registered = nodes.register_nodes(session, offers, instance=self.instance, holder_is_alive=holder_is_alive)
-            for offer, (node, lease) in zip(offers, registered, strict=True):
-                if lease == nodes.Lease.BUSY:
-                    if node.id not in self._standing_by:
-                        log.info("node %s is run by scheduler %s; standing by", node.hostname,
-                                 node.scheduler_lease)
-                        self._standing_by.add(node.id)
-                    continue
-                self._standing_by.discard(node.id)
-                held[node.id] = offer
-            for node in nodes.pause_nodes_with_errors(session):
-                log.warning("paused node %s: %s", node.hostname, node.pause_reason)
-            totals = nodes.usable_totals(session)
-            if totals != self._usable_totals:
-                if back := transitions.reconsider_too_large(session, totals):
-                    log.info("the nodes changed: %s queued job(s) set aside as too large fit again", back)
-                self._usable_totals = totals
-        self._offers = held
+        """Refresh the manager's nodes and hold their leases (`HeldNodes.refresh`), then
+        reconcile the held nodes: a node just taken over may hold a dead scheduler's
+        executions, and any node this one's runners that ended without an outcome."""
+        held = self._nodes.refresh()
         self._nodes_mark = None  # the held nodes may have changed: re-read them
         if held:
-            self._reconcile(list(held))
+            self._nodes.reconcile(list(held))
         self._last_heartbeat = time.monotonic()
-
-    def _reconcile(self, node_ids: list[int]) -> None:
-        """Executions RUNNING on nodes this scheduler holds that its manager is not running
-        have nothing behind them (their scheduler died, or their runner ended without an
-        outcome): re-attach to what still runs of one, else reap what it left and fail it
-        (node-lost, retried while tries remain).
-
-        Safe against a runner finishing meanwhile: launches happen on this thread only, and a
-        runner leaves `running()` only after its outcome is committed, so an execution missing
-        from the snapshot taken first and still RUNNING afterwards has no runner."""
-        running_here = self._manager.running()
-        with self._sessions() as session:
-            left = [exe_id for exe_id in session.scalars(
-                select(JobExecution.id).where(JobExecution.status == RUNNING,
-                                              JobExecution.node_id.in_(node_ids)))
-                    if exe_id not in running_here]
-        for job_exe_id in left:
-            if self._manager.reattach(job_exe_id):
-                continue
-            self._manager.reap(job_exe_id)
-            self._fail(job_exe_id, SystemErrorName.NODE_LOST)
 
     def _shut_down(self) -> None:
         """Stop what runs in this process and put it back in the queue without costing it a try (a clean
@@ -247,15 +194,7 @@ class SchedulerLoop:
                 log.info("put %s stopped job execution(s) back in the queue", len(returned))
         except Exception:
             log.exception("could not put the stopped job executions back in the queue")
-        self._release()
-
-    def _release(self) -> None:
-        try:
-            with self._sessions.begin() as session:
-                for node_id in self._offers:
-                    nodes.release_node(session, node_id, self.instance)
-        except Exception:  # the lease then goes stale on its own
-            log.exception("could not release this scheduler's nodes")
+        self._nodes.release()
 
     def _kill_canceled(self) -> None:
         running = self._manager.running()
@@ -305,8 +244,8 @@ class SchedulerLoop:
                                             skip_job_types=matcher.full_job_types())
             if not rows:
                 break
-            too_large = {row.id for row in rows if self._usable_totals
-                         and never_fits(_required(row), self._usable_totals)}
+            too_large = {row.id for row in rows if self._nodes.usable_totals
+                         and never_fits(_required(row), self._nodes.usable_totals)}
             if too_large:
                 transitions.set_aside_too_large(session, too_large)
                 log.info("set aside %s queued job(s) larger than every node", len(too_large))
@@ -328,7 +267,7 @@ class SchedulerLoop:
                       for a in assignments]
         node_of = {p.queue_row.job_exe_id: p.node_id for p in placements}
         # A job canceled since it was claimed is left out.
-        return [(exe_id, self._offers[node_of[exe_id]])
+        return [(exe_id, self._nodes.offers[node_of[exe_id]])
                 for exe_id in transitions.schedule_many(session, placements)]
 
     def _match_nodes(self, session: Session) -> list[MatchNode]:
@@ -342,7 +281,7 @@ class SchedulerLoop:
                 MatchNode(node_id=node_id, total=(total := Resources(cpus or 0.0, mem or 0.0, disk or 0.0)),
                           free=total, is_paused=paused or paused_errors or not active)
                 for node_id, cpus, mem, disk, paused, paused_errors, active in session.execute(_NODE_STATE)
-                if node_id in self._offers]
+                if node_id in self._nodes.offers]
             self._nodes_mark = mark
         scheduled = nodes.scheduled_by_node(session)
         return [replace(node, free=node.total - used) if (used := scheduled.get(node.node_id)) else node
@@ -400,18 +339,3 @@ def _required(row: Queue) -> Resources:
 def _candidate(row: Queue) -> Candidate:
     return Candidate(queue_id=row.id, job_exe_id=row.job_exe_id, job_type_id=row.job_type_id,
                      priority=row.priority, queued=row.queued, required=_required(row))
-
-
-def holder_is_alive(holder: str) -> bool:
-    """False only when `holder` ran on this host and its process no longer exists."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -14,8 +14,8 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from scale.ingest import service
-from scale.ingest.service import CompletedFile
+from scale.ingest import transfers
+from scale.ingest.transfers import CompletedFile
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.models.jobs import Job
@@ -63,8 +63,8 @@ def landed(pg_committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[
         db.flush()
         path = mount / "big.txt"
         path.write_bytes(content)
-        [row] = service.register_files(db, strike.id, strike_configuration.parse(config, home=None),
-                                       [CompletedFile("big.txt", path, len(content))], mount_dir=mount)
+        [row] = transfers.register_files(db, strike.id, strike_configuration.parse(config, home=None),
+                                         [CompletedFile("big.txt", path, len(content))], mount_dir=mount)
         path.rename(row.ingest_path)
         return row.id, job_type.id, root
 

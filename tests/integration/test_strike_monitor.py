@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from scale.ingest import service
+from scale.ingest import service, tidy
 from scale.ingest.monitor import StrikeMonitor
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, Strike
@@ -273,7 +273,8 @@ def test_an_edit_of_the_transfer_suffix_completes_files_it_no_longer_marks(commi
     row = wait_until(lambda: one_ingest(committed_sessions, "TRANSFERRED"), what="the unsuffixed file TRANSFERRED")
     assert (row.id, row.file_name) == (transferring.id, "e.txt_tmp")
     wait_until(lambda: running.handed == [row.id], what="it handed on")
-    wait_until(lambda: not running.monitor._tracked, what="nothing left tracked")
+    wait_until(lambda: running.monitor.files is not None and not running.monitor.files.tracked,
+               what="nothing left tracked")
 
 
 def test_a_directory_swapped_for_a_symlink_is_left_alone_until_it_comes_back(committed_sessions, make_strike, start,
@@ -281,7 +282,7 @@ def test_a_directory_swapped_for_a_symlink_is_left_alone_until_it_comes_back(com
     running = start(make_strike(configuration(mount)))
     wait_until(lambda: running.monitor.directory is not None and running.monitor.scans >= 1, what="the first scan")
     outside = tmp_path / "outside"
-    for folder in ("", *service.STRIKE_DIRS):
+    for folder in ("", *tidy.STRIKE_DIRS):
         (outside / folder).mkdir(exist_ok=True)
     (outside / "secret.txt").write_bytes(b"secret")
     mount.rename(tmp_path / "real")

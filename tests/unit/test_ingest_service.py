@@ -1,4 +1,4 @@
-"""The ingest service (scale/ingest/service.py) on both backends, against real files: rules,
+"""The ingest service (scale/ingest/{transfers,service,tidy}.py) on both backends, against real files: rules,
 DEFERRED, DUPLICATE, idempotence, crash resumption, and each fault ending ERRORED with its
 reason and the file kept (vanished, half-copied, unreadable, full or read-only workspace)."""
 
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine
-from scale.ingest import service
-from scale.ingest.service import CompletedFile
+from scale.ingest import service, tidy, transfers
+from scale.ingest.transfers import CompletedFile
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.models.workspaces import Workspace
@@ -45,7 +45,7 @@ def strike_config(mount: Path, *rules: tuple[str, str, str]) -> dict:
 @pytest.fixture
 def mount(tmp_path: Path) -> Path:
     directory = tmp_path / "incoming"
-    for folder in ("", *service.STRIKE_DIRS):
+    for folder in ("", *tidy.STRIKE_DIRS):
         (directory / folder).mkdir(exist_ok=True)
     return directory
 
@@ -68,7 +68,7 @@ def land(db, strike: Strike, mount: Path, name: str, content: bytes = b"hello\n"
     path = mount / name
     path.write_bytes(content)
     config = strike_configuration.parse(strike.configuration, home=None)
-    [row] = service.register_files(db, strike.id, config, [CompletedFile(name, path, len(content))], mount_dir=mount)
+    [row] = transfers.register_files(db, strike.id, config, [CompletedFile(name, path, len(content))], mount_dir=mount)
     if row.status == IngestStatus.TRANSFERRED:
         path.rename(row.ingest_path)
     db.flush()
@@ -78,8 +78,8 @@ def land(db, strike: Strike, mount: Path, name: str, content: bytes = b"hello\n"
 def test_register_files_applies_the_first_matching_rule(db, strike, mount, workspace):
     config = strike_configuration.parse(strike_config(mount, (r"a.*", "first", "raw"), (r".*", "second", "raw")),
                                         home=None)
-    [row] = service.register_files(db, strike.id, config, [CompletedFile("a.txt", mount / "a.txt", 6)],
-                                   mount_dir=mount)
+    [row] = transfers.register_files(db, strike.id, config, [CompletedFile("a.txt", mount / "a.txt", 6)],
+                                     mount_dir=mount)
     assert row.status == IngestStatus.TRANSFERRED
     assert (row.workspace_id, row.data_type, row.media_type, row.file_size) == (workspace.id, ["tag"], "text/plain", 6)
     day = row.transfer_ended
@@ -90,11 +90,11 @@ def test_register_files_applies_the_first_matching_rule(db, strike, mount, works
 
 def test_workspace_file_path_uses_the_utc_date_and_drops_slashes(mount):
     rule = strike_configuration.parse(strike_config(mount, (".*", "/wrksp/path/", "raw")), home=None).files_to_ingest[0]
-    assert service.workspace_file_path(rule, "f.h5", NOW) == "wrksp/path/2026/03/04/f.h5"
+    assert transfers.workspace_file_path(rule, "f.h5", NOW) == "wrksp/path/2026/03/04/f.h5"
     late = dt.datetime(2026, 3, 4, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
-    assert service.workspace_file_path(rule, "f.h5", late) == "wrksp/path/2026/03/05/f.h5"
+    assert transfers.workspace_file_path(rule, "f.h5", late) == "wrksp/path/2026/03/05/f.h5"
     root = strike_configuration.parse(strike_config(mount, (".*", "", "raw")), home=None).files_to_ingest[0]
-    assert service.workspace_file_path(root, "f.h5", NOW) == "2026/03/04/f.h5"
+    assert transfers.workspace_file_path(root, "f.h5", NOW) == "2026/03/04/f.h5"
 
 
 def test_register_files_defers_a_file_no_rule_matches(db, strike, mount):
@@ -168,7 +168,7 @@ def test_a_file_the_monitor_did_not_move_before_a_crash_is_moved_and_ingested(db
     path = mount / "a.txt"
     path.write_bytes(b"left behind")
     config = strike_configuration.parse(strike.configuration, home=None)
-    [row] = service.register_files(db, strike.id, config, [CompletedFile("a.txt", path, 11)], mount_dir=mount)
+    [row] = transfers.register_files(db, strike.id, config, [CompletedFile("a.txt", path, 11)], mount_dir=mount)
     db.flush()  # TRANSFERRED committed, and the monitor died before its rename
     assert service.ingest_file(sessions, row.id).outcome == "INGESTED"
     assert not path.exists() and not Path(row.ingest_path).exists()
@@ -267,7 +267,7 @@ def test_an_unreadable_file_is_errored_and_kept(pg_sessions, mount, tmp_path):
         assert "Permission denied" in db.get(Ingest, row.id).error
     # `nobody` could not move it out of the way either: it is kept where it was, and tidied later.
     assert Path(row.ingest_path).read_bytes() == b"secret"
-    service.settle_files(pg_sessions, [row.id])
+    tidy.settle_files(pg_sessions, [row.id])
     assert (mount / "errored" / "a.txt").read_bytes() == b"secret"
 
 
@@ -284,8 +284,8 @@ def test_a_late_redelivery_leaves_a_newer_file_of_the_same_name_alone(db, sessio
     first = land(db, strike, mount, "a.txt", b"one")
     service.ingest_file(sessions, first.id)
     second = land(db, strike, mount, "a.txt", b"two")  # the same ingest_path, now holding a new file
-    assert service.file_actions(db, [first.id]) == {}
-    service.settle_files(sessions, [first.id])
+    assert tidy.file_actions(db, [first.id]) == {}
+    tidy.settle_files(sessions, [first.id])
     assert Path(second.ingest_path).read_bytes() == b"two"
 
 
@@ -302,10 +302,10 @@ def test_ingests_to_resend_finds_only_stuck_in_flight_ingests(db, strike, mount)
 
 
 def test_bulk_transfer_updates_touch_only_transferring_ingests(db, strike, mount):
-    [moving] = service.start_transfers(db, strike.id, [service.Transfer("m.txt", mount / "m.txt_tmp", 1)])
+    [moving] = transfers.start_transfers(db, strike.id, [transfers.Transfer("m.txt", mount / "m.txt_tmp", 1)])
     done = land(db, strike, mount, "d.txt")
-    service.update_transfers(db, {moving.id: 50, done.id: 99})
-    service.error_ingests(db, {moving.id: "gone", done.id: "gone"})
+    transfers.update_transfers(db, {moving.id: 50, done.id: 99})
+    transfers.error_ingests(db, {moving.id: "gone", done.id: "gone"})
     db.expire_all()
     assert (db.get(Ingest, moving.id).bytes_transferred, db.get(Ingest, moving.id).status) == (50, "ERRORED")
     assert (db.get(Ingest, done.id).bytes_transferred, db.get(Ingest, done.id).status) == (6, "TRANSFERRED")

@@ -1,5 +1,5 @@
-"""The Strike monitor's directory listing (StrikeMonitor._list) skips, with a warning, an entry it
-may not look at instead of crashing the `scale-strike` process."""
+"""The Strike monitor's directory listing (`scale.ingest.directory.list_files`) skips, with a
+warning, an entry it may not look at instead of crashing the `scale-strike` process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from scale.ingest.monitor import StrikeMonitor
+from scale.ingest.directory import list_files
 from scale.workspaces import confined
 from tests.helpers import open_folder, unprivileged_files
 
@@ -15,7 +15,7 @@ from tests.helpers import open_folder, unprivileged_files
 def listed(directory: Path) -> dict:
     fd = confined.open_root(directory, flags=os.O_RDONLY)
     try:
-        return StrikeMonitor._list(fd)
+        return list_files(fd)
     finally:
         os.close(fd)
 

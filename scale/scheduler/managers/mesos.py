@@ -5,10 +5,8 @@ v1 scheduler HTTP API through the `avmesos` client.
   while the scheduler is paused. Each agent seen in offers is a node; its total is what Mesos
   last offered Scale there plus what Scale's own tasks hold there, so the loop's `free` (total
   minus the RUNNING executions' reservations) is about what the agent offers now.
-- Launch: the loop has scheduled the execution on an agent; a Mesos task running
-  `scale execute JOB_EXE_ID` is queued for that agent and the launcher thread accepts the
-  agent's offers with every queued task that fits them (one ACCEPT per agent). A task no offer
-  has taken within LAUNCH_WAIT_SECONDS fails with `task-launch`.
+- Launch: the launcher thread (`scale.scheduler.managers.mesos_launch`) accepts offers with the
+  tasks queued for their agents, kills the tasks of ended executions and declines old offers.
 - Status updates (acknowledged by avmesos): `scale execute` records the outcome itself, so a
   terminal state only fails an execution still RUNNING, with the SYSTEM error of ERRORS
   (queued again while tries remain). An agent lost (a FAILURE event) fails its tasks `node-lost`.
@@ -23,12 +21,10 @@ from __future__ import annotations
 
 import getpass
 import logging
-import shlex
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from avmesos.client import MesosClient  # type: ignore[import-untyped]
@@ -40,15 +36,9 @@ from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.resources import Resources
-from scale.scheduler.managers.base import NodeGone, NodeOffer, fail_quietly, follow_up
-from scale.scheduler.managers.mesos_wire import (
-    TERMINAL_STATES,
-    error_for,
-    job_exe_id_of,
-    offered_resources,
-    scalar,
-    task_id_of,
-)
+from scale.scheduler.managers.base import NodeGone, NodeOffer, fail_quietly
+from scale.scheduler.managers.mesos_launch import Agent, FrameworkState, Launcher, Offer, Task
+from scale.scheduler.managers.mesos_wire import TERMINAL_STATES, error_for, job_exe_id_of, offered_resources, task_id_of
 from scale.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,42 +48,12 @@ FRAMEWORK_NAME = "Scale"
 FAILOVER_TIMEOUT_SECONDS = 7 * 24 * 3600.0
 COMMAND = "scale execute"
 AGENT_PORT = 5051  # an offer without an agent URL: the agent's default port
-OFFER_HOLD_SECONDS = 5.0
-LAUNCH_WAIT_SECONDS = 30.0
-# Declined (and accepted) offers' leftovers come back this soon; while paused, more slowly.
-REFUSE_SECONDS = 1.0
+# Offers' leftovers come back this slowly while the scheduler is paused (`mesos_launch.REFUSE_SECONDS` otherwise).
 PAUSED_REFUSE_SECONDS = 5.0
 ENDED_GRACE_SECONDS = 60.0
-KILL_RESEND_SECONDS = 5.0
 RECONNECT_SECONDS = 2.0
 # An agent with no offer this long and no task of Scale's is no longer a node.
 AGENT_TTL_SECONDS = 60.0
-HOUSEKEEPING_SECONDS = 0.2
-
-@dataclass
-class _Task:
-    job_exe_id: int
-    agent_id: str
-    resources: Resources
-    info: dict[str, Any] | None  # the TaskInfo while it waits for an offer; None once launched
-    since: float = field(default_factory=time.monotonic)
-    kill_at: float | None = None  # when to send KILL (again)
-
-
-@dataclass
-class _Agent:
-    hostname: str
-    port: int
-    offered: Resources
-    last_offer: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class _Offer:
-    agent_id: str
-    resources: Resources
-    handle: Any  # avmesos' Offer, which declines itself
-    received: float = field(default_factory=time.monotonic)
 
 
 class MesosManager:
@@ -107,16 +67,7 @@ class MesosManager:
                  task_env: Mapping[str, str], command: str = COMMAND,
                  on_finished: Callable[[int], None] | None = None) -> None:
         self._sessions = sessions
-        self._command = command
-        self._task_env = dict(task_env)
-        self._on_finished = on_finished
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._agents: dict[str, _Agent] = {}
-        self._offers: dict[str, _Offer] = {}
-        self._tasks: dict[int, _Task] = {}
-        self._driver: Any = None
-        self._changed = threading.Event()
+        self._state = FrameworkState(sessions, on_finished)
         self._stopping = threading.Event()
         self._framework_id = framework_id
         self._client = MesosClient(mesos_urls=[master], frameworkName=FRAMEWORK_NAME,
@@ -130,8 +81,10 @@ class MesosManager:
                                 (MesosClient.ERROR, self._on_error),
                                 (MesosClient.DISCONNECTED, self._on_disconnected)):
             self._client.on(event, callback)
+        self._launcher = Launcher(self._state, self._client, command=command, task_env=task_env,
+                                  stopping=self._stopping)
         self._threads = [threading.Thread(target=self._subscribe, name="mesos-stream", daemon=True),
-                         threading.Thread(target=self._housekeep, name="mesos-launcher", daemon=True)]
+                         threading.Thread(target=self._launcher.run, name="mesos-launcher", daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -155,58 +108,58 @@ class MesosManager:
         """The agents of recent offers, none while not subscribed: then nothing is placed, and
         the nodes' heartbeats (what /status/ calls the master being online) stop."""
         now = time.monotonic()
-        with self._lock:
-            if self._driver is None:
+        with self._state.lock:
+            if self._state.driver is None:
                 return []
             # A queued task is still part of what its agent offers (its offer is not accepted yet).
             used: dict[str, Resources] = {}
-            for task in self._tasks.values():
+            for task in self._state.tasks.values():
                 if task.info is None:
                     used[task.agent_id] = used.get(task.agent_id, Resources()) + task.resources
-            busy = {task.agent_id for task in self._tasks.values()}
-            for agent_id, agent in list(self._agents.items()):
+            busy = {task.agent_id for task in self._state.tasks.values()}
+            for agent_id, agent in list(self._state.agents.items()):
                 if agent_id not in busy and now - agent.last_offer > AGENT_TTL_SECONDS:
-                    del self._agents[agent_id]
+                    del self._state.agents[agent_id]
             return [NodeOffer(hostname=agent.hostname, port=agent.port, slave_id=agent_id,
                               total=agent.offered + used.get(agent_id, Resources()))
-                    for agent_id, agent in self._agents.items()]
+                    for agent_id, agent in self._state.agents.items()]
 
     def launch(self, job_exe_id: int, node: NodeOffer) -> None:
         if node.slave_id is None:
             raise RuntimeError(f"node {node.hostname} is not a Mesos agent")
-        info, resources = self._task_info(job_exe_id, node.slave_id)
-        with self._wake:
-            if node.slave_id not in self._agents:  # lost since the loop's last heartbeat
+        info, resources = self._launcher.task_info(job_exe_id, node.slave_id)
+        with self._state.wake:
+            if node.slave_id not in self._state.agents:  # lost since the loop's last heartbeat
                 raise NodeGone(f"Mesos agent {node.slave_id} is gone")
-            if job_exe_id in self._tasks:
+            if job_exe_id in self._state.tasks:
                 raise RuntimeError(f"job execution {job_exe_id} is already running here")
-            self._tasks[job_exe_id] = _Task(job_exe_id, node.slave_id, resources, info)
-            self._wake.notify()
+            self._state.tasks[job_exe_id] = Task(job_exe_id, node.slave_id, resources, info)
+            self._state.wake.notify()
 
     def running(self) -> set[int]:
-        with self._lock:
-            return set(self._tasks)
+        with self._state.lock:
+            return set(self._state.tasks)
 
     def kill(self, job_exe_id: int) -> None:
         """The execution is no longer RUNNING: a task never launched is dropped; a canceled
         one is killed (KILL) by the launcher thread. One that ended otherwise was recorded by
         its own `scale execute`, which is exiting: it is killed only if still there after
         ENDED_GRACE_SECONDS."""
-        with self._lock:
-            task = self._tasks.get(job_exe_id)
+        with self._state.lock:
+            task = self._state.tasks.get(job_exe_id)
             if task is None or task.kill_at is not None:
                 return
             if task.info is not None:
-                del self._tasks[job_exe_id]
+                del self._state.tasks[job_exe_id]
         if task.info is not None:
-            self._finished(job_exe_id)
+            self._state.finished(job_exe_id)
             return
         with self._sessions() as session:
             status = session.scalar(select(JobExecution.status).where(JobExecution.id == job_exe_id))
         grace = 0.0 if status == JobExecutionStatus.CANCELED else ENDED_GRACE_SECONDS
-        with self._wake:
+        with self._state.wake:
             task.kill_at = time.monotonic() + grace
-            self._wake.notify()
+            self._state.wake.notify()
 
     def reattach(self, job_exe_id: int) -> bool:
         """Follow the task of an execution a previous scheduler launched: its state comes back
@@ -214,9 +167,9 @@ class MesosManager:
         agent_id, resources = self._placement(job_exe_id)
         if agent_id is None:
             return False
-        with self._lock:
-            self._tasks.setdefault(job_exe_id, _Task(job_exe_id, agent_id, resources, None))
-            driver = self._driver
+        with self._state.lock:
+            self._state.tasks.setdefault(job_exe_id, Task(job_exe_id, agent_id, resources, None))
+            driver = self._state.driver
         if driver is not None:
             driver.reconcile([{"task_id": {"value": task_id_of(job_exe_id)}, "agent_id": {"value": agent_id}}])
         log.warning("reconciling the Mesos task of job execution %s", job_exe_id)
@@ -224,22 +177,22 @@ class MesosManager:
 
     def reap(self, job_exe_id: int) -> None:
         agent_id, _resources = self._placement(job_exe_id)
-        with self._lock:
-            driver = self._driver
+        with self._state.lock:
+            driver = self._state.driver
         if agent_id is not None and driver is not None:
             driver.kill(agent_id, task_id_of(job_exe_id))
 
     def wait_for_change(self, timeout: float) -> bool:
-        finished = self._changed.wait(timeout)
-        self._changed.clear()
+        finished = self._state.changed.wait(timeout)
+        self._state.changed.clear()
         return finished
 
     def shutdown(self) -> set[int]:
         """Disconnect without tearing the framework down: its tasks keep running for the next
         scheduler to reconcile, so none was stopped."""
         self._stopping.set()
-        with self._wake:
-            self._wake.notify()
+        with self._state.wake:
+            self._state.wake.notify()
         self._client.disconnect_framework()
         # Ends the stream thread's read at once (avmesos only looks at its flag between events).
         sock = getattr(getattr(getattr(self._client.long_pool, "raw", None), "connection", None), "sock", None)
@@ -268,60 +221,60 @@ class MesosManager:
 
     def _on_subscribed(self, driver: Any) -> None:
         log.info("subscribed to the Mesos master as framework %s", driver.frameworkId)
-        with self._lock:
-            self._driver = driver
+        with self._state.lock:
+            self._state.driver = driver
             launched = [{"task_id": {"value": task_id_of(t.job_exe_id)}, "agent_id": {"value": t.agent_id}}
-                        for t in self._tasks.values() if t.info is None]
+                        for t in self._state.tasks.values() if t.info is None]
         driver.reconcile(launched)
 
     def _on_disconnected(self, message: str) -> None:
         log.warning("%s", message)
-        with self._lock:
-            self._driver = None
-            self._offers.clear()
+        with self._state.lock:
+            self._state.driver = None
+            self._state.offers.clear()
 
     def _on_error(self, message: str) -> None:
         log.error("the Mesos master ended the subscription: %s", message)
 
     def _on_offers(self, offers: list[Any]) -> None:
         paused = self._paused()
-        with self._wake:
+        with self._state.wake:
             for handle in offers:
                 offer = handle.get_offer()
                 agent_id = offer["agent_id"]["value"]
                 resources = offered_resources(offer)
                 if not paused:
-                    self._offers[offer["id"]["value"]] = _Offer(agent_id, resources, handle)
+                    self._state.offers[offer["id"]["value"]] = Offer(agent_id, resources, handle)
                 port = offer.get("url", {}).get("address", {}).get("port", AGENT_PORT)
-                held = sum((o.resources for o in self._offers.values() if o.agent_id == agent_id), Resources())
-                self._agents[agent_id] = _Agent(offer["hostname"], int(port), held if not paused else resources)
-            self._wake.notify()
+                held = sum((o.resources for o in self._state.offers.values() if o.agent_id == agent_id), Resources())
+                self._state.agents[agent_id] = Agent(offer["hostname"], int(port), held if not paused else resources)
+            self._state.wake.notify()
         if paused:
             for handle in offers:
                 handle.decline({"filters": {"refuse_seconds": PAUSED_REFUSE_SECONDS}})
 
     def _on_rescind(self, rescind: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._offers.pop(rescind["offer_id"]["value"], None)
+        with self._state.lock:
+            self._state.offers.pop(rescind["offer_id"]["value"], None)
 
     def _on_failure(self, failure: Mapping[str, Any]) -> None:
         if "executor_id" in failure:
             return  # an executor's end: its tasks' own updates follow
         agent_id = failure["agent_id"]["value"]
         log.warning("Mesos agent %s was lost", agent_id)
-        with self._lock:
-            self._agents.pop(agent_id, None)
-            for offer_id in [i for i, o in self._offers.items() if o.agent_id == agent_id]:
-                del self._offers[offer_id]
-            lost = [t for t in self._tasks.values() if t.agent_id == agent_id]
+        with self._state.lock:
+            self._state.agents.pop(agent_id, None)
+            for offer_id in [i for i, o in self._state.offers.items() if o.agent_id == agent_id]:
+                del self._state.offers[offer_id]
+            lost = [t for t in self._state.tasks.values() if t.agent_id == agent_id]
             for task in lost:
-                del self._tasks[task.job_exe_id]
+                del self._state.tasks[task.job_exe_id]
         for task in lost:
             if task.info is None:
                 fail_quietly(self._sessions, task.job_exe_id, SystemErrorName.NODE_LOST)
             else:  # still waiting for an offer from the agent: it never started, so no try is spent
                 self._return_to_queue(task.job_exe_id)
-            self._finished(task.job_exe_id)
+            self._state.finished(task.job_exe_id)
 
     def _on_update(self, update: Mapping[str, Any]) -> None:
         status = update["status"]
@@ -330,124 +283,14 @@ class MesosManager:
         log.info("task %s: %s %s", status["task_id"]["value"], state, status.get("reason", ""))
         if job_exe_id is None or state not in TERMINAL_STATES:
             return
-        with self._lock:
-            task = self._tasks.pop(job_exe_id, None)
+        with self._state.lock:
+            task = self._state.tasks.pop(job_exe_id, None)
         if task is None:  # not followed here: another scheduler's, or already ended
             return
         fail_quietly(self._sessions, job_exe_id, error_for(state, status.get("reason")))
-        self._finished(job_exe_id)
-
-    # ---- launching and declining (on the launcher thread) -------------------------------------
-
-    def _housekeep(self) -> None:
-        while not self._stopping.is_set():
-            with self._wake:
-                self._wake.wait(HOUSEKEEPING_SECONDS)
-            try:
-                self._launch_queued()
-                self._kill_stopped()
-                self._decline_old_offers()
-            except Exception:
-                log.exception("Mesos offer handling failed")
-
-    def _launch_queued(self) -> None:
-        now = time.monotonic()
-        launches: list[tuple[list[_Offer], list[_Task]]] = []
-        expired: list[int] = []
-        with self._lock:
-            queued = sorted((t for t in self._tasks.values() if t.info is not None), key=lambda t: t.since)
-            for agent_id in dict.fromkeys(t.agent_id for t in queued):
-                offer_ids = [i for i, o in self._offers.items() if o.agent_id == agent_id]
-                room = sum((self._offers[i].resources for i in offer_ids), Resources())
-                fitting = []
-                for task in (t for t in queued if t.agent_id == agent_id):
-                    if task.resources.fits_in(room):
-                        room = room - task.resources
-                        fitting.append(task)
-                    elif now - task.since > LAUNCH_WAIT_SECONDS:
-                        expired.append(task.job_exe_id)
-                if fitting and self._driver is not None:
-                    launches.append(([self._offers.pop(i) for i in offer_ids], fitting))
-                    if agent_id in self._agents:
-                        self._agents[agent_id].offered = room
-            for exe_id in expired:
-                del self._tasks[exe_id]
-        for exe_id in expired:
-            log.warning("no Mesos offer took job execution %s", exe_id)
-            fail_quietly(self._sessions, exe_id, SystemErrorName.TASK_LAUNCH)
-            self._finished(exe_id)
-        for offers, tasks in launches:
-            self._accept(offers, tasks)
-
-    def _accept(self, offers: list[_Offer], tasks: list[_Task]) -> None:
-        infos = []
-        with self._lock:
-            tasks = [t for t in tasks if self._tasks.get(t.job_exe_id) is t]  # not canceled meanwhile
-            for task in tasks:
-                assert task.info is not None
-                infos.append(task.info)
-                task.info = None
-        if not tasks:
-            for offer in offers:
-                offer.handle.decline({"filters": {"refuse_seconds": REFUSE_SECONDS}})
-            return
-        try:
-            self._client.combine_offers([o.handle for o in offers], infos,
-                                        {"filters": {"refuse_seconds": REFUSE_SECONDS}})
-        except Exception:
-            log.exception("could not accept Mesos offers")
-            for task in tasks:
-                with self._lock:
-                    self._tasks.pop(task.job_exe_id, None)
-                fail_quietly(self._sessions, task.job_exe_id, SystemErrorName.TASK_LAUNCH)
-                self._finished(task.job_exe_id)
-            return
-        log.info("launched %s on Mesos agent %s", ", ".join(i["task_id"]["value"] for i in infos),
-                 offers[0].agent_id)
-
-    def _kill_stopped(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            driver = self._driver
-            if driver is None:
-                return
-            due = [t for t in self._tasks.values() if t.kill_at is not None and t.kill_at <= now]
-            for task in due:
-                task.kill_at = now + KILL_RESEND_SECONDS
-        for task in due:
-            log.info("killing the Mesos task of job execution %s", task.job_exe_id)
-            driver.kill(task.agent_id, task_id_of(task.job_exe_id))
-
-    def _decline_old_offers(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            old = [i for i, o in self._offers.items() if now - o.received > OFFER_HOLD_SECONDS]
-            declined = [self._offers.pop(i) for i in old]
-        for offer in declined:
-            offer.handle.decline({"filters": {"refuse_seconds": REFUSE_SECONDS}})
+        self._state.finished(job_exe_id)
 
     # ---- the database -------------------------------------------------------------------------
-
-    def _task_info(self, job_exe_id: int, agent_id: str) -> tuple[dict[str, Any], Resources]:
-        with self._sessions() as session:
-            exe = session.get(JobExecution, job_exe_id)
-            if exe is None:
-                raise RuntimeError(f"job execution {job_exe_id} does not exist")
-            job_type = exe.job.job_type
-            resources = Resources(exe.cpus_scheduled or 0.0, exe.mem_scheduled or 0.0,
-                                  exe.disk_total_scheduled or 0.0)
-            name = f"{job_type.name} {job_type.version} (job {exe.job_id}, execution {job_exe_id})"
-        info = {
-            "name": name,
-            "task_id": {"value": task_id_of(job_exe_id)},
-            "agent_id": {"value": agent_id},
-            "resources": [scalar("cpus", resources.cpus), scalar("mem", resources.mem)]
-            + ([scalar("disk", resources.disk)] if resources.disk else []),
-            "command": {"shell": True, "value": f"{self._command} {shlex.quote(str(job_exe_id))}",
-                        "environment": {"variables": [{"name": k, "value": v}
-                                                      for k, v in sorted(self._task_env.items())]}},
-        }
-        return info, resources
 
     def _placement(self, job_exe_id: int) -> tuple[str | None, Resources]:
         with self._sessions() as session:
@@ -471,7 +314,3 @@ class MesosManager:
                 transitions.return_to_queue(session, [job_exe_id])
         except Exception:
             log.exception("could not put job execution %s back in the queue", job_exe_id)
-
-    def _finished(self, job_exe_id: int) -> None:
-        self._changed.set()
-        follow_up(self._on_finished, job_exe_id)

@@ -1,5 +1,5 @@
 """The Mesos v1 vocabulary Scale speaks (task states, task ids, offer resources), apart from the
-`mesos` manager's threads and state (scale/scheduler/managers/mesos.py; docs/mesos.md)."""
+`mesos` manager's threads and state (scale/scheduler/managers/mesos.py, mesos_launch.py; docs/mesos.md)."""
 
 from __future__ import annotations
 
