@@ -9,12 +9,16 @@ commit and its send, or a message the embedded broker dropped)."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from celery import Celery
 from sqlalchemy.orm import sessionmaker
 
 from scale.db import make_engine, make_sessions
+from scale.nodes import leadership
 from scale.settings import Settings
 from scale.timeutil import utcnow
 from scale.triggers import clock
@@ -31,9 +35,11 @@ log = logging.getLogger("scale.clock")
 SWEEP_EVERY_S = 60
 
 
-def fire_clock_rules(sessions: sessionmaker, celery: Celery) -> list[int]:
-    """One tick: fire the due CLOCK rules, then send their events to a worker; returns the event ids."""
+def fire_clock_rules(sessions: sessionmaker, celery: Celery, instance: str) -> list[int]:
+    """One tick: report in as clock `instance` (/api/status/ shows a clock that ticks), fire the
+    due CLOCK rules, then send their events to a worker; returns the event ids."""
     with sessions.begin() as session:
+        leadership.report_in(session, f"{leadership.CLOCK_ROLE_PREFIX}{instance}", instance)
         event_ids = [event.id for event in clock.fire_due_rules(session)]
         send_after_commit(session, celery, clock_event_sends(event_ids))
     if event_ids:
@@ -49,7 +55,8 @@ def make_clock(settings: Settings) -> BlockingScheduler:
         clock.ensure_built_in_rules(session)
     scheduler = BlockingScheduler(timezone="UTC")
     # On the minute, and once at start so a slot missed while the clock was down fires now.
-    scheduler.add_job(fire_clock_rules, "cron", args=(sessions, celery), second=0, id="clock-rules",
+    instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    scheduler.add_job(fire_clock_rules, "cron", args=(sessions, celery, instance), second=0, id="clock-rules",
                       name="fire due clock rules", next_run_time=utcnow(), coalesce=True, max_instances=1,
                       misfire_grace_time=30)
     for task, what in ((SWEEP_RECIPES, "recipes"), (SWEEP_TRIGGERS, "triggers"), (SWEEP_INGESTS, "ingests")):

@@ -73,8 +73,12 @@ def system_status(status: SystemStatus) -> dict[str, Any]:
     return {
         "master": {"is_online": status.master_online, "hostname": status.master_hostname,
                    "port": status.master_port},
+        # `leader` and `clock` are beyond the reference (docs/decisions.md): which scheduler
+        # process leads, and whether a clock ticks.
         "scheduler": {"is_online": status.scheduler_online, "is_paused": status.scheduler_paused,
-                      "hostname": status.scheduler_hostname},
+                      "hostname": status.scheduler_hostname, "leader": status.scheduler_leader},
+        "clock": {"is_online": status.clock_online, "hostname": status.clock_hostname,
+                  "last_fire": to_iso(status.clock_last_fire)},
         "queue_depth": status.queue_depth,
         "resources": resources(status.resources),
     }

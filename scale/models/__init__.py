@@ -13,7 +13,7 @@ from scale.models.metrics import (
     QueueDepthByJobType,
     QueueDepthByPriority,
 )
-from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
+from scale.models.nodes import SCHEDULER_ID, Leadership, Node, Scheduler
 from scale.models.recipes import Recipe, RecipeJob, RecipeType, RecipeTypeRevision
 from scale.models.tokens import ApiToken
 from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
@@ -21,7 +21,6 @@ from scale.models.types import GeometryColumn
 from scale.models.workspaces import Workspace
 
 __all__ = [
-    "SCHEDULER_ID",
     "AlgorithmErrorName",
     "ApiToken",
     "Error",
@@ -37,6 +36,7 @@ __all__ = [
     "JobStatus",
     "JobType",
     "JobTypeRevision",
+    "Leadership",
     "MetricsError",
     "MetricsIngest",
     "MetricsJobType",
@@ -48,6 +48,7 @@ __all__ = [
     "RecipeJob",
     "RecipeType",
     "RecipeTypeRevision",
+    "SCHEDULER_ID",
     "ScaleFile",
     "ScaleFileType",
     "Scheduler",

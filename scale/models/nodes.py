@@ -62,3 +62,16 @@ class Scheduler(Base):
     # One row: no point indexing its times.
     created: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     last_modified: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class Leadership(Base):
+    """Which process holds a role and when it last renewed it: `scheduler` (the one scheduler of
+    a cluster-wide resource manager), `scheduler@<node>` (a local scheduler's node), `clock@<id>`
+    (each clock reports in). `scale.nodes.leadership` takes, renews and reads them."""
+
+    __tablename__ = "leadership"
+
+    role: Mapped[str] = mapped_column(String(250), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(250))
+    acquired: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    renewed: Mapped[dt.datetime | None] = mapped_column(Timestamp)

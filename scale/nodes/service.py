@@ -34,6 +34,7 @@ from scale.listing import ListSpec
 from scale.models.errors import Error, ErrorCategory, SystemErrorName
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, Queue
 from scale.models.nodes import SCHEDULER_ID, Node, Scheduler
+from scale.nodes import leadership
 from scale.nodes.commands import NodeEdit, SchedulerEdit
 from scale.queue import transitions
 from scale.resources import Resources
@@ -98,6 +99,11 @@ class SystemStatus:
     scheduler_paused: bool
     queue_depth: int
     resources: NodeResources
+    # Beyond the reference: the leading scheduler's process, and the clock.
+    scheduler_leader: str | None = None
+    clock_hostname: str | None = None
+    clock_online: bool = False
+    clock_last_fire: dt.datetime | None = None
 
 
 # ---- nodes ---------------------------------------------------------------------------------
@@ -142,7 +148,7 @@ class Offer(Protocol):
 
 
 def register_nodes(session: Session, offers: Sequence[Offer], *, instance: str | None = None,
-                   holder_is_alive: Callable[[str], bool] = lambda _holder: True,
+                   holder_is_alive: Callable[[str], bool] = lambda _holder: True, take_over: bool = False,
                    now: dt.datetime | None = None) -> list[tuple[Node, Lease]]:
     """Create or refresh the node of each offer (capacity, `last_offer` heartbeat,
     `is_active`; pause state is left alone), for scheduler `instance`; the nodes and their
@@ -153,8 +159,10 @@ def register_nodes(session: Session, offers: Sequence[Offer], *, instance: str |
     A node is run by one scheduler at a time, so that a second scheduler never reconciles
     (fails) executions the first is still running: while another instance's heartbeat is
     fresh (within ONLINE_WINDOW) and `holder_is_alive(holder)` does not say it is gone, the
-    node is BUSY and left untouched. Locks the node rows, all in a few statements: a scheduler
-    of 10,000 nodes registers them every heartbeat."""
+    node is BUSY and left untouched — unless `take_over`: the leader of a cluster-wide manager
+    (`scale.nodes.leadership`) takes every node, since no other scheduler may run them. Locks
+    the node rows, all in a few statements: a scheduler of 10,000 nodes registers them every
+    heartbeat."""
     now = now or utcnow()
     rows = {node.hostname: node for node in session.scalars(
         select(Node).where(Node.hostname.in_([offer.hostname for offer in offers])).order_by(Node.id)
@@ -175,8 +183,8 @@ def register_nodes(session: Session, offers: Sequence[Offer], *, instance: str |
     for offer in offers:
         node = rows[offer.hostname]
         holder = node.scheduler_lease
-        if (instance is not None and holder is not None and holder != instance and is_online(node, now)
-                and holder_is_alive(holder)):
+        if (not take_over and instance is not None and holder is not None and holder != instance
+                and is_online(node, now) and holder_is_alive(holder)):
             registered.append((node, Lease.BUSY))
             continue
         registered.append((node, Lease.HELD if holder == instance else Lease.ACQUIRED))
@@ -428,10 +436,12 @@ def _host_port(address: str) -> tuple[str | None, int | None]:
 
 def system_status(session: Session, *, resource_manager: str, mesos_master: str | None,
                   now: dt.datetime | None = None) -> SystemStatus:
-    """GET /status/. The scheduler is online while any active node has a recent heartbeat
-    (only a running scheduler refreshes them), and its host is that of the freshest node. With
-    the `local` manager the master is that same host (port 0: there is no separate master);
-    with `mesos` it is `SCALE_MESOS_MASTER`, online while its offers arrive."""
+    """GET /status/. The scheduler is the one that leads (`scale.nodes.leadership`), online
+    while its lease is fresh, under every resource manager. With the `local` manager the master
+    is that same host (port 0: there is no separate master); with `mesos` it is
+    `SCALE_MESOS_MASTER`, and with `celery` the freshest node's host, each online while its
+    nodes' offers or heartbeats arrive. The clock is online while it ticks; `last_fire` is when
+    a clock rule last fired."""
     now = now or utcnow()
     nodes = list(session.scalars(select(Node).where(Node.is_active.is_(True))))
     total = sum((node_total(n) for n in nodes), Resources())
@@ -440,16 +450,24 @@ def system_status(session: Session, *, resource_manager: str, mesos_master: str 
                      if node_id in active_ids), Resources())
     freshest = max((n for n in nodes if n.last_offer is not None),
                    key=lambda n: as_utc(n.last_offer), default=None)  # type: ignore[arg-type]
-    online = freshest is not None and is_online(freshest, now)
-    hostname = freshest.hostname if freshest is not None else None
+    nodes_online = freshest is not None and is_online(freshest, now)
+    leader = leadership.scheduler_leader(session, now)
+    scheduler_host = leader.hostname if leader is not None else None
+    scheduler_online = leader is not None and leader.is_online
     if resource_manager == "mesos" and mesos_master:
-        master = _host_port(mesos_master)
+        master, master_online = _host_port(mesos_master), nodes_online
+    elif resource_manager == "celery":
+        master, master_online = (freshest.hostname if freshest is not None else None, 0), nodes_online
     else:
-        master = (hostname, 0)
+        master, master_online = (scheduler_host, 0), scheduler_online
+    clock, last_fire = leadership.clock_status(session, now)
     return SystemStatus(
-        master_hostname=master[0], master_port=master[1], master_online=online,
-        scheduler_hostname=hostname, scheduler_online=online,
+        master_hostname=master[0], master_port=master[1], master_online=master_online,
+        scheduler_hostname=scheduler_host, scheduler_online=scheduler_online,
         scheduler_paused=get_scheduler(session).is_paused,
         queue_depth=session.scalar(select(func.count()).select_from(Queue)) or 0,
         resources=NodeResources(total=total, scheduled=scheduled, used=Resources()),
+        scheduler_leader=leader.holder if leader is not None else None,
+        clock_hostname=clock.hostname if clock is not None else None,
+        clock_online=clock is not None and clock.is_online, clock_last_fire=last_fire,
     )

@@ -1,10 +1,13 @@
 """The scheduler's nodes: each heartbeat registers the resource manager's nodes, holds their
 leases, and reconciles what was left RUNNING on them.
 
+Leading comes first (`scale.nodes.leadership`): with a cluster-wide manager (celery, mesos)
+one scheduler leads the `scheduler` role and takes every node; another stands by, holding
+nothing, until the leader's lease goes stale (not renewed for LEASE_SECONDS) or, on the same
+host, its process is gone (`holder_is_alive`). A local scheduler leads its own node's role.
 A node is run by one scheduler at a time: its lease (`Node.scheduler_lease`) names the holder
-(`SchedulerLoop.instance`), and a node whose lease another live scheduler holds is left to it
-(this one stands by until the lease goes stale, or its holder is known dead:
-`holder_is_alive`). The heartbeat also pauses nodes with too many SYSTEM failures and, when the
+(`SchedulerLoop.instance`), and a node whose lease another live scheduler holds is left to it.
+The heartbeat also pauses nodes with too many SYSTEM failures and, when the
 usable nodes' totals change, puts back the queued rows set aside as too large that fit again.
 
 At every heartbeat, executions left RUNNING on the manager's nodes that the manager is not
@@ -27,10 +30,11 @@ import os
 import socket
 
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
+from scale.nodes import leadership
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.resources import Resources
@@ -49,6 +53,8 @@ class HeldNodes:
         self.instance = instance
         self.offers: dict[int, NodeOffer] = {}  # node id -> offer, for the nodes this one runs
         self._standing_by: set[int] = set()
+        self.role: str | None = None  # the leadership role held, once led
+        self.leading = False
         # The usable nodes' totals (all schedulers'), as the last heartbeat read them: a row
         # larger than all of them is set aside until they change.
         self.usable_totals: frozenset[Resources] = frozenset()
@@ -60,7 +66,11 @@ class HeldNodes:
         held: dict[int, NodeOffer] = {}
         with self._sessions.begin() as session:
             offers = self._manager.nodes()
-            registered = nodes.register_nodes(session, offers, instance=self.instance, holder_is_alive=holder_is_alive)
+            if not self._lead(session, offers):
+                self.offers = {}
+                return {}
+            registered = nodes.register_nodes(session, offers, instance=self.instance, holder_is_alive=holder_is_alive,
+                                              take_over=self._manager.cluster_wide)
             for offer, (node, lease) in zip(offers, registered, strict=True):
                 if lease == nodes.Lease.BUSY:
                     if node.id not in self._standing_by:
@@ -79,6 +89,22 @@ class HeldNodes:
                 self.usable_totals = totals
         self.offers = held
         return held
+
+    def _lead(self, session: Session, offers: list[NodeOffer]) -> bool:
+        """Take or renew this scheduler's role; False (standing by) while another leads."""
+        if self._manager.cluster_wide:
+            role = leadership.SCHEDULER_ROLE
+        elif offers:
+            role = leadership.node_role(offers[0].hostname)
+        else:
+            return True  # no node to run: nothing to lead
+        leads = leadership.lead(session, role, self.instance, holder_is_alive=holder_is_alive)
+        if leads and not self.leading:
+            log.info("scheduler %s leads (%s)", self.instance, role)
+        elif not leads and (self.leading or self.role != role):
+            log.info("another scheduler leads (%s); standing by", role)
+        self.role, self.leading = role, leads
+        return leads
 
     def reconcile(self, node_ids: list[int]) -> None:
         """Executions RUNNING on nodes this scheduler holds that its manager is not running
@@ -103,11 +129,13 @@ class HeldNodes:
                 transitions.fail_execution(session, job_exe_id, error_name=SystemErrorName.NODE_LOST)
 
     def release(self) -> None:
-        """Give up the held nodes' leases."""
+        """Give up the held nodes' leases and the role, so a standby need not wait."""
         try:
             with self._sessions.begin() as session:
                 for node_id in self.offers:
                     nodes.release_node(session, node_id, self.instance)
+                if self.role is not None and self.leading:
+                    leadership.resign(session, self.role, self.instance)
         except Exception:  # the lease then goes stale on its own
             log.exception("could not release this scheduler's nodes")
 

@@ -197,6 +197,8 @@ class SchedulerLoop:
         self._nodes.release()
 
     def _kill_canceled(self) -> None:
+        if not self._nodes.leading:  # a standby runs nothing
+            return
         running = self._manager.running()
         if not running:
             return

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from scale.models.nodes import Scheduler
-from scale.timeutil import utcnow
+from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
+from scale.nodes import leadership
+from scale.timeutil import to_iso, utcnow
 from tests.api.test_nodes import add_exe, add_job_type, add_node
 
 
@@ -62,6 +64,8 @@ def test_status_sums_active_nodes_and_running_executions(client, db):
     add_exe(db, job_type, b, "COMPLETED", cpus=8.0)
     add_exe(db, job_type, None, "QUEUED", queued_row=True)
     add_exe(db, job_type, None, "QUEUED", queued_row=True)
+    leadership.lead(db, leadership.node_role("a.example.com"), "a.example.com:4242:x")
+    db.commit()
 
     body = client.get("/api/status/").get_json()
     assert body["queue_depth"] == 2
@@ -69,23 +73,40 @@ def test_status_sums_active_nodes_and_running_executions(client, db):
         "total": {"cpus": 20.0, "mem": 64305.0, "disk": 131985.0},
         "scheduled": {"cpus": 3.0, "mem": 1124.0, "disk": 310.0},
         "used": {"cpus": 0.0, "mem": 0.0, "disk": 0.0}}
-    assert body["scheduler"]["is_online"] is True and body["scheduler"]["is_paused"] is False
-    assert body["scheduler"]["hostname"] in ("a.example.com", "b.example.com")
-    assert body["master"] == {"is_online": True, "hostname": body["scheduler"]["hostname"],
-                              "port": 0}
+    assert body["scheduler"] == {"is_online": True, "is_paused": False, "hostname": "a.example.com",
+                                 "leader": "a.example.com:4242:x"}
+    assert body["master"] == {"is_online": True, "hostname": "a.example.com", "port": 0}
 
 
-def test_status_scheduler_offline_without_a_recent_heartbeat(client, db, token):
-    add_node(db, last_offer=utcnow() - dt.timedelta(minutes=2))
+def test_status_scheduler_offline_when_its_lease_is_stale(client, db, token):
+    add_node(db, last_offer=utcnow())
+    leadership.lead(db, leadership.SCHEDULER_ROLE, "head.example.com:7:y", now=utcnow() - dt.timedelta(minutes=2))
+    db.commit()
     client.patch("/api/scheduler/", headers=token, json={"is_paused": True})
     body = client.get("/api/status/").get_json()
-    assert body["scheduler"] == {"is_online": False, "is_paused": True,
-                                 "hostname": "node1.example.com"}
+    assert body["scheduler"] == {"is_online": False, "is_paused": True, "hostname": "head.example.com",
+                                 "leader": "head.example.com:7:y"}
     assert body["master"]["is_online"] is False
+
+
+def test_status_shows_the_clock_and_its_last_fire(client, db):
+    leadership.report_in(db, f"{leadership.CLOCK_ROLE_PREFIX}clock.example.com:9:z", "clock.example.com:9:z")
+    fired = utcnow() - dt.timedelta(seconds=30)
+    rule = TriggerRule(type=TriggerRuleType.CLOCK, name="scale-load", is_active=True, created=fired,
+                       last_modified=fired,
+                       configuration={"version": "1.0", "event_type": "SCALE_LOAD", "schedule": "PT1M0S"})
+    db.add(rule)
+    db.flush()
+    db.add(TriggerEvent(type="SCALE_LOAD", rule_id=rule.id, occurred=fired))
+    db.commit()
+    clock = client.get("/api/status/").get_json()["clock"]
+    assert (clock["is_online"], clock["hostname"]) == (True, "clock.example.com")
+    assert clock["last_fire"] == to_iso(fired)
 
 
 def test_status_of_an_empty_cluster(client, db):
     body = client.get("/api/status/").get_json()
     assert body["queue_depth"] == 0
-    assert body["scheduler"] == {"is_online": False, "is_paused": False, "hostname": None}
+    assert body["scheduler"] == {"is_online": False, "is_paused": False, "hostname": None, "leader": None}
+    assert body["clock"] == {"is_online": False, "hostname": None, "last_fire": None}
     assert body["resources"]["total"] == {"cpus": 0.0, "mem": 0.0, "disk": 0.0}

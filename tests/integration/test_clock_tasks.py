@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from clock.app import fire_clock_rules
 from scale.models.metrics import JobLoad
 from scale.models.triggers import TriggerEvent, TriggerRule
+from scale.nodes import leadership
 from scale.settings import Settings
 from scale.timeutil import utcnow
 from scale.triggers import clock
@@ -55,8 +56,12 @@ def test_a_tick_fires_the_load_rule_and_the_worker_takes_one_sample(committed_se
             db.add(TriggerEvent(type=rule.configuration["event_type"], rule_id=rule.id, description={},
                                 occurred=occurred))
     celery = make_celery(broker_settings)
-    [event_id] = fire_clock_rules(committed_sessions, celery)
-    assert fire_clock_rules(committed_sessions, celery) == []  # the same minute fires nothing more
+    [event_id] = fire_clock_rules(committed_sessions, celery, "clock-host:1:x")
+    assert fire_clock_rules(committed_sessions, celery, "clock-host:1:x") == []  # the same minute fires nothing more
+    with committed_sessions() as session:  # the tick reported in: /api/status/ shows a live clock
+        ticking, last_fire = leadership.clock_status(session)
+        assert ticking is not None and (ticking.hostname, ticking.is_online) == ("clock-host", True)
+        assert last_fire is not None
 
     def samples() -> list[JobLoad]:
         with committed_sessions() as db:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import docker
@@ -19,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from scale.execution.containers import LABEL_EXE
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, JobExecutionStatus, JobStatus
-from scale.models.nodes import Node
+from scale.models.nodes import Leadership, Node
 from scale.nodes import service as nodes_service
 from scale.nodes.commands import SchedulerEdit
 from scale.queue import service as queue_service
@@ -260,3 +261,50 @@ def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try
         assert (job.status, job.num_exes, job.max_tries, job.error_id) == (JobStatus.QUEUED, 1, 1, None)
         assert (exe.status, exe.error_id) == (JobExecutionStatus.QUEUED, None)
     assert leftover_groups(pg_committed, exe.id) == set()
+
+
+def test_a_standby_scheduler_leads_within_15_s_of_a_kill_9_and_no_job_runs_twice(
+        pg_committed: sessionmaker, pg_url: str, tmp_path: Path):
+    """Two `scale scheduler` processes on one database and node: one leads, the other stands by
+    (`scale/nodes/leadership.py`); the leader is killed with SIGKILL while jobs run, the standby
+    leads within 15 s, and every job completes exactly once."""
+    jobs = 30
+    with pg_committed.begin() as session:
+        job_type = create_job_type(session, {
+            "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
+            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.5",
+                          "input_data": [], "output_data": []}})
+        for _ in range(jobs):
+            queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
+                "version": "1.0", "input_data": [], "output_data": []}}))
+    schedulers = {process.pid: process for process in (start_scheduler(pg_url, tmp_path, name) for name in ("a", "b"))}
+
+    def leader_pid() -> int | None:
+        with pg_committed() as session:
+            holder = session.scalar(select(Leadership.holder).where(Leadership.role.startswith("scheduler")))
+        pid = int(holder.split(":")[1]) if holder else None
+        return pid if pid in schedulers else None
+
+    try:
+        leader = wait_until(leader_pid, what="one scheduler to lead", timeout=60)
+        running = select(func.count()).select_from(Job).where(Job.status == JobStatus.RUNNING)
+        wait_until(lambda: count(pg_committed, running) >= 1, what="jobs to be running", timeout=60)
+        schedulers[leader].send_signal(signal.SIGKILL)
+        schedulers[leader].wait(timeout=10)
+        killed = time.monotonic()
+        standby = next(pid for pid in schedulers if pid != leader)
+        wait_until(lambda: leader_pid() == standby, what="the standby to lead", timeout=15)
+        took_over = time.monotonic() - killed
+        completed = select(func.count()).select_from(Job).where(Job.status == JobStatus.COMPLETED)
+        wait_until(lambda: count(pg_committed, completed) == jobs, what="every job to complete", timeout=120)
+    finally:
+        for process in schedulers.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=30) == 0
+    assert took_over < 15
+    with pg_committed() as session:
+        per_job = dict(session.execute(
+            select(JobExecution.job_id, func.count()).where(JobExecution.status == JobExecutionStatus.COMPLETED)
+            .group_by(JobExecution.job_id)).all())
+    assert sorted(per_job.values()) == [1] * jobs

@@ -22,7 +22,7 @@ from scale.db import make_engine, make_sessions
 from scale.execution.runner import JobRunner
 from scale.models.errors import Error
 from scale.models.jobs import Job, JobExecution, Queue
-from scale.models.nodes import Node, Scheduler
+from scale.models.nodes import Leadership, Node, Scheduler
 from scale.queue import service as queue
 from scale.queue import transitions
 from scale.queue.commands import NewJob
@@ -182,6 +182,8 @@ def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, mana
                                               disk_in=0, disk_out=1).id
         node.scheduler_lease = "another-host:4242:crashed"
         node.last_offer = utcnow() - dt.timedelta(minutes=5)  # its heartbeat has gone stale
+        session.execute(update(Leadership).values(holder="another-host:4242:crashed",
+                                                  renewed=utcnow() - dt.timedelta(minutes=5)))
 
     loop = SchedulerLoop(sessions, manager, options=OPTIONS)
     loop.start()

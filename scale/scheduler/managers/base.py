@@ -51,6 +51,10 @@ class ResourceManager(Protocol):
     that implementations may finish executions on their own threads."""
 
     name: str
+    # True when one scheduler places work on every node (celery, mesos): that scheduler leads
+    # the cluster and a second one stands by; False for `local`, whose scheduler runs its one
+    # node (a scheduler per machine).
+    cluster_wide: bool
 
     def nodes(self) -> list[NodeOffer]:
         """The nodes available now with their total resources. Called every cycle; a node

@@ -77,6 +77,7 @@ class CeleryManager:
     """Executions placed on `scale node` processes through `channel`."""
 
     name = "celery"
+    cluster_wide = True
 
     def __init__(self, *, sessions: sessionmaker, channel: NodeChannel, lost_after: float,
                  on_finished: Callable[[int], None] | None = None) -> None:

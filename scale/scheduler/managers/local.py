@@ -65,6 +65,7 @@ class LocalManager:
     error `unknown`, so it never stays RUNNING with nothing behind it."""
 
     name = "local"
+    cluster_wide = False
 
     def __init__(self, *, sessions: sessionmaker, work_root: Path, runner: Runner,
                  docker: DockerClientFactory | None = None, hostname: str | None = None,

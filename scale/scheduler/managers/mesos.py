@@ -62,6 +62,7 @@ class MesosManager:
     `task_env` (the system environment) in their environment."""
 
     name = "mesos"
+    cluster_wide = True
 
     def __init__(self, *, sessions: sessionmaker, master: str, framework_id: str | Callable[[], str],
                  task_env: Mapping[str, str], command: str = COMMAND,
