@@ -92,9 +92,10 @@ class Matcher:
         self._free = {n.node_id: n.free for n in usable}
         self._slots = dict(constraints.type_slots)
         # Open (unreserved) nodes by spread key; `_keys` maps a node to its current key.
-        self._keys = {n.node_id: _spread_key(n.node_id, n.free) for n in usable}
+        # Built for 10,000 nodes every cycle: plain tuples, no call per node.
+        self._keys = {n.node_id: (-n.free.cpus, -n.free.mem, -n.free.disk, n.node_id) for n in usable}
         self._order = sorted(self._keys.values())
-        self._totals = frozenset(n.total for n in usable)
+        self._totals = frozenset({(n.total.cpus, n.total.mem, n.total.disk): n.total for n in usable}.values())
 
     def open_node_fits(self, smallest: Resources) -> bool:
         """True when some open node has at least `smallest` free."""
