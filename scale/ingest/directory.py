@@ -143,15 +143,15 @@ class StrikeDirectory:
         if not names:
             return
         folder = self.directory / INGESTING_DIR
-        with self.sessions() as session:
-            newest = dict(session.execute(
-                select(Ingest.ingest_path, func.max(Ingest.id)).where(
-                    Ingest.file_name.in_(names), Ingest.strike_id == self.strike_id,
-                    Ingest.ingest_path.in_([str(folder / name) for name in names])).group_by(Ingest.ingest_path)
-            ).all())
-            done = session.scalars(select(Ingest.id).where(Ingest.id.in_(list(newest.values())),
-                                                           Ingest.status.in_(FINAL))).all()
-        settle_files(self.sessions, done)
+        for part in transfers.chunked(names):
+            with self.sessions() as session:
+                newest = session.scalars(
+                    select(func.max(Ingest.id)).where(
+                        Ingest.file_name.in_(part), Ingest.strike_id == self.strike_id,
+                        Ingest.ingest_path.in_([str(folder / name) for name in part])).group_by(Ingest.ingest_path)
+                ).all()
+                done = session.scalars(select(Ingest.id).where(Ingest.id.in_(newest), Ingest.status.in_(FINAL))).all()
+            settle_files(self.sessions, done)
 
     # -- scanning ------------------------------------------------------------------------------
 

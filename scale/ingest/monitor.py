@@ -3,7 +3,9 @@
 `scale strike <id>` (the long-running `scale-strike` job) runs `StrikeMonitor.run`. It watches
 the directory's top level with filesystem events (watchdog; inotify on Linux) and also rescans
 it every `rescan_seconds`, so NFS mounts (whose remote writes raise no local events) and missed
-events are covered. What a scan makes of the directory's files, and how a restart resumes, is
+events are covered. Events lost to an overflow of the kernel's inotify queue (a burst of files)
+are reported as such (`scale.ingest.watch`), and the monitor lists the directory at once.
+What a scan makes of the directory's files, and how a restart resumes, is
 `scale.ingest.directory` (`StrikeDirectory`).
 
 The Strike row is re-read every `reload_seconds`: a changed configuration applies at once (the
@@ -29,12 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
 
 from scale.exceptions import ScaleError
 from scale.ingest.directory import StrikeDirectory
 from scale.ingest.tidy import STRIKE_DIRS
+from scale.ingest.watch import watch_directory
 from scale.models.ingest import Strike
 from scale.specs import strike_configuration
 from scale.specs.strike_configuration import StrikeConfiguration
@@ -203,16 +204,16 @@ class StrikeMonitor:
             return
         self._unwatch()
         self._watched = (info.st_dev, info.st_ino)
-        handler = _WakeOnChange(self._wake, directory)
-        observer = Observer()
         try:
-            observer.schedule(handler, str(directory), recursive=False)
-            observer.start()
+            self._observer = watch_directory(directory, on_change=self._wake.set, on_overflow=self._overflowed)
         except OSError as error:
             # Out of inotify watches, say: the periodic rescan still sees every file.
             log.warning("cannot watch %s for events (%s); relying on rescans", directory, error)
-            return
-        self._observer = observer
+
+    def _overflowed(self) -> None:
+        log.warning("strike %s: the inotify queue overflowed (filesystem events were lost); listing %s now",
+                    self.strike_id, self.directory)
+        self._wake.set()
 
     def _unwatch(self) -> None:
         self._watched = None
@@ -251,19 +252,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, confined.SymlinkOnTheWay):
         return f"{error.component} is a symlink"
     return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-
-
-class _WakeOnChange(FileSystemEventHandler):
-    """Wakes the monitor on any change on the top level, except its own moves into its folders."""
-
-    def __init__(self, wake: threading.Event, directory: Path) -> None:
-        self.wake = wake
-        self.own = tuple(str(directory / folder) for folder in STRIKE_DIRS)
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        dest = getattr(event, "dest_path", "")
-        if isinstance(dest, bytes):
-            dest = dest.decode(errors="replace")
-        if dest and dest.startswith(self.own):
-            return
-        self.wake.set()

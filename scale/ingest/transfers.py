@@ -10,6 +10,7 @@ import mimetypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +22,12 @@ from scale.specs.strike_configuration import IngestRule, StrikeConfiguration
 from scale.timeutil import as_utc, utcnow
 
 # Handed to the ingest task, and not finished yet.
+T = TypeVar("T")
+
 IN_FLIGHT = (IngestStatus.TRANSFERRED, IngestStatus.INGESTING)
+# The most values one `IN (...)` of the monitor's queries takes: a directory may hold any number
+# of files, and a statement may bind at most 65,535 parameters on PostgreSQL (32,766 on SQLite).
+IN_LIMIT = 5000
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 
@@ -144,10 +150,16 @@ def errored_at(session: Session, strike_id: int, paths: Sequence[str]) -> dict[s
     """The newest ingest ERRORED in place (by the monitor: a stalled transfer, a rule's missing
     workspace) for each of `paths` (transfer paths) that has one. Files that failed while being
     stored went to `errored/`; one moved back is a new attempt, not listed here."""
-    if not paths:
-        return {}
-    rows = session.scalars(select(Ingest).where(Ingest.strike_id == strike_id, Ingest.status == IngestStatus.ERRORED,
-                                                Ingest.ingest_path.is_(None), Ingest.transfer_path.in_(list(paths)))
-                           .order_by(Ingest.id))
-    return {row.transfer_path: row for row in rows if row.transfer_path}
+    found: dict[str, Ingest] = {}
+    for part in chunked(paths):
+        rows = session.scalars(select(Ingest).where(Ingest.strike_id == strike_id,
+                                                    Ingest.status == IngestStatus.ERRORED, Ingest.ingest_path.is_(None),
+                                                    Ingest.transfer_path.in_(part)).order_by(Ingest.id))
+        found.update((row.transfer_path, row) for row in rows if row.transfer_path)
+    return found
+
+
+def chunked(values: Sequence[T], size: int = IN_LIMIT) -> list[Sequence[T]]:
+    """`values` in slices of at most `size`, for `IN (...)` lists (see IN_LIMIT)."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
 

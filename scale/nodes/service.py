@@ -380,13 +380,18 @@ def node_status(session: Session, node: Node, *, started: dt.datetime, ended: dt
 
 def pause_nodes_with_errors(session: Session, *, now: dt.datetime | None = None) -> list[Node]:
     """Pause every active, unpaused node on which more than `max_node_errors` distinct jobs
-    failed with SYSTEM errors in the last `node_error_period` seconds. Returns those paused."""
+    failed with SYSTEM errors in the last `node_error_period` seconds. Returns those paused.
+
+    `node-lost` does not count: it records that a scheduler lost track of an execution (it was
+    killed and restarted, the database was away, the node stopped answering), not that the
+    node fails the jobs it runs. A node really gone is offline and takes no work anyway; a
+    scheduler restarted a few times under load must not pause its own node for good."""
     scheduler = get_scheduler(session)
     cutoff = (now or utcnow()) - dt.timedelta(seconds=scheduler.node_error_period)
     failing = (select(JobExecution.node_id, func.count(func.distinct(JobExecution.job_id)))
                .join(Error, Error.id == JobExecution.error_id)
                .where(JobExecution.status == JobExecutionStatus.FAILED,
-                      Error.category == ErrorCategory.SYSTEM,
+                      Error.category == ErrorCategory.SYSTEM, Error.name != SystemErrorName.NODE_LOST,
                       JobExecution.ended >= cutoff, JobExecution.node_id.is_not(None))
                .group_by(JobExecution.node_id)
                .having(func.count(func.distinct(JobExecution.job_id)) > scheduler.max_node_errors))

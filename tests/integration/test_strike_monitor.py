@@ -302,3 +302,21 @@ def test_a_directory_swapped_for_a_symlink_is_left_alone_until_it_comes_back(com
     wait_until(lambda: running.handed == [row.id], what="the file to be handed on")
     assert (mount / "ingesting" / "a.txt").read_bytes() == b"a"
     assert (outside / "secret.txt").read_bytes() == b"secret"
+
+
+def test_a_directory_of_33000_files_is_taken_and_tidied_without_a_crash(committed_sessions, make_strike, start,
+                                                                        mount):
+    """The tidy looked up every name in `ingesting/` in one statement, two parameters a name: at
+    33,000 files that is over PostgreSQL's 65,535 (and SQLite's 32,766), and the monitor died
+    (bench/ingest --files 50000). It asks in slices now."""
+    files = 33_000
+    strike_id = make_strike(configuration(mount))
+    for index in range(files):
+        (mount / f"f{index:05d}.txt").write_bytes(b"")
+    running = start(strike_id)
+    wait_until(lambda: len(running.handed) == files, what="every file handed on", timeout=120)
+    scans = running.monitor.scans
+    wait_until(lambda: running.monitor.scans > scans + 2, what="rescans and tidies of the full ingesting/",
+               timeout=30)
+    assert running.thread.is_alive()
+    assert len(list((mount / "ingesting").iterdir())) == files
