@@ -24,7 +24,7 @@ class SystemErrorName(StrEnum):
     """The SYSTEM errors Scale assigns itself, one member per row the migrations seed
     (`SYSTEM_ERRORS` of scale/migrations/versions/0001_initial.py, `killed` of 0005). Code names
     them through this enum, never as strings: `fail_execution` records a name without a row as
-    `unknown`, so a typo would go unnoticed (tests/unit/test_errors.py holds the enum and the
+    `unknown`, so a typo would go unnoticed (tests/unit/models/test_errors.py holds the enum and the
     seeded rows equal)."""
 
     UNKNOWN = "unknown"

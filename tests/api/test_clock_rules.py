@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scale.models.triggers import TriggerRule
-from tests.api.test_job_types import job_type_body
+from tests.factories import job_type_body
 
 
 def clock_rule(name="scale-metrics", **configuration):

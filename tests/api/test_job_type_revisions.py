@@ -3,13 +3,19 @@ UI's job type page lists."""
 
 from __future__ import annotations
 
-from tests.api.test_job_types import create, interface, patch, workspace  # noqa: F401 - workspace is a fixture
+import pytest
+
+from tests.factories import interface, post_job_type
+
+# The reference's trigger rule names the workspace `rs`.
+pytestmark = pytest.mark.usefixtures("rs_workspace")
 
 
 def test_lists_each_interface_revision_oldest_first(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     changed = interface(command_arguments="-v ${input_file} ${job_output_dir}")
-    assert patch(client, token, created["id"], {"interface": changed}).status_code == 200
+    resp = client.patch(f"/api/job-types/{created['id']}/", json={"interface": changed}, headers=token)
+    assert resp.status_code == 200
     resp = client.get(f"/api/job-types/{created['id']}/revisions/")
     assert resp.status_code == 200
     body = resp.get_json()

@@ -10,56 +10,16 @@ from sqlalchemy import func, select
 from scale.models.errors import Error
 from scale.models.job_types import JobType, JobTypeRevision
 from scale.models.triggers import TriggerRule
-from scale.models.workspaces import Workspace
 from scale.timeutil import utcnow
-from tests.factories import new_job
+from tests.factories import interface, job_type_body, new_job, post_job_type, reference_rule
 
-
-def interface(*, media_types=("image/png",), command_arguments="${input_file} ${job_output_dir}"):
-    return {"version": "1.0", "command": "test_cmd", "command_arguments": command_arguments,
-            "input_data": [{"media_types": list(media_types), "type": "file", "name": "input_file"},
-                           {"type": "property", "name": "level", "required": False}],
-            "output_data": [], "shared_resources": []}
-
-
-def rule(media_type="image/png", input_name="input_file", workspace="rs", rule_type="PARSE"):
-    return {"type": rule_type, "is_active": True,
-            "configuration": {"version": "1.0",
-                              "condition": {"media_type": media_type, "data_types": []},
-                              "data": {"input_data_name": input_name, "workspace_name": workspace}}}
-
-
-def job_type_body(**overrides):
-    """The reference's Create Job Type example (with a file input the rule can feed)."""
-    return {"name": "my-job", "version": "1.0", "title": "My Job",
-            "description": "This is a description of the job", "category": "test",
-            "author_name": None, "author_url": None, "is_long_running": False,
-            "is_operational": True, "is_paused": False, "icon_code": "f1c5",
-            "docker_privileged": False, "docker_image": None, "priority": 1, "timeout": 0,
-            "max_tries": 0, "cpus_required": 0.5, "mem_required": 64.0,
-            "disk_out_const_required": 64.0, "disk_out_mult_required": 0.0,
-            "interface": interface(),
-            "error_mapping": {"version": "1.0", "exit_codes": {"1": "unknown"}},
-            "trigger_rule": rule(), **overrides}
-
-
-@pytest.fixture(autouse=True)
-def workspace(db):
-    """The workspace the reference's trigger rule names."""
-    db.add(Workspace(name="rs", json_config={"version": "1.0",
-                                             "broker": {"type": "host", "host_path": "/tmp/rs"}}))
-    db.commit()
+# The reference's trigger rule names the workspace `rs`.
+pytestmark = pytest.mark.usefixtures("rs_workspace")
 
 
 def counts(db):
     return tuple(db.scalar(select(func.count()).select_from(model))
                  for model in (JobType, JobTypeRevision, TriggerRule))
-
-
-def create(client, token, **overrides):
-    resp = client.post("/api/job-types/", json=job_type_body(**overrides), headers=token)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()
 
 
 def patch(client, token, job_type_id, body):
@@ -111,23 +71,23 @@ def test_create_applies_defaults(client, token):
 
 
 def test_docker_image_means_uses_docker_and_is_paused_sets_paused(client, token):
-    body = create(client, token, docker_image="geoint/my-job:1.0", is_paused=True)
+    body = post_job_type(client, token, docker_image="geoint/my-job:1.0", is_paused=True)
     assert body["uses_docker"] is True and body["docker_image"] == "geoint/my-job:1.0"
     assert body["is_paused"] is True and body["paused"].endswith("Z")
 
 
 def test_default_rule_name_is_cut_to_the_column(client, token):
-    body = create(client, token, name="n" * 50)
+    body = post_job_type(client, token, name="n" * 50)
     assert body["trigger_rule"]["name"] == "n" * 50
 
 
 def test_same_name_with_another_version_is_allowed(client, token):
-    create(client, token)
-    assert create(client, token, version="2.0")["version"] == "2.0"
+    post_job_type(client, token)
+    assert post_job_type(client, token, version="2.0")["version"] == "2.0"
 
 
 def test_duplicate_name_and_version_is_400_naming_name(client, token, db):
-    create(client, token)
+    post_job_type(client, token)
     before = counts(db)
     resp = client.post("/api/job-types/", json=job_type_body(title="again"), headers=token)
     assert resp.status_code == 400 and resp.get_json()["field"] == "name"
@@ -175,11 +135,11 @@ BAD_BODIES = [
     ("rule of unknown type", _set("trigger_rule", "type", "SOMETIMES"), "trigger_rule.type"),
     ("clock rule naming no processor", _set("trigger_rule", {"type": "CLOCK", "configuration": {
         "version": "1.0", "event_type": "X", "schedule": "PT1H0M0S"}}), "trigger_rule.name"),
-    ("rule input not in interface", _set("trigger_rule", rule(input_name="nope")),
+    ("rule input not in interface", _set("trigger_rule", reference_rule(input_name="nope")),
      "trigger_rule.configuration.data.input_data_name"),
-    ("rule feeding a property", _set("trigger_rule", rule(input_name="level")),
+    ("rule feeding a property", _set("trigger_rule", reference_rule(input_name="level")),
      "trigger_rule.configuration.data.input_data_name"),
-    ("rule workspace unknown", _set("trigger_rule", rule(workspace="nowhere")),
+    ("rule workspace unknown", _set("trigger_rule", reference_rule(workspace="nowhere")),
      "trigger_rule.configuration.data.workspace_name"),
     ("rule name too long", _set("trigger_rule", "name", "r" * 51), "trigger_rule.name"),
 ]
@@ -231,7 +191,7 @@ def test_validation_refuses_what_create_refuses(client, token, db):
     bad = job_type_body(interface=interface(command_arguments="${nope}"))
     resp = client.post("/api/job-types/validation/", json=bad, headers=token)
     assert resp.status_code == 400 and resp.get_json()["field"] == "interface.command_arguments"
-    create(client, token)
+    post_job_type(client, token)
     before = counts(db)
     resp = client.post("/api/job-types/validation/", json=job_type_body(), headers=token)
     assert resp.status_code == 400 and resp.get_json()["field"] == "name"
@@ -253,7 +213,7 @@ def test_id_beyond_the_id_column_is_404(client, token):
 
 
 def test_edit_without_interface_change_keeps_the_revision(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     resp = patch(client, token, created["id"], {"title": "Renamed", "priority": 7,
                                                  "interface": created["interface"]})
     assert resp.status_code == 200, resp.get_json()
@@ -264,7 +224,7 @@ def test_edit_without_interface_change_keeps_the_revision(client, token, db):
 
 
 def test_interface_change_makes_a_new_revision(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     changed = interface(command_arguments="-v ${input_file} ${job_output_dir}")
     resp = patch(client, token, created["id"], {"interface": changed})
     assert resp.status_code == 200, resp.get_json()
@@ -276,7 +236,7 @@ def test_interface_change_makes_a_new_revision(client, token, db):
 
 
 def test_pause_and_resume(client, token):
-    created = create(client, token)
+    created = post_job_type(client, token)
     paused = patch(client, token, created["id"], {"is_paused": True}).get_json()
     assert paused["is_paused"] is True and paused["paused"].endswith("Z")
     resumed = patch(client, token, created["id"], {"is_paused": False}).get_json()
@@ -284,7 +244,7 @@ def test_pause_and_resume(client, token):
 
 
 def test_deactivate_archives_and_reactivate_restores(client, token):
-    created = create(client, token)
+    created = post_job_type(client, token)
     archived = patch(client, token, created["id"], {"is_active": False}).get_json()
     assert archived["is_active"] is False and archived["archived"].endswith("Z")
     restored = patch(client, token, created["id"], {"is_active": True}).get_json()
@@ -292,22 +252,22 @@ def test_deactivate_archives_and_reactivate_restores(client, token):
 
 
 def test_docker_image_edit_derives_uses_docker(client, token):
-    created = create(client, token)
+    created = post_job_type(client, token)
     assert patch(client, token, created["id"], {"docker_image": "img:1"}).get_json()["uses_docker"] is True
     assert patch(client, token, created["id"], {"docker_image": None}).get_json()["uses_docker"] is False
 
 
 def test_trigger_rule_set_replace_and_remove(client, token, db):
-    created = create(client, token, trigger_rule=None)
+    created = post_job_type(client, token, trigger_rule=None)
     assert created["trigger_rule"] is None
-    first = patch(client, token, created["id"], {"trigger_rule": rule()}).get_json()["trigger_rule"]
+    first = patch(client, token, created["id"], {"trigger_rule": reference_rule()}).get_json()["trigger_rule"]
     assert first["is_active"] is True and first["archived"] is None
 
-    same = patch(client, token, created["id"], {"trigger_rule": rule()}).get_json()["trigger_rule"]
+    same = patch(client, token, created["id"], {"trigger_rule": reference_rule()}).get_json()["trigger_rule"]
     assert same["id"] == first["id"]
 
     second = patch(client, token, created["id"],
-                   {"trigger_rule": rule(media_type="image/jpeg")}).get_json()["trigger_rule"]
+                   {"trigger_rule": reference_rule(media_type="image/jpeg")}).get_json()["trigger_rule"]
     assert second["id"] != first["id"]
     assert second["configuration"]["condition"]["media_type"] == "image/jpeg"
     old = db.get(TriggerRule, first["id"])
@@ -322,15 +282,15 @@ def test_trigger_rule_set_replace_and_remove(client, token, db):
 
 
 def test_resending_the_rule_with_is_active_false_pauses_it_in_place(client, token):
-    created = create(client, token)
-    paused_rule = {**rule(), "is_active": False}
+    created = post_job_type(client, token)
+    paused_rule = {**reference_rule(), "is_active": False}
     body = patch(client, token, created["id"], {"trigger_rule": paused_rule}).get_json()
     assert body["trigger_rule"]["id"] == created["trigger_rule"]["id"]
     assert body["trigger_rule"]["is_active"] is False
 
 
 def test_interface_change_that_breaks_the_rule_is_400_naming_interface(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     renamed = interface()
     renamed["input_data"][0]["name"] = "image"
     renamed["command_arguments"] = "${image}"
@@ -349,7 +309,7 @@ BAD_EDITS = [
     ("bad interface", {"title": "x", "interface": {"command": "c"}}, "interface.command_arguments"),
     ("bad error mapping", {"error_mapping": {"exit_codes": {"2": "no-such-error"}}},
      "error_mapping.exit_codes.2"),
-    ("bad trigger rule", {"trigger_rule": rule(workspace="nowhere")},
+    ("bad trigger rule", {"trigger_rule": reference_rule(workspace="nowhere")},
      "trigger_rule.configuration.data.workspace_name"),
 ]
 
@@ -357,7 +317,7 @@ BAD_EDITS = [
 @pytest.mark.parametrize("edit, field", [(e, f) for _, e, f in BAD_EDITS],
                          ids=[name for name, _, _ in BAD_EDITS])
 def test_bad_edit_is_400_naming_the_field_and_changes_nothing(client, token, db, edit, field):
-    created = create(client, token)
+    created = post_job_type(client, token)
     before = counts(db)
     resp = patch(client, token, created["id"], {"title": "changed", "is_paused": True, **edit})
     assert resp.status_code == 400, resp.get_json()
@@ -383,9 +343,9 @@ def test_system_job_type_can_only_be_paused(client, token, db):
 # --- list --------------------------------------------------------------------------------------
 
 def test_list_filters_orders_and_pages(client, token):
-    create(client, token, name="alpha", category="imagery")
-    create(client, token, name="alpha", version="2.0", category="imagery")
-    beta = create(client, token, name="beta", category="text", trigger_rule=None)
+    post_job_type(client, token, name="alpha", category="imagery")
+    post_job_type(client, token, name="alpha", version="2.0", category="imagery")
+    beta = post_job_type(client, token, name="beta", category="text", trigger_rule=None)
     patch(client, token, beta["id"], {"is_active": False})
 
     body = client.get("/api/job-types/?category=imagery&order=-version").get_json()
@@ -439,7 +399,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 def test_details_count_jobs_by_status_and_failure_category(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     unknown = error_named(db, "unknown")
     add_job(db, created["id"], "COMPLETED", ago=1 * HOUR)
     add_job(db, created["id"], "COMPLETED", ago=2 * HOUR)
@@ -464,7 +424,7 @@ def test_details_count_jobs_by_status_and_failure_category(client, token, db):
 
 
 def test_status_lists_every_job_type_with_recent_counts_and_all_running(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     add_job(db, created["id"], "COMPLETED", ago=1 * HOUR)
     add_job(db, created["id"], "COMPLETED", ago=5 * HOUR)
     add_job(db, created["id"], "RUNNING", ago=50 * HOUR)
@@ -491,7 +451,7 @@ def test_status_refuses_a_bad_time_range(client):
 
 
 def test_jobs_keep_the_revision_they_were_made_with(client, token, db):
-    created = create(client, token)
+    created = post_job_type(client, token)
     job = add_job(db, created["id"], "QUEUED", ago=HOUR)
     changed = interface(command_arguments="-v ${input_file} ${job_output_dir}")
     assert patch(client, token, created["id"], {"interface": changed}).get_json()["revision_num"] == 2
@@ -503,8 +463,8 @@ def test_jobs_keep_the_revision_they_were_made_with(client, token, db):
 def test_running_is_empty_without_jobs_and_orders_by_longest_running(client, token, db):
     assert client.get("/api/job-types/running/").get_json() == {
         "count": 0, "next": None, "previous": None, "results": []}
-    first = create(client, token)
-    second = create(client, token, name="other", trigger_rule=None)
+    first = post_job_type(client, token)
+    second = post_job_type(client, token, name="other", trigger_rule=None)
     add_job(db, first["id"], "RUNNING", ago=1 * HOUR)
     add_job(db, second["id"], "RUNNING", ago=3 * HOUR)
     add_job(db, second["id"], "RUNNING", ago=2 * HOUR)
@@ -516,8 +476,8 @@ def test_running_is_empty_without_jobs_and_orders_by_longest_running(client, tok
 
 
 def test_running_pages_job_types_with_their_numbers(client, token, db):
-    first = create(client, token)
-    second = create(client, token, name="other", trigger_rule=None)
+    first = post_job_type(client, token)
+    second = post_job_type(client, token, name="other", trigger_rule=None)
     add_job(db, first["id"], "RUNNING", ago=1 * HOUR)
     add_job(db, second["id"], "RUNNING", ago=3 * HOUR)
     add_job(db, second["id"], "RUNNING", ago=2 * HOUR)
@@ -531,7 +491,7 @@ def test_running_pages_job_types_with_their_numbers(client, token, db):
 
 def test_system_failures_count_failed_jobs_with_system_errors(client, token, db):
     assert client.get("/api/job-types/system-failures/").get_json()["results"] == []
-    created = create(client, token)
+    created = post_job_type(client, token)
     unknown = error_named(db, "unknown")
     add_job(db, created["id"], "FAILED", ago=5 * HOUR, error=unknown)
     add_job(db, created["id"], "FAILED", ago=1 * HOUR, error=unknown)
@@ -556,7 +516,7 @@ def test_swagger_documents_the_job_type_services(client):
 
 
 def test_reference_example_edit_body_is_accepted(client, token):
-    created = create(client, token)
+    created = post_job_type(client, token)
     edit = copy.deepcopy(job_type_body())
     del edit["name"], edit["version"]
     edit["max_scheduled"] = 2

@@ -6,70 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 
-from scale.models.errors import Error
-from scale.models.job_types import JobType, JobTypeRevision
-from scale.models.jobs import JobExecution, Queue
 from scale.models.nodes import Node, Scheduler
 from scale.nodes import service as nodes
 from scale.timeutil import utcnow
-from tests.factories import new_job
-
-INTERFACE = {"version": "1.0", "command": "/bin/true", "command_arguments": "",
-             "input_data": [], "output_data": []}
-
-
-# ---- rows, built directly: these tests are about reading them --------------------------------
-
-def add_node(db, hostname="node1.example.com", *, cpus=4.0, mem=8192.0, disk=100_000.0,
-             active=True, last_offer: dt.datetime | None = None, **fields) -> Node:
-    now = utcnow()
-    node = Node(hostname=hostname, port=5051, slave_id=None, is_active=active, created=now,
-                last_modified=now, last_offer=last_offer, cpus_total=cpus, mem_total=mem,
-                disk_total=disk, **fields)
-    db.add(node)
-    db.flush()
-    return node
-
-
-def add_job_type(db, name="sleeper") -> JobType:
-    job_type = JobType(name=name, version="1.0", interface=INTERFACE)
-    db.add(job_type)
-    db.flush()
-    db.add(JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=INTERFACE))
-    db.flush()
-    return job_type
-
-
-def add_exe(db, job_type: JobType, node: Node | None, status="RUNNING", *, error: str | None = None,
-            cpus=1.0, mem=512.0, disk=100.0, ended: dt.datetime | None = None,
-            queued_row=False) -> JobExecution:
-    now = utcnow()
-    error_row = db.scalar(select(Error).where(Error.name == error)) if error else None
-    job = new_job(db, job_type, priority=10, timeout=60, status=status, max_tries=3, num_exes=1,
-                  cpus_required=cpus, mem_required=mem)
-    exe = JobExecution(job=job, status=status, timeout=60, node_id=node.id if node else None,
-                       error=error_row, queued=now, started=now if status != "QUEUED" else None,
-                       ended=ended or (now if status in ("FAILED", "COMPLETED") else None),
-                       cpus_scheduled=cpus, mem_scheduled=mem, disk_in_scheduled=disk / 2,
-                       disk_out_scheduled=disk / 2, disk_total_scheduled=disk)
-    db.add(exe)
-    db.flush()
-    if queued_row:
-        db.add(Queue(job_exe_id=exe.id, job_id=job.id, job_type_id=job_type.id, priority=10,
-                     cpus_required=cpus, mem_required=mem, disk_in_required=0.0,
-                     disk_out_required=disk, disk_total_required=disk, queued=now))
-        db.flush()
-    return exe
-
+from tests.factories import make_cluster_node, make_execution, make_job_type
 
 # ---- list and details ------------------------------------------------------------------------
 
 def test_list_nodes_shows_active_nodes_in_reference_shape(client, db):
-    add_node(db, "b.example.com")
-    add_node(db, "a.example.com")
-    add_node(db, "gone.example.com", active=False)
+    make_cluster_node(db, "b.example.com")
+    make_cluster_node(db, "a.example.com")
+    make_cluster_node(db, "gone.example.com", active=False)
     body = client.get("/api/nodes/").get_json()
     assert body["count"] == 2 and body["next"] is None and body["previous"] is None
     assert [n["hostname"] for n in body["results"]] == ["a.example.com", "b.example.com"]
@@ -79,8 +27,8 @@ def test_list_nodes_shows_active_nodes_in_reference_shape(client, db):
 
 
 def test_list_nodes_include_inactive(client, db):
-    add_node(db, "a.example.com")
-    add_node(db, "gone.example.com", active=False)
+    make_cluster_node(db, "a.example.com")
+    make_cluster_node(db, "gone.example.com", active=False)
     body = client.get("/api/nodes/?include_inactive=true").get_json()
     assert body["count"] == 2
 
@@ -93,11 +41,11 @@ def test_list_nodes_rejects_bad_include_inactive_and_order(client, db):
 
 
 def test_node_details_has_resources_and_running_executions(client, db):
-    node = add_node(db, cpus=16.0, mem=63305.0, disk=131485.0)
-    job_type = add_job_type(db)
-    running = add_exe(db, job_type, node, cpus=2.0, mem=1024.0, disk=300.0)
-    add_exe(db, job_type, node, cpus=1.5, mem=100.0, disk=10.0)
-    add_exe(db, job_type, node, "COMPLETED", cpus=8.0)  # finished: no longer scheduled
+    node = make_cluster_node(db, cpus=16.0, mem=63305.0, disk=131485.0)
+    job_type = make_job_type(db, "sleeper")
+    running = make_execution(db, job_type, node, cpus=2.0, mem=1024.0, disk=300.0)
+    make_execution(db, job_type, node, cpus=1.5, mem=100.0, disk=10.0)
+    make_execution(db, job_type, node, "COMPLETED", cpus=8.0)  # finished: no longer scheduled
     body = client.get(f"/api/nodes/{node.id}/").get_json()
     assert body["resources"] == {
         "total": {"cpus": 16.0, "mem": 63305.0, "disk": 131485.0},
@@ -117,7 +65,7 @@ def test_node_details_unknown_id_is_404(client, db):
 # ---- PUT and PATCH ---------------------------------------------------------------------------
 
 def test_patch_pauses_with_reason_then_resumes(client, db, token):
-    node = add_node(db)
+    node = make_cluster_node(db)
     resp = client.patch(f"/api/nodes/{node.id}/", headers=token,
                         json={"is_paused": True, "pause_reason": "disk replacement"})
     assert resp.status_code == 201
@@ -133,7 +81,7 @@ def test_patch_pauses_with_reason_then_resumes(client, db, token):
 
 
 def test_resuming_clears_an_error_pause(client, db, token):
-    node = add_node(db, is_paused=True, is_paused_errors=True, pause_reason="too many errors")
+    node = make_cluster_node(db, is_paused=True, is_paused_errors=True, pause_reason="too many errors")
     body = client.patch(f"/api/nodes/{node.id}/", headers=token, json={"is_paused": False}).get_json()
     assert (body["is_paused"], body["is_paused_errors"], body["pause_reason"]) == (False, False, None)
 
@@ -146,7 +94,7 @@ def test_resuming_clears_an_error_pause(client, db, token):
     ({}, "body"),
 ])
 def test_patch_rejects_bad_input_and_writes_nothing(client, db, token, payload, field):
-    node = add_node(db)
+    node = make_cluster_node(db)
     resp = client.patch(f"/api/nodes/{node.id}/", headers=token, json=payload)
     assert resp.status_code == 400
     assert resp.get_json()["field"] == field
@@ -155,7 +103,7 @@ def test_patch_rejects_bad_input_and_writes_nothing(client, db, token, payload, 
 
 
 def test_patch_needs_a_token(client, db):
-    node = add_node(db)
+    node = make_cluster_node(db)
     assert client.patch(f"/api/nodes/{node.id}/", json={"is_paused": True}).status_code == 401
 
 
@@ -164,7 +112,7 @@ def test_patch_unknown_node_is_404(client, db, token):
 
 
 def test_put_replaces_all_fields(client, db, token):
-    node = add_node(db)
+    node = make_cluster_node(db)
     resp = client.put(f"/api/nodes/{node.id}/", headers=token, json={
         "hostname": "renamed.example.com", "port": 5052, "pause_reason": "maintenance",
         "is_paused": True})
@@ -175,7 +123,7 @@ def test_put_replaces_all_fields(client, db, token):
 
 
 def test_put_requires_every_field(client, db, token):
-    node = add_node(db)
+    node = make_cluster_node(db)
     resp = client.put(f"/api/nodes/{node.id}/", headers=token,
                       json={"hostname": "x.example.com", "port": 1, "is_paused": False})
     assert resp.status_code == 400 and resp.get_json()["field"] == "pause_reason"
@@ -184,8 +132,8 @@ def test_put_requires_every_field(client, db, token):
 
 
 def test_put_refuses_a_taken_hostname(client, db, token):
-    node = add_node(db)
-    add_node(db, "taken.example.com")
+    node = make_cluster_node(db)
+    make_cluster_node(db, "taken.example.com")
     resp = client.put(f"/api/nodes/{node.id}/", headers=token, json={
         "hostname": "taken.example.com", "port": 1, "pause_reason": None, "is_paused": False})
     assert resp.status_code == 400 and resp.get_json()["field"] == "hostname"
@@ -194,15 +142,15 @@ def test_put_refuses_a_taken_hostname(client, db, token):
 # ---- status ----------------------------------------------------------------------------------
 
 def test_nodes_status_counts_by_status_and_category(client, db):
-    online = add_node(db, "a.example.com", last_offer=utcnow())
-    add_node(db, "b.example.com", last_offer=utcnow() - dt.timedelta(minutes=5))
-    add_node(db, "gone.example.com", active=False)
-    job_type = add_job_type(db)
-    running = add_exe(db, job_type, online)
-    add_exe(db, job_type, online, "COMPLETED")
-    add_exe(db, job_type, online, "COMPLETED")
-    add_exe(db, job_type, online, "FAILED", error="node-lost")
-    add_exe(db, job_type, online, "COMPLETED", ended=utcnow() - dt.timedelta(days=2))  # not recent
+    online = make_cluster_node(db, "a.example.com", last_offer=utcnow())
+    make_cluster_node(db, "b.example.com", last_offer=utcnow() - dt.timedelta(minutes=5))
+    make_cluster_node(db, "gone.example.com", active=False)
+    job_type = make_job_type(db, "sleeper")
+    running = make_execution(db, job_type, online)
+    make_execution(db, job_type, online, "COMPLETED")
+    make_execution(db, job_type, online, "COMPLETED")
+    make_execution(db, job_type, online, "FAILED", error="node-lost")
+    make_execution(db, job_type, online, "COMPLETED", ended=utcnow() - dt.timedelta(days=2))  # not recent
 
     body = client.get("/api/nodes/status/").get_json()
     assert body["count"] == 2
@@ -233,12 +181,12 @@ def set_error_limits(db, *, max_errors: int, period: int) -> None:
 
 def test_node_is_paused_when_more_than_max_jobs_fail_with_system_errors(db):
     set_error_limits(db, max_errors=2, period=60)
-    bad, good = add_node(db, "bad.example.com"), add_node(db, "good.example.com")
-    job_type = add_job_type(db)
+    bad, good = make_cluster_node(db, "bad.example.com"), make_cluster_node(db, "good.example.com")
+    job_type = make_job_type(db, "sleeper")
     for _ in range(3):
-        add_exe(db, job_type, bad, "FAILED", error="docker")
+        make_execution(db, job_type, bad, "FAILED", error="docker")
     for _ in range(2):
-        add_exe(db, job_type, good, "FAILED", error="docker")  # at the limit, not over
+        make_execution(db, job_type, good, "FAILED", error="docker")  # at the limit, not over
     paused = nodes.pause_nodes_with_errors(db)
     assert [n.hostname for n in paused] == ["bad.example.com"]
     assert bad.is_paused and bad.is_paused_errors and "3 jobs failed" in bad.pause_reason
@@ -247,11 +195,11 @@ def test_node_is_paused_when_more_than_max_jobs_fail_with_system_errors(db):
 
 def test_algorithm_errors_and_old_failures_do_not_pause_a_node(db):
     set_error_limits(db, max_errors=1, period=60)
-    node = add_node(db)
-    job_type = add_job_type(db)
+    node = make_cluster_node(db)
+    job_type = make_job_type(db, "sleeper")
     for _ in range(3):
-        add_exe(db, job_type, node, "FAILED", error="algorithm-unknown")
-        add_exe(db, job_type, node, "FAILED", error="node-lost",
+        make_execution(db, job_type, node, "FAILED", error="algorithm-unknown")
+        make_execution(db, job_type, node, "FAILED", error="node-lost",
                 ended=utcnow() - dt.timedelta(seconds=120))
     assert nodes.pause_nodes_with_errors(db) == []
     assert node.is_paused is False

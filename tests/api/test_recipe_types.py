@@ -6,28 +6,10 @@ import copy
 import pytest
 from sqlalchemy import func, select
 
-from scale.models.job_types import JobType
 from scale.models.recipes import RecipeType, RecipeTypeRevision
 from scale.models.triggers import TriggerRule
 from scale.models.workspaces import Workspace
-
-
-def file_interface(input_media_types=("text/plain",), output_media_type="text/plain"):
-    return {"version": "1.0", "command": "run.sh",
-            "command_arguments": "${input_file} ${job_output_dir}",
-            "input_data": [{"name": "input_file", "type": "file",
-                            "media_types": list(input_media_types)}],
-            "output_data": [{"name": "output_file", "type": "file",
-                             "media_type": output_media_type}]}
-
-
-def add_job_type(db, name, version, interface=None, **fields):
-    """A job type straight into the database (the job types API is not what is under test)."""
-    job_type = JobType(name=name, version=version, title=name.title(), interface=interface or file_interface(),
-                       **fields)
-    db.add(job_type)
-    db.commit()
-    return job_type
+from tests.factories import file_interface, make_job_type
 
 
 @pytest.fixture
@@ -35,7 +17,10 @@ def job_types(db):
     """The job types and workspace the reference's create example needs."""
     db.add(Workspace(name="rs", json_config={"version": "1.0",
                                              "broker": {"type": "host", "host_path": "/tmp/rs"}}))
-    return [add_job_type(db, "my-job1", "1.2.3"), add_job_type(db, "my-job2", "4.5.6")]
+    job_types = [make_job_type(db, name, version=version, title=name.title(), interface=file_interface())
+                 for name, version in (("my-job1", "1.2.3"), ("my-job2", "4.5.6"))]
+    db.commit()
+    return job_types
 
 
 def parse_rule(**data):
@@ -255,7 +240,8 @@ BAD_CREATES = {
 
 @pytest.mark.parametrize("case", BAD_CREATES)
 def test_bad_create_is_400_naming_the_field_and_writes_nothing(client, token, job_types, db, case):
-    add_job_type(db, "png-maker", "1", file_interface(output_media_type="image/png"))
+    make_job_type(db, "png-maker", version="1", interface=file_interface(output_media_type="image/png"))
+    db.commit()
     change, field = BAD_CREATES[case]
     body = recipe_body()
     body["definition"]["input_data"].append({"name": "threshold", "type": "property", "required": False})

@@ -9,117 +9,27 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from scale.models.files import ScaleFile, ScaleFileType
-from scale.models.job_types import JobType, JobTypeRevision
+from scale.models.files import ScaleFileType
+from scale.models.job_types import JobType
 from scale.models.jobs import Job, JobExecution, JobStatus, Queue
-from scale.models.nodes import Node
-from scale.models.recipes import Recipe, RecipeJob
+from scale.models.recipes import Recipe
 from scale.models.triggers import TriggerEvent
-from scale.models.workspaces import Workspace
 from scale.queue import transitions
 from scale.recipes import service
 from scale.recipes.commands import NewRecipe
 from scale.scheduler.followups import FollowUps, execution_followups
-from tests.factories import create_recipe_type
+from tests.factories import finish_job, jobs_of, make_named_file, make_world, new_recipe_body
 from tests.helpers import closed_port
-
-
-def interface(media_type: str = "text/plain") -> dict:
-    """One file input, one file output."""
-    return {"version": "1.0", "command": "run.sh", "command_arguments": "${input_file} ${job_output_dir}",
-            "input_data": [{"name": "input_file", "type": "file", "media_types": [media_type]}],
-            "output_data": [{"name": "output_file", "type": "file", "media_type": "text/plain"}]}
-
-
-def add_job_type(db, name: str) -> JobType:
-    """A job type and its revision straight into the database (not what is under test)."""
-    job_type = JobType(name=name, version="1.0", title=name, interface=interface(), priority=50,
-                       timeout=600, max_tries=1, cpus_required=0.5, mem_required=128.0)
-    db.add(job_type)
-    db.flush()
-    db.add(JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=job_type.interface))
-    db.flush()
-    return job_type
-
-
-def chain_definition(names: tuple[str, ...]) -> dict:
-    """Job `names[0]` reads the recipe input; each next job reads the previous job's output."""
-    jobs = [{"name": names[0], "job_type": {"name": "make", "version": "1.0"},
-             "recipe_inputs": [{"recipe_input": "input_file", "job_input": "input_file"}]}]
-    for before, name in zip(names, names[1:], strict=False):
-        jobs.append({"name": name, "job_type": {"name": "use", "version": "1.0"},
-                     "dependencies": [{"name": before, "connections": [
-                         {"output": "output_file", "input": "input_file"}]}]})
-    return {"input_data": [{"name": "input_file", "type": "file", "media_types": ["text/plain"]}],
-            "jobs": jobs}
-
-
-def add_file(db, workspace: Workspace, name: str = "input.txt", media_type: str = "text/plain",
-             file_type: str = ScaleFileType.SOURCE, **fields) -> ScaleFile:
-    scale_file = ScaleFile(file_type=file_type, file_name=name, media_type=media_type, file_size=2 * 1024 * 1024,
-                           file_path=f"in/{name}", workspace=workspace, uuid=uuid.uuid4().hex, **fields)
-    db.add(scale_file)
-    db.flush()
-    return scale_file
-
-
-def make_world(db, tmp_path: Path, names: tuple[str, ...] = ("first", "second")) -> dict:
-    """A workspace, the `make` and `use` job types, a recipe type chaining `names`, and a
-    source file to feed it. Committed to the test's savepoint."""
-    workspace = Workspace(name="products", json_config={"version": "1.0", "broker": {
-        "type": "host", "host_path": str(tmp_path / "products")}})
-    db.add(workspace)
-    db.flush()
-    add_job_type(db, "make")
-    add_job_type(db, "use")
-    recipe_type = create_recipe_type(db, {"name": "chain", "version": "1.0",
-                                                       "definition": chain_definition(names)})
-    source = add_file(db, workspace)
-    db.commit()
-    return {"workspace": workspace, "recipe_type": recipe_type, "source": source}
-
-
-def new_recipe_body(world: dict, **data) -> dict:
-    recipe_data = {"version": "1.0", "input_data": [{"name": "input_file", "file_id": world["source"].id}],
-                   "workspace_id": world["workspace"].id, **data}
-    return {"recipe_type_id": world["recipe_type"].id, "recipe_data": recipe_data}
 
 
 @pytest.fixture
 def world(db, tmp_path):
     return make_world(db, tmp_path)
-
-
-def jobs_of(db, recipe_id: int) -> dict[str, Job]:
-    rows = db.execute(select(RecipeJob.job_name, Job).join(Job, RecipeJob.job_id == Job.id)
-                      .where(RecipeJob.recipe_id == recipe_id).execution_options(populate_existing=True))
-    return {name: job for name, job in rows}
-
-
-def finish(db, job: Job, status: JobStatus, *, output_file_id: int | None = None) -> None:
-    """Stand in for the runner: schedule the job's queued execution on a node and end it
-    COMPLETED (with results naming its output file) or FAILED, through the queue transitions."""
-    node = db.scalar(select(Node).where(Node.hostname == "test-node"))
-    if node is None:
-        node = Node(hostname="test-node", port=5051)
-        db.add(node)
-        db.flush()
-    queue_row = db.scalars(select(Queue).where(Queue.job_id == job.id)).one()
-    exe = transitions.schedule_execution(db, queue_row, node_id=node.id, cpus=1, mem=64, disk_in=0, disk_out=0)
-    if status == JobStatus.COMPLETED:
-        results = {"version": "1.0", "output_data": [{"name": "output_file", "file_id": output_file_id}]}
-        transitions.complete_execution(db, exe.id, results=results, exit_code=0)
-    else:
-        # max_tries is 1, so this SYSTEM failure is final.
-        transitions.fail_execution(db, exe.id, error_name="unknown", exit_code=1)
-    db.commit()
 
 
 def counts(db) -> tuple[int, ...]:
@@ -183,7 +93,7 @@ def test_new_recipe_rejects_bad_input_naming_the_field(client, db, token, world,
 
 
 def test_new_recipe_rejects_a_file_of_the_wrong_media_type(client, db, token, world):
-    png = add_file(db, world["workspace"], "image.png", media_type="image/png")
+    png = make_named_file(db, world["workspace"], "image.png", media_type="image/png")
     db.commit()
     before = counts(db)
     body = new_recipe_body(world, input_data=[{"name": "input_file", "file_id": png.id}])
@@ -229,8 +139,8 @@ def test_advance_queues_a_job_once_its_dependency_completed_with_its_output(db, 
     recipe = start(db, world)
     jobs = jobs_of(db, recipe.id)
     assert service.advance_recipe(db, recipe.id) == []  # nothing finished yet
-    product = add_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
-    finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=product.id)
+    product = make_named_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
+    finish_job(db, jobs["first"], JobStatus.COMPLETED, output_file_id=product.id)
     assert service.recipes_needing_advance(db) == [recipe.id]
 
     assert service.advance_recipe(db, recipe.id) == [jobs["second"].id]
@@ -256,8 +166,8 @@ def test_a_waiting_recipe_job_has_no_disk_needs_until_it_is_queued(db, world):
     second = jobs_of(db, recipe.id)["second"]
     assert (second.status, second.disk_in_required, second.disk_out_required) == (JobStatus.PENDING, None, None)
 
-    product = add_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
-    finish(db, jobs_of(db, recipe.id)["first"], JobStatus.COMPLETED, output_file_id=product.id)
+    product = make_named_file(db, world["workspace"], "made.txt", file_type=ScaleFileType.PRODUCT)
+    finish_job(db, jobs_of(db, recipe.id)["first"], JobStatus.COMPLETED, output_file_id=product.id)
     service.advance_recipe(db, recipe.id)
     second = jobs_of(db, recipe.id)["second"]
     assert (second.disk_in_required, second.disk_out_required) == (pytest.approx(2.0), pytest.approx(5.0 + 3.0 * 2.0))
@@ -266,11 +176,11 @@ def test_a_waiting_recipe_job_has_no_disk_needs_until_it_is_queued(db, world):
 def test_recipe_is_completed_when_every_job_completed(db, world):
     recipe = start(db, world)
     jobs = jobs_of(db, recipe.id)
-    finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    finish_job(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)
     service.advance_recipe(db, recipe.id)
     db.commit()
     assert db.get(Recipe, recipe.id).completed is None
-    finish(db, jobs["second"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    finish_job(db, jobs["second"], JobStatus.COMPLETED, output_file_id=world["source"].id)
     assert service.recipes_needing_advance(db) == [recipe.id]
 
     assert service.advance_recipe(db, recipe.id) == []
@@ -285,7 +195,7 @@ def test_a_failed_job_blocks_its_dependents_until_it_is_requeued_and_completes(d
     world = make_world(db, tmp_path, names=("a", "b", "c"))
     recipe = start(db, world)
     jobs = jobs_of(db, recipe.id)
-    finish(db, jobs["a"], JobStatus.FAILED)
+    finish_job(db, jobs["a"], JobStatus.FAILED)
 
     service.advance_recipe(db, recipe.id)
     db.commit()
@@ -298,7 +208,7 @@ def test_a_failed_job_blocks_its_dependents_until_it_is_requeued_and_completes(d
     statuses = {name: job.status for name, job in jobs_of(db, recipe.id).items()}
     assert statuses == {"a": "QUEUED", "b": "PENDING", "c": "PENDING"}
 
-    finish(db, jobs["a"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+    finish_job(db, jobs["a"], JobStatus.COMPLETED, output_file_id=world["source"].id)
     assert service.advance_recipe(db, recipe.id) == [jobs["b"].id]
     assert db.get(Recipe, recipe.id).completed is None
 

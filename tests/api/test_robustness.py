@@ -19,7 +19,7 @@ from scale.exceptions import ConfigError
 from scale.models.errors import Error
 from scale.models.job_types import JobType
 from scale.settings import Settings
-from tests.api.test_job_types import job_type_body
+from tests.factories import job_type_body
 from tests.helpers import closed_port
 
 

@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from scale.ingest import service as ingests
 from scale.models.ingest import Ingest
-from tests.factories import count
+from tests.factories import count, host_workspace
 from tests.helpers import closed_port, open_folder, unprivileged_files
-from tests.unit.test_ingest_service import host_workspace
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from scale.models.nodes import Scheduler
 from scale.models.triggers import TriggerEvent, TriggerRule, TriggerRuleType
 from scale.nodes import leadership
 from scale.timeutil import to_iso, utcnow
-from tests.api.test_nodes import add_exe, add_job_type, add_node
+from tests.factories import make_cluster_node, make_execution, make_job_type
 
 
 def test_get_scheduler(client, db):
@@ -55,15 +55,15 @@ def test_patch_scheduler_needs_a_token(client, db):
 
 
 def test_status_sums_active_nodes_and_running_executions(client, db):
-    a = add_node(db, "a.example.com", cpus=16.0, mem=63305.0, disk=131485.0, last_offer=utcnow())
-    b = add_node(db, "b.example.com", cpus=4.0, mem=1000.0, disk=500.0, last_offer=utcnow())
-    add_node(db, "gone.example.com", cpus=64.0, active=False)
-    job_type = add_job_type(db)
-    add_exe(db, job_type, a, cpus=2.0, mem=1024.0, disk=300.0)
-    add_exe(db, job_type, b, cpus=1.0, mem=100.0, disk=10.0)
-    add_exe(db, job_type, b, "COMPLETED", cpus=8.0)
-    add_exe(db, job_type, None, "QUEUED", queued_row=True)
-    add_exe(db, job_type, None, "QUEUED", queued_row=True)
+    a = make_cluster_node(db, "a.example.com", cpus=16.0, mem=63305.0, disk=131485.0, last_offer=utcnow())
+    b = make_cluster_node(db, "b.example.com", cpus=4.0, mem=1000.0, disk=500.0, last_offer=utcnow())
+    make_cluster_node(db, "gone.example.com", cpus=64.0, active=False)
+    job_type = make_job_type(db, "sleeper")
+    make_execution(db, job_type, a, cpus=2.0, mem=1024.0, disk=300.0)
+    make_execution(db, job_type, b, cpus=1.0, mem=100.0, disk=10.0)
+    make_execution(db, job_type, b, "COMPLETED", cpus=8.0)
+    make_execution(db, job_type, None, "QUEUED", queued_row=True)
+    make_execution(db, job_type, None, "QUEUED", queued_row=True)
     leadership.lead(db, leadership.node_role("a.example.com"), "a.example.com:4242:x")
     db.commit()
 
@@ -79,7 +79,7 @@ def test_status_sums_active_nodes_and_running_executions(client, db):
 
 
 def test_status_scheduler_offline_when_its_lease_is_stale(client, db, token):
-    add_node(db, last_offer=utcnow())
+    make_cluster_node(db, last_offer=utcnow())
     leadership.lead(db, leadership.SCHEDULER_ROLE, "head.example.com:7:y", now=utcnow() - dt.timedelta(minutes=2))
     db.commit()
     client.patch("/api/scheduler/", headers=token, json={"is_paused": True})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from scale.exceptions import Forbidden
 from scale.models.workspaces import Workspace
 from scale.workspaces.brokers import HostBroker, broker_for
+from tests.factories import host_workspace
 from tests.helpers import open_folder, unprivileged_files
 
 CONTENT = b"\x00binary\xffbytes\n"
@@ -26,14 +27,6 @@ def root(tmp_path: Path) -> Path:
     (path / "deep" / "er" / "scene.png").write_bytes(CONTENT)
     (path / "notes.txt").write_text("hello\n")
     return path
-
-
-def host_workspace(db, root: Path, *, name: str, is_public: bool) -> Workspace:
-    workspace = Workspace(name=name, is_public=is_public,
-                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}})
-    db.add(workspace)
-    db.flush()
-    return workspace
 
 
 @pytest.fixture

@@ -5,66 +5,21 @@ Screenshots go to $SCALE_BROWSER_ARTIFACTS, else a temporary directory; its path
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import wait_until
+from tests.scale_up import Scale, free_port, responding
+from tests.ui_tabs import Tab, open_tab
 
 CHROMIUM = "/usr/bin/chromium"
-# Every browser test waits at most this long for one thing to show (the machine may be busy).
-UI_TIMEOUT_MS = 30_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Scale:
-    """The running `scale up`: its URL, admin token and what the fixture created through the API."""
-
-    url: str
-    token: str
-    home: Path
-    ids: dict[str, int] = field(default_factory=dict)
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        headers = {"Content-Type": "application/json", "Authorization": f"Token {self.token}"}
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.url}/api{path}", data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=20) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as error:
-            raise AssertionError(f"{method} {path}: {error.code} {error.read()!r}") from None
-
-    def get(self, path: str) -> Any:
-        return self.api("GET", path)
-
-    def job_status(self, job_id: int) -> str:
-        return self.get(f"/jobs/{job_id}/")["status"]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 SCRIPTS = {
@@ -131,7 +86,7 @@ def scale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scale]:
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(f"{url}/api/status/"), what="scale up to answer", timeout=120)
+        wait_until(lambda: responding(f"{url}/api/status/"), what="scale up to answer", timeout=120)
         running = Scale(url=url, token=(home / "admin-token").read_text().strip(), home=home)
         _define(running, algorithms, root / "products")
         wait_until(lambda: running.get(f"/recipes/{running.ids['recipe']}/")["completed"],
@@ -176,26 +131,6 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
-
-
-@dataclass
-class Tab:
-    """A browser page plus the console errors and uncaught exceptions it has seen."""
-
-    page: Any
-    errors: list[str]
-
-
-def open_tab(browser: Any, scale: Scale, *, signed_in: bool, viewport: dict | None = None) -> Tab:
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, base_url=scale.url)
-    if signed_in:
-        context.add_init_script(f"localStorage.setItem('scale.token', {json.dumps(scale.token)})")
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    return Tab(page, errors)
 
 
 @pytest.fixture

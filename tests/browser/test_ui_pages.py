@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Scale, Tab, open_tab
 from tests.helpers import wait_until
+from tests.scale_up import Scale
+from tests.ui_tabs import Tab, open_tab
 
 pytestmark = pytest.mark.integration
 

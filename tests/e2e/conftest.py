@@ -16,7 +16,7 @@ from scale import tokens
 from scale.db import make_engine, make_sessions
 from tests.conftest import recreate_pg_database
 from tests.helpers import wait_until
-from tests.integration.test_scale_up import free_port, responding
+from tests.scale_up import free_port, responding
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from tests.docker_images import build_busybox_image
 from tests.helpers import wait_until
-from tests.integration.test_scale_up import request
+from tests.scale_up import request
 
 pytestmark = pytest.mark.integration
 

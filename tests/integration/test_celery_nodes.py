@@ -29,7 +29,7 @@ from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from scale.scheduler.why import queued_reasons
 from scale.settings import Settings
-from tests.factories import create_job_type
+from tests.factories import command_job_type
 from tests.helpers import wait_until
 from workers.app import make_celery
 from workers.node import CeleryNodeChannel
@@ -108,14 +108,6 @@ def online(sessions: sessionmaker, *names: str) -> bool:
         return len(found) == len(names) and all(nodes_service.is_online(n) for n in found.values())
 
 
-def make_type(sessions: sessionmaker, name: str, *, cpus: float, seconds: float, max_tries: int = 3) -> int:
-    with sessions.begin() as session:
-        return create_job_type(session, {
-            "name": name, "version": "1.0", "max_tries": max_tries, "cpus_required": cpus, "mem_required": 64,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": str(seconds),
-                          "input_data": [], "output_data": []}}).id
-
-
 def queue(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
         command = NewJob.from_json({"job_type_id": job_type_id, "job_data": NO_DATA})
@@ -145,9 +137,9 @@ def test_jobs_spread_by_resources_and_a_job_too_large_waits_with_a_reason(cluste
     cluster.start_node("big", cpus=4)
     cluster.start_node("small", cpus=1)
     wait_until(lambda: online(pg_committed, "big", "small"), what="both nodes to heartbeat", timeout=30)
-    wide = queue(pg_committed, make_type(pg_committed, "wide", cpus=2, seconds=1), 2)
-    narrow = queue(pg_committed, make_type(pg_committed, "narrow", cpus=1, seconds=1), 3)
-    [huge] = queue(pg_committed, make_type(pg_committed, "huge", cpus=8, seconds=1))
+    wide = queue(pg_committed, command_job_type(pg_committed, "wide", "/bin/sleep", "1", cpus_required=2), 2)
+    narrow = queue(pg_committed, command_job_type(pg_committed, "narrow", "/bin/sleep", "1", cpus_required=1), 3)
+    [huge] = queue(pg_committed, command_job_type(pg_committed, "huge", "/bin/sleep", "1", cpus_required=8))
     cluster.start_scheduler()
 
     wait_until(lambda: all_completed(pg_committed, wide + narrow), what="the jobs that fit", timeout=40)
@@ -170,7 +162,7 @@ def test_a_paused_node_drains(cluster: Cluster, pg_committed: sessionmaker):
     cluster.start_node("keep", cpus=1)
     cluster.start_node("drain", cpus=1)
     wait_until(lambda: online(pg_committed, "keep", "drain"), what="both nodes to heartbeat", timeout=30)
-    job_type = make_type(pg_committed, "one-cpu", cpus=1, seconds=2)
+    job_type = command_job_type(pg_committed, "one-cpu", "/bin/sleep", "2", cpus_required=1)
     first = queue(pg_committed, job_type, 2)
     cluster.start_scheduler()
     wait_until(lambda: statuses(pg_committed, first) == [JobStatus.RUNNING] * 2, what="a job on each node",
@@ -191,7 +183,7 @@ def test_kill_9_of_a_node_mid_job_requeues_it_elsewhere_exactly_once(cluster: Cl
     cluster.start_node("alpha", cpus=1)
     cluster.start_node("beta", cpus=1)
     wait_until(lambda: online(pg_committed, "alpha", "beta"), what="both nodes to heartbeat", timeout=30)
-    [job_id] = queue(pg_committed, make_type(pg_committed, "long", cpus=1, seconds=4))
+    [job_id] = queue(pg_committed, command_job_type(pg_committed, "long", "/bin/sleep", "4", cpus_required=1))
     cluster.start_scheduler()
 
     def started_on() -> tuple[int, str] | None:

@@ -16,8 +16,8 @@ from scale.models.jobs import Job, JobExecution, JobStatus
 from scale.recipes import service
 from scale.recipes.commands import NewRecipe
 from scale.settings import Settings
-from tests.api.test_recipes import finish, jobs_of, make_world, new_recipe_body
 from tests.celery_worker import CeleryWorker, running_worker
+from tests.factories import finish_job, jobs_of, make_world, new_recipe_body
 from tests.helpers import wait_until
 from workers.app import make_celery
 from workers.sending import send_now
@@ -51,7 +51,7 @@ def test_worker_queues_the_next_job_once(pg_committed, settings_for_worker, work
         recipe = service.queue_new_recipe(db, NewRecipe.from_json(new_recipe_body(world)))
         db.commit()
         jobs = jobs_of(db, recipe.id)
-        finish(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)
+        finish_job(db, jobs["first"], JobStatus.COMPLETED, output_file_id=world["source"].id)
         recipe_id, second_id = recipe.id, jobs["second"].id
 
     app = make_celery(settings_for_worker)

@@ -28,7 +28,7 @@ from scale.queue.commands import NewJob
 from scale.resources import Resources
 from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.local import LocalManager
-from tests.factories import create_job_type
+from tests.factories import command_job_type_body, create_job_type
 from tests.helpers import wait_until
 from tests.tcp_proxy import TcpProxy
 
@@ -53,12 +53,10 @@ def proxied(pg_url: str) -> Iterator[tuple[TcpProxy, sessionmaker]]:
 
 def queue_waiting_job(sessions: sessionmaker, tmp_path: Path) -> int:
     """A job that says it started, then runs until the file `go` appears."""
-    interface = {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${code}",
-                 "input_data": [{"name": "code", "type": "property"}], "output_data": []}
     code = f"touch {tmp_path}/started; while [ ! -e {tmp_path}/go ]; do sleep 0.05; done; touch {tmp_path}/done"
     with sessions.begin() as session:
-        job_type = create_job_type(session, {"name": "waiter", "version": "1.0", "interface": interface,
-                                             "max_tries": 3, "cpus_required": 0.1, "mem_required": 16.0})
+        job_type = create_job_type(session, command_job_type_body(
+            "waiter", "/bin/sh", "-c ${code}", "code", max_tries=3, cpus_required=0.1, mem_required=16.0))
         return queue.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}}))[0].id
 

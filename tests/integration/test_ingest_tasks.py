@@ -23,8 +23,8 @@ from scale.models.workspaces import Workspace
 from scale.settings import Settings
 from scale.specs import strike_configuration
 from tests.celery_worker import CeleryWorker, redis_settings, running_worker
+from tests.factories import create_file_job_type, trigger_rule
 from tests.helpers import wait_until
-from tests.unit.test_trigger_evaluation import add_job_type, rule
 from workers.app import make_celery
 from workers.ingest_tasks import SWEEP_INGESTS, ingest_sends
 from workers.sending import send_now
@@ -57,7 +57,7 @@ def landed(pg_committed: sessionmaker, tmp_path: Path, content: bytes) -> tuple[
         db.add(Workspace(name="raw", is_active=True,
                          json_config={"version": "1.0", "broker": {"type": "host", "host_path": str(root)}}))
         db.flush()
-        job_type = add_job_type(db, "on-ingest", trigger_rule=rule(workspace="raw"))
+        job_type = create_file_job_type(db, "on-ingest", trigger_rule=trigger_rule(workspace="raw"))
         strike = Strike(name="landing", configuration=config, is_active=True)
         db.add(strike)
         db.flush()

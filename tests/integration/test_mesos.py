@@ -31,7 +31,7 @@ from scale.scheduler.loop import LoopOptions, SchedulerLoop
 from scale.scheduler.managers.mesos import MesosManager
 from scale.scheduler.managers.mesos_wire import task_id_of
 from scale.settings import Settings
-from tests.factories import create_job_type
+from tests.factories import command_job_type
 from tests.helpers import wait_until
 from tests.mesos_master import FakeMaster
 
@@ -82,14 +82,6 @@ def start_scheduler(pg_committed: sessionmaker, settings: Settings, master: Fake
         halt()
 
 
-def make_job_type(sessions: sessionmaker, name: str, command: str, arguments: str = "") -> int:
-    with sessions.begin() as session:
-        return create_job_type(session, {
-            "name": name, "version": "1.0", "max_tries": 3, "cpus_required": 1.0, "mem_required": 64,
-            "interface": {"version": "1.0", "command": command, "command_arguments": arguments,
-                          "input_data": [], "output_data": []}}).id
-
-
 def queue_jobs(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
     with sessions.begin() as session:
         return [queue.queue_new_job(session, NewJob.from_json({"job_type_id": job_type_id, "job_data": {
@@ -123,7 +115,7 @@ def running_task(sessions: sessionmaker, master: FakeMaster, job_id: int) -> str
 def test_jobs_launch_on_both_agents_and_complete(pg_committed: sessionmaker, master: FakeMaster,
                                                  settings: Settings, tmp_path: Path):
     """`scale scheduler` itself, with SCALE_RESOURCE_MANAGER=mesos and a master given as host:port."""
-    job_type = make_job_type(pg_committed, "mesos-nap", "/bin/sleep", "1")
+    job_type = command_job_type(pg_committed, "mesos-nap", "/bin/sleep", "1")
     jobs = queue_jobs(pg_committed, job_type, 4)
     env = {**os.environ, **settings.to_env(), "SCALE_MESOS_MASTER": master.url.removeprefix("http://")}
     with open(tmp_path / "scheduler.log", "w") as log:
@@ -177,7 +169,7 @@ def test_a_failing_job_fails_once(pg_committed: sessionmaker, master: FakeMaster
                                   start_scheduler: Callable[[], Callable[[], None]]):
     """The algorithm exits 1: `scale execute` records the ALGORITHM failure and exits 1, and the
     task's TASK_FAILED changes nothing (no retry)."""
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-fail", "/bin/false"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-fail", "/bin/false"))[0]
     start_scheduler()
 
     wait_until(lambda: job_status(pg_committed, job) == JobStatus.FAILED, what="the job to fail", timeout=60)
@@ -190,7 +182,7 @@ def test_a_failing_job_fails_once(pg_committed: sessionmaker, master: FakeMaster
 
 def test_a_lost_task_is_requeued_and_completes_on_retry(pg_committed: sessionmaker, master: FakeMaster,
                                                         start_scheduler: Callable[[], Callable[[], None]]):
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-lost", "/bin/sleep", "2"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-lost", "/bin/sleep", "2"))[0]
     start_scheduler()
     task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
 
@@ -205,7 +197,7 @@ def test_a_lost_task_is_requeued_and_completes_on_retry(pg_committed: sessionmak
 
 def test_cancel_kills_the_task(pg_committed: sessionmaker, master: FakeMaster,
                                start_scheduler: Callable[[], Callable[[], None]]):
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-long", "/bin/sleep", "60"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-long", "/bin/sleep", "60"))[0]
     start_scheduler()
     task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
 
@@ -223,7 +215,7 @@ def test_a_paused_scheduler_declines_every_offer(pg_committed: sessionmaker, mas
                                                  start_scheduler: Callable[[], Callable[[], None]]):
     with pg_committed.begin() as session:
         nodes_service.edit_scheduler(session, SchedulerEdit(is_paused=True))
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-paused", "/bin/true"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-paused", "/bin/true"))[0]
     start_scheduler()
 
     declined = lambda: {d for c in master.calls_of("DECLINE")  # noqa: E731
@@ -252,7 +244,7 @@ def test_a_restarted_scheduler_reconciles_its_tasks(pg_committed: sessionmaker, 
     """The first scheduler stops with two tasks running (they outlive it); one of them is gone
     by the time the next subscribes as the same framework. Reconciliation finds the other still
     running (followed to its end, one try) and the gone one TASK_LOST (node-lost, retried)."""
-    job_type = make_job_type(pg_committed, "mesos-restart", "/bin/sleep", "4")
+    job_type = command_job_type(pg_committed, "mesos-restart", "/bin/sleep", "4")
     kept, gone = queue_jobs(pg_committed, job_type, 2)
     stop_first = start_scheduler()
     tasks = [wait_until(lambda j=j: running_task(pg_committed, master, j), what="the tasks to run", timeout=30)
@@ -275,7 +267,7 @@ def test_a_restarted_scheduler_reconciles_its_tasks(pg_committed: sessionmaker, 
 
 def test_a_lost_agent_fails_its_tasks_node_lost_and_they_run_elsewhere(
         pg_committed: sessionmaker, master: FakeMaster, start_scheduler: Callable[[], Callable[[], None]]):
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-agent-lost", "/bin/sleep", "2"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-agent-lost", "/bin/sleep", "2"))[0]
     start_scheduler()
     task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
     lost_host = executions(pg_committed, job)[0][2]
@@ -296,7 +288,7 @@ def test_a_reconnected_scheduler_reconciles_its_tasks(pg_committed: sessionmaker
     """The subscription's connection drops while a task runs; avmesos subscribes again (after
     its fixed 10 s wait), the framework asks for its task's state, and the update the agent
     kept while no scheduler listened is delivered and acknowledged."""
-    job = queue_jobs(pg_committed, make_job_type(pg_committed, "mesos-reconnect", "/bin/sleep", "1"))[0]
+    job = queue_jobs(pg_committed, command_job_type(pg_committed, "mesos-reconnect", "/bin/sleep", "1"))[0]
     start_scheduler()
     task = wait_until(lambda: running_task(pg_committed, master, job), what="the task to run", timeout=30)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_until
-from tests.integration.test_scale_up import free_port, responding, start_up, stop
+from tests.scale_up import free_port, responding, start_up, stop
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from scale.execution import runner as runner_module
 from scale.execution.base import Outcome
@@ -19,28 +19,17 @@ from scale.models import (
     Error,
     ErrorCategory,
     FileAncestryLink,
-    Job,
     JobExecution,
     JobExecutionStatus,
     JobStatus,
-    JobType,
-    JobTypeRevision,
     ScaleFile,
     ScaleFileType,
-    TriggerEvent,
-    Workspace,
 )
 from scale.queue import transitions
-from scale.queue.factory import new_job
-from scale.specs import job_data
-from scale.specs.job_data import JobData
-from scale.timeutil import utcnow
+from tests.factories import INPUT_BYTES, WORDS, RunnerSetup
 from tests.helpers import statements, wait_until
 
 pytestmark = pytest.mark.integration
-
-WORDS = "a b; rm -rf /"
-INPUT_BYTES = b"hello input\n"
 
 # Writes one product (the argument count, the property, then the input) and a 1.1 manifest.
 GOOD_SCRIPT = """
@@ -52,101 +41,18 @@ echo "done on stdout"
 """
 
 
-class Setup:
-    """One workspace and input file, and a factory of RUNNING executions of script job types."""
-
-    def __init__(self, session: Session, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.workspace_root = tmp_path / "workspace"
-        self.work_root = tmp_path / "work"
-        self.workspace = Workspace(name="ws", json_config={"version": "1.0", "broker": {
-            "type": "host", "host_path": str(self.workspace_root)}})
-        self.event = TriggerEvent(type="USER", occurred=utcnow())
-        session.add_all([self.workspace, self.event])
-        session.flush()
-        (self.workspace_root / "sources").mkdir(parents=True)
-        (self.workspace_root / "sources/input.txt").write_bytes(INPUT_BYTES)
-        self.input_file = ScaleFile(file_type=ScaleFileType.SOURCE, file_name="input.txt", media_type="text/plain",
-                                    file_size=len(INPUT_BYTES), file_path="sources/input.txt",
-                                    workspace_id=self.workspace.id, uuid="0" * 32)
-        session.add(self.input_file)
-        session.flush()
-        self.scripts = 0
-
-    def job(self, session: Session, script: str, *, outputs: list[dict] | None = None,
-            error_mapping: dict | None = None, timeout: int = 60, command: str | None = None,
-            max_tries: int = 1) -> JobExecution:
-        self.scripts += 1
-        path = self.tmp_path / f"script{self.scripts}.sh"
-        path.write_text("#!/bin/sh\n" + script)
-        outputs = [{"name": "out", "type": "file", "media_type": "text/plain"}] if outputs is None else outputs
-        interface = {"version": "1.0", "command": command or f"/bin/sh {path}",
-                     "command_arguments": "${input_file} ${words} ${job_output_dir}",
-                     "input_data": [{"name": "input_file", "type": "file"},
-                                    {"name": "words", "type": "property", "required": False}],
-                     "output_data": outputs}
-        job_type = JobType(name=f"script-{self.scripts}", version="1.0", interface=interface,
-                           error_mapping=error_mapping or {})
-        session.add(job_type)
-        session.flush()
-        revision = JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=interface)
-        session.add(revision)
-        session.flush()
-        data = {"version": "1.0",
-                "input_data": [{"name": "input_file", "file_id": self.input_file.id},
-                               {"name": "words", "value": WORDS}],
-                "output_data": [{"name": o["name"], "workspace_id": self.workspace.id} for o in outputs]}
-        now = utcnow()
-        job = self.running_job(session, job_type, revision, job_data.parse(data), timeout=timeout,
-                               max_tries=max_tries)
-        exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=timeout, queued=now,
-                           started=now)
-        session.add(exe)
-        session.flush()
-        return exe
-
-    def running_job(self, session: Session, job_type: JobType, revision: JobTypeRevision, data: JobData, *,
-                    timeout: int, max_tries: int) -> Job:
-        """A RUNNING job of `job_type` on its first execution, made as Scale makes jobs."""
-        now = utcnow()
-        job = new_job(job_type, revision, session.get(TriggerEvent, self.event.id), data, now)
-        job.status, job.queued, job.started, job.num_exes = JobStatus.RUNNING, now, now, 1
-        job.priority, job.timeout, job.max_tries = 100, timeout, max_tries
-        job.cpus_required, job.mem_required = 1.0, 64.0
-        session.add(job)
-        session.flush()
-        return job
-
-    def noop(self, session: Session) -> JobExecution:
-        """A RUNNING execution of `/bin/true`, with no inputs and no outputs."""
-        interface = {"version": "1.0", "command": "/bin/true", "command_arguments": "", "input_data": [],
-                     "output_data": []}
-        job_type = JobType(name="noop", version="1.0", interface=interface, error_mapping={})
-        session.add(job_type)
-        session.flush()
-        revision = JobTypeRevision(job_type_id=job_type.id, revision_num=1, interface=interface)
-        session.add(revision)
-        session.flush()
-        now = utcnow()
-        job = self.running_job(session, job_type, revision, JobData(), timeout=60, max_tries=1)
-        exe = JobExecution(job_id=job.id, status=JobExecutionStatus.RUNNING, timeout=60, queued=now, started=now)
-        session.add(exe)
-        session.flush()
-        return exe
-
-
 @pytest.fixture
-def setup(sessions: sessionmaker, tmp_path: Path) -> Setup:
+def setup(sessions: sessionmaker, tmp_path: Path) -> RunnerSetup:
     with sessions.begin() as session:
-        return Setup(session, tmp_path)
+        return RunnerSetup(session, tmp_path)
 
 
-def make_job(sessions: sessionmaker, setup: Setup, script: str, **kwargs) -> int:
+def make_job(sessions: sessionmaker, setup: RunnerSetup, script: str, **kwargs) -> int:
     with sessions.begin() as session:
         return setup.job(session, script, **kwargs).id
 
 
-def run(sessions: sessionmaker, setup: Setup, exe_id: int, **kwargs):
+def run(sessions: sessionmaker, setup: RunnerSetup, exe_id: int, **kwargs):
     return run_execution(sessions, exe_id, work_root=setup.work_root, poll_interval=0.05, **kwargs)
 
 
@@ -165,7 +71,7 @@ def error_name(sessions: sessionmaker, exe_id: int) -> str | None:
         return exe.error.name if exe.error else None
 
 
-def log_text(setup: Setup, exe_id: int, name: str) -> str:
+def log_text(setup: RunnerSetup, exe_id: int, name: str) -> str:
     return (setup.work_root / str(exe_id) / name).read_text()
 
 
@@ -406,7 +312,7 @@ def test_execution_that_is_not_running_is_not_started(sessions, setup):
 
 def test_cancel_while_running_kills_the_task(committed_sessions, tmp_path):
     with committed_sessions.begin() as session:
-        setup = Setup(session, tmp_path)
+        setup = RunnerSetup(session, tmp_path)
         exe = setup.job(session, "echo started; sleep 60")
         exe_id, job_id = exe.id, exe.job_id
     results = []
@@ -487,7 +393,7 @@ def test_scale_execute_runs_one_execution(committed_sessions, settings, tmp_path
     from cli.execute import execute
 
     with committed_sessions.begin() as session:
-        setup = Setup(session, tmp_path)
+        setup = RunnerSetup(session, tmp_path)
         exe_id = setup.job(session, GOOD_SCRIPT).id
     assert execute(settings, exe_id) == 0
     assert execution(committed_sessions, exe_id).status == JobExecutionStatus.COMPLETED

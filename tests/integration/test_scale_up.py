@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import wait_until
+from tests.scale_up import free_port, request, responding, start_up, stop
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def request(method: str, url: str, body: dict | None = None, token: str | None = None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def responding(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def start_up(home: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--home", str(home),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-
-
-def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[int, str]:
-    process.send_signal(sig)
-    out, _ = process.communicate(timeout=30)
-    return process.returncode, out
 
 
 def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):

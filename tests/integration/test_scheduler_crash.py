@@ -26,7 +26,7 @@ from scale.nodes.commands import SchedulerEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from tests.docker_images import build_busybox_image
-from tests.factories import create_job_type
+from tests.factories import command_job_type_body, create_job_type
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -48,10 +48,8 @@ def count(sessions: sessionmaker, stmt) -> int:
 
 def test_kill_9_of_the_scheduler_loses_no_job(pg_committed: sessionmaker, pg_url: str, tmp_path: Path):
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "1",
-                          "input_data": [], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "nap", "/bin/sleep", "1", max_tries=3, cpus_required=0.1, mem_required=1))
         for _ in range(JOBS):
             queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}}))
@@ -94,10 +92,8 @@ def test_two_schedulers_at_once_run_every_job_exactly_once(pg_committed: session
     can run the whole queue before the other has started."""
     jobs = 40
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "blink", "version": "1.0", "max_tries": 1, "cpus_required": 1.0, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.2",
-                          "input_data": [], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "blink", "/bin/sleep", "0.2", max_tries=1, cpus_required=1.0, mem_required=1))
         for _ in range(jobs):
             queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}}))
@@ -136,11 +132,9 @@ def test_a_container_that_outlives_kill_9_is_followed_to_its_end(pg_committed: s
     (no second try, no node-lost), copies the rest of its log once and records its outcome."""
     image = build_busybox_image(docker.from_env())
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "slow-box", "version": "1.0", "docker_image": image, "max_tries": 3, "timeout": 120,
-            "cpus_required": 0.1, "mem_required": 32,
-            "interface": {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${script}",
-                          "input_data": [{"name": "script", "type": "property"}], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "slow-box", "/bin/sh", "-c ${script}", "script", docker_image=image, max_tries=3, timeout=120,
+            cpus_required=0.1, mem_required=32))
         job, _ = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [{"name": "script", "value": "echo before; sleep 4; echo after"}],
             "output_data": []}}))
@@ -197,10 +191,8 @@ def test_a_process_that_outlives_kill_9_is_killed_before_its_retry(pg_committed:
     """The job's process leads its own session, so it survives its scheduler; the next scheduler
     kills it before retrying the job, so the command never runs twice at once."""
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "long-nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "40",
-                          "input_data": [], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "long-nap", "/bin/sleep", "40", max_tries=3, cpus_required=0.1, mem_required=1))
         job_id = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [], "output_data": []}}))[0].id
 
@@ -241,10 +233,8 @@ def test_sigint_to_the_scheduler_puts_the_running_job_back_without_costing_a_try
     """Ctrl-C while a job at its last try runs: the scheduler exits 0 and the job is QUEUED again
     with its one try left, instead of FAILED `node-lost` after the next start."""
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "last-try", "version": "1.0", "max_tries": 1, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "60",
-                          "input_data": [], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "last-try", "/bin/sleep", "60", max_tries=1, cpus_required=0.1, mem_required=1))
         job_id = queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
             "version": "1.0", "input_data": [], "output_data": []}}))[0].id
     scheduler = start_scheduler(pg_url, tmp_path, "interrupted")
@@ -270,10 +260,8 @@ def test_a_standby_scheduler_leads_within_15_s_of_a_kill_9_and_no_job_runs_twice
     leads within 15 s, and every job completes exactly once."""
     jobs = 30
     with pg_committed.begin() as session:
-        job_type = create_job_type(session, {
-            "name": "nap", "version": "1.0", "max_tries": 3, "cpus_required": 0.1, "mem_required": 1,
-            "interface": {"version": "1.0", "command": "/bin/sleep", "command_arguments": "0.5",
-                          "input_data": [], "output_data": []}})
+        job_type = create_job_type(session, command_job_type_body(
+            "nap", "/bin/sleep", "0.5", max_tries=3, cpus_required=0.1, mem_required=1))
         for _ in range(jobs):
             queue_service.queue_new_job(session, NewJob.from_json({"job_type_id": job_type.id, "job_data": {
                 "version": "1.0", "input_data": [], "output_data": []}}))

@@ -32,7 +32,7 @@ from scale.scheduler.managers.base import NodeGone, NodeOffer
 from scale.scheduler.managers.local import LocalManager
 from scale.timeutil import utcnow
 from tests.conftest import truncate_runtime_tables
-from tests.factories import create_job_type
+from tests.factories import shell_job_type
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -67,15 +67,6 @@ def loop(sessions: sessionmaker, manager: LocalManager) -> SchedulerLoop:
     return loop
 
 
-def make_job_type(sessions: sessionmaker, name: str = "shell", **fields) -> int:
-    interface = {"version": "1.0", "command": "/bin/sh", "command_arguments": "-c ${code}",
-                 "input_data": [{"name": "code", "type": "property"}], "output_data": []}
-    with sessions.begin() as session:
-        return create_job_type(session, {"name": name, "version": "1.0", "interface": interface,
-                                         "cpus_required": 1.0, "mem_required": 64.0,
-                                         "disk_out_const_required": 1.0, **fields}).id
-
-
 def queue_jobs(sessions: sessionmaker, job_type_id: int, code: str, count: int = 1) -> list[int]:
     data = {"version": "1.0", "input_data": [{"name": "code", "value": code}], "output_data": []}
     with sessions.begin() as session:
@@ -103,7 +94,7 @@ def until_all(sessions, job_ids, status, *, timeout=10.0, loop: SchedulerLoop | 
 
 
 def test_queued_jobs_run_to_completion_in_the_running_loop(sessions, manager):
-    job_type_id = make_job_type(sessions)
+    job_type_id = shell_job_type(sessions)
     job_ids = queue_jobs(sessions, job_type_id, "echo hello; exit 0", count=3)
     stop = threading.Event()
     thread = threading.Thread(target=SchedulerLoop(sessions, manager, options=OPTIONS).run,
@@ -125,7 +116,7 @@ def test_queued_jobs_run_to_completion_in_the_running_loop(sessions, manager):
 
 def test_paused_scheduler_schedules_nothing_until_resumed(sessions, loop):
     set_scheduler(sessions, is_paused=True)
-    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    job_ids = queue_jobs(sessions, shell_job_type(sessions), "exit 0")
     for _ in range(3):
         loop.cycle()
     assert statuses(sessions, job_ids) == ["QUEUED"]
@@ -136,7 +127,7 @@ def test_paused_scheduler_schedules_nothing_until_resumed(sessions, loop):
 def test_paused_node_takes_nothing(sessions, loop):
     with sessions.begin() as session:
         session.execute(update(Node).where(Node.hostname == HOSTNAME).values(is_paused=True))
-    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    job_ids = queue_jobs(sessions, shell_job_type(sessions), "exit 0")
     for _ in range(3):
         loop.cycle()
     assert statuses(sessions, job_ids) == ["QUEUED"]
@@ -150,7 +141,7 @@ def cycle_until(loop: SchedulerLoop, check, *, what: str, timeout: float) -> Non
 
 
 def test_max_scheduled_holds_and_cancel_kills_the_running_job(sessions, loop, manager):
-    job_type_id = make_job_type(sessions, max_scheduled=1)
+    job_type_id = shell_job_type(sessions, max_scheduled=1)
     job_ids = queue_jobs(sessions, job_type_id, "sleep 30", count=3)
     for _ in range(3):
         loop.cycle()
@@ -174,7 +165,7 @@ def test_max_scheduled_holds_and_cancel_kills_the_running_job(sessions, loop, ma
 
 def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, manager):
     SchedulerLoop(sessions, manager, options=OPTIONS).start()  # registers the node
-    job_ids = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    job_ids = queue_jobs(sessions, shell_job_type(sessions), "exit 0")
     with sessions.begin() as session:  # a scheduler elsewhere that died right after scheduling it
         node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
         row = transitions.claim_queued(session, limit=1)[0]
@@ -196,7 +187,7 @@ def test_reconcile_fails_an_execution_left_running_with_node_lost(sessions, mana
 def test_a_second_scheduler_stands_by_while_the_first_holds_the_node(sessions, manager):
     first = SchedulerLoop(sessions, manager, options=OPTIONS)
     first.start()
-    queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    queue_jobs(sessions, shell_job_type(sessions), "exit 0")
     with sessions.begin() as session:  # the first scheduler is running this one
         node = session.scalars(select(Node).where(Node.hostname == HOSTNAME)).one()
         row = transitions.claim_queued(session, limit=1)[0]
@@ -215,7 +206,7 @@ def test_a_second_scheduler_stands_by_while_the_first_holds_the_node(sessions, m
 def test_node_is_paused_after_too_many_system_failures(sessions, loop):
     set_scheduler(sessions, max_node_errors=1, node_error_period=60)
     # A timeout is a SYSTEM error; max_tries 1 makes it final so each job fails once.
-    failing = make_job_type(sessions, "slow", timeout=1, max_tries=1)
+    failing = shell_job_type(sessions, "slow", timeout=1, max_tries=1)
     job_ids = queue_jobs(sessions, failing, "sleep 10", count=2)
     until_all(sessions, job_ids, "FAILED", loop=loop)
     with sessions() as session:
@@ -227,7 +218,7 @@ def test_node_is_paused_after_too_many_system_failures(sessions, loop):
         assert node.is_paused and node.is_paused_errors
         assert "2 jobs failed with system errors" in node.pause_reason
 
-    later = queue_jobs(sessions, make_job_type(sessions), "exit 0")
+    later = queue_jobs(sessions, shell_job_type(sessions), "exit 0")
     for _ in range(3):
         loop.cycle()
     assert statuses(sessions, later) == ["QUEUED"]
@@ -253,7 +244,7 @@ def run_in_thread(loop: SchedulerLoop) -> tuple[threading.Thread, threading.Even
 
 def test_a_job_queued_while_the_loop_waits_is_scheduled_within_a_probe(sessions, manager):
     """The idle wait is long (30 s); only the queue probe can notice the new job in time."""
-    job_type_id = make_job_type(sessions)
+    job_type_id = shell_job_type(sessions)
     loop = CountingLoop(sessions, manager, options=LoopOptions(idle_wait=30.0, probe_every=0.05))
     thread, stop = run_in_thread(loop)
     try:
@@ -272,7 +263,7 @@ def test_a_finished_execution_wakes_the_loop_when_work_waits_for_room(sessions, 
     manager = LocalManager(sessions=sessions, work_root=tmp_path / "work",
                            runner=JobRunner(sessions, tmp_path / "work"),
                            hostname=HOSTNAME, total=Resources(cpus=1, mem=4096, disk=10_000))
-    job_type_id = make_job_type(sessions)
+    job_type_id = shell_job_type(sessions)
     job_ids = queue_jobs(sessions, job_type_id, "sleep 0.2", count=2)
     loop = SchedulerLoop(sessions, manager, options=LoopOptions(idle_wait=30.0, probe_every=30.0))
     thread, stop = run_in_thread(loop)
@@ -288,7 +279,7 @@ def test_a_clean_shutdown_puts_the_running_job_back_without_costing_a_try(sessio
     """Ctrl-C while a job at its last try runs: the job is QUEUED again with the same
     execution and `num_exes`, and the next scheduler runs it to completion."""
     marker = tmp_path / "ran-once"
-    job_type_id = make_job_type(sessions, max_tries=1)
+    job_type_id = shell_job_type(sessions, max_tries=1)
     [job_id] = queue_jobs(sessions, job_type_id, f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 60")
     thread, stop = run_in_thread(SchedulerLoop(sessions, manager, options=OPTIONS))
     try:
@@ -337,7 +328,7 @@ def test_a_node_gone_at_launch_puts_the_execution_back_without_costing_a_try(ses
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
         loop.start()
-        [job_id] = queue_jobs(sessions, make_job_type(sessions), "true")
+        [job_id] = queue_jobs(sessions, shell_job_type(sessions), "true")
         until_all(sessions, [job_id], "COMPLETED", loop=loop)
     finally:
         manager.shutdown()
@@ -364,8 +355,8 @@ def set_aside(sessions, job_ids: list[int]) -> list[bool]:
 def test_jobs_no_node_can_hold_never_hold_back_the_jobs_behind_them(sessions, loop):
     """ngageoint/scale #1801: 300 top-priority jobs that fit no node stopped every other job.
     Claims come 10 rows at a time here, so the small jobs sit 30 claims behind the huge ones."""
-    huge = queue_jobs(sessions, make_job_type(sessions, "huge", cpus_required=64.0, priority=1), "true", count=300)
-    small = queue_jobs(sessions, make_job_type(sessions, "small", priority=200), "exit 0", count=5)
+    huge = queue_jobs(sessions, shell_job_type(sessions, "huge", cpus_required=64.0, priority=1), "true", count=300)
+    small = queue_jobs(sessions, shell_job_type(sessions, "small", priority=200), "exit 0", count=5)
     until_all(sessions, small, "COMPLETED", loop=loop, timeout=20)
     assert set(statuses(sessions, huge)) == {"QUEUED"}
     assert set_aside(sessions, huge) == [True] * 300
@@ -375,7 +366,7 @@ def test_jobs_no_node_can_hold_never_hold_back_the_jobs_behind_them(sessions, lo
 
 
 def test_jobs_set_aside_as_too_large_run_when_a_node_large_enough_comes(sessions, tmp_path):
-    job_type_id = make_job_type(sessions, cpus_required=6.0)
+    job_type_id = shell_job_type(sessions, cpus_required=6.0)
     small_node = local_manager(sessions, tmp_path, HOSTNAME, cpus=4)
     try:
         loop = SchedulerLoop(sessions, small_node, options=OPTIONS)
@@ -411,11 +402,11 @@ def test_a_job_needing_a_nearly_idle_node_is_not_starved_by_a_stream_of_small_jo
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
         loop.start()
-        small_type = make_job_type(sessions, "small", cpus_required=0.5)
+        small_type = shell_job_type(sessions, "small", cpus_required=0.5)
         first = queue_jobs(sessions, small_type, "sleep 0.3", count=4)  # fill the node
         loop.cycle()
         assert statuses(sessions, first) == ["RUNNING"] * 4
-        [big] = queue_jobs(sessions, make_job_type(sessions, "big", cpus_required=1.9), "exit 0")
+        [big] = queue_jobs(sessions, shell_job_type(sessions, "big", cpus_required=1.9), "exit 0")
         stream: list[int] = []
 
         def big_started() -> bool:
@@ -446,11 +437,11 @@ def test_a_reserved_node_drains_while_small_jobs_run_on_the_other_node(sessions,
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
         loop.start()
-        small_type = make_job_type(sessions, "small", cpus_required=0.5)
+        small_type = shell_job_type(sessions, "small", cpus_required=0.5)
         blockers = queue_jobs(sessions, small_type, "sleep 3", count=6)  # 1.5 of 2 cpus on each
         loop.cycle()
         assert statuses(sessions, blockers) == ["RUNNING"] * 6
-        [big] = queue_jobs(sessions, make_job_type(sessions, "big", cpus_required=1.9), "exit 0")
+        [big] = queue_jobs(sessions, shell_job_type(sessions, "big", cpus_required=1.9), "exit 0")
         behind = queue_jobs(sessions, small_type, "exit 0", count=8)
         # The big job reserves one node, which drains for it; the small jobs behind it run on the
         # other node meanwhile.
@@ -476,14 +467,14 @@ def executions_of(sessions, job_id: int) -> list[tuple[str, str | None]]:
 
 def test_a_job_killed_by_a_signal_runs_again_and_completes(sessions, loop, tmp_path):
     marker = tmp_path / "killed-once"
-    [job_id] = queue_jobs(sessions, make_job_type(sessions, max_tries=3),
+    [job_id] = queue_jobs(sessions, shell_job_type(sessions, max_tries=3),
                           f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; kill -9 $$")
     until_all(sessions, [job_id], "COMPLETED", loop=loop)
     assert executions_of(sessions, job_id) == [("FAILED", "killed"), ("COMPLETED", None)]
 
 
 def test_a_job_past_its_timeout_is_tried_up_to_max_tries(sessions, loop):
-    [job_id] = queue_jobs(sessions, make_job_type(sessions, max_tries=2, timeout=1), "sleep 10")
+    [job_id] = queue_jobs(sessions, shell_job_type(sessions, max_tries=2, timeout=1), "sleep 10")
     until_all(sessions, [job_id], "FAILED", loop=loop, timeout=20)
     assert executions_of(sessions, job_id) == [("FAILED", "timeout"), ("FAILED", "timeout")]
 
@@ -500,7 +491,7 @@ def test_a_client_holding_job_rows_locked_does_not_stop_scheduling(pg_committed,
     try:
         loop = SchedulerLoop(sessions, manager, options=OPTIONS)
         loop.start()
-        job_type_id = make_job_type(sessions)
+        job_type_id = shell_job_type(sessions)
         held = queue_jobs(sessions, job_type_id, "exit 0", count=2)
         holding = other.begin()
         assert len(other.execute(select(Job.id).with_for_update()).all()) == 2

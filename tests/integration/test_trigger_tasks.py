@@ -22,9 +22,8 @@ from scale.models.triggers import TriggerEvent
 from scale.settings import Settings
 from scale.triggers.service import evaluate_triggers, parsed_files_due
 from tests.celery_worker import CeleryWorker, redis_settings, running_worker
+from tests.factories import RunnerSetup, add_source, create_file_job_type, trigger_rule
 from tests.helpers import wait_until
-from tests.integration.test_runner import Setup
-from tests.unit.test_trigger_evaluation import add_job_type, add_source, rule
 from workers.app import make_celery
 from workers.sending import send_now
 from workers.trigger_tasks import SWEEP_TRIGGERS, evaluate_sends
@@ -48,8 +47,8 @@ def jobs_of_type(session, job_type_id: int) -> list[Job]:
 
 def test_two_connections_evaluating_one_file_create_one_job(committed_sessions, tmp_path):
     with committed_sessions.begin() as db:
-        setup = Setup(db, tmp_path)
-        job_type = add_job_type(db, trigger_rule=rule(workspace="ws"))
+        setup = RunnerSetup(db, tmp_path)
+        job_type = create_file_job_type(db, trigger_rule=trigger_rule(workspace="ws"))
         source = add_source(db, setup.workspace)
         job_type_id, source_id = job_type.id, source.id
     barrier = threading.Barrier(2)
@@ -80,8 +79,9 @@ def test_two_connections_evaluating_one_file_create_one_job(committed_sessions, 
 
 def test_parse_rule_fires_for_the_file_a_real_job_parsed(sessions, tmp_path):
     with sessions.begin() as db:
-        setup = Setup(db, tmp_path)
-        on_parse = add_job_type(db, "on-parse", trigger_rule=rule("PARSE", data_types=("TXT",), workspace="ws"))
+        setup = RunnerSetup(db, tmp_path)
+        on_parse = create_file_job_type(db, "on-parse",
+                                        trigger_rule=trigger_rule("PARSE", data_types=("TXT",), workspace="ws"))
         exe = setup.job(db, PARSING_SCRIPT)
         exe_id, job_id, on_parse_id, source_id = exe.id, exe.job_id, on_parse.id, setup.input_file.id
 
@@ -111,9 +111,10 @@ def worker(broker_settings: Settings, tmp_path: Path) -> Iterator[CeleryWorker]:
 
 def test_worker_evaluates_ingest_and_parse_triggers_once(committed_sessions, broker_settings, worker, tmp_path):
     with committed_sessions.begin() as db:
-        setup = Setup(db, tmp_path)
-        on_ingest = add_job_type(db, "on-ingest", trigger_rule=rule(workspace="ws"))
-        on_parse = add_job_type(db, "on-parse", trigger_rule=rule("PARSE", data_types=("TXT",), workspace="ws"))
+        setup = RunnerSetup(db, tmp_path)
+        on_ingest = create_file_job_type(db, "on-ingest", trigger_rule=trigger_rule(workspace="ws"))
+        on_parse = create_file_job_type(db, "on-parse",
+                                        trigger_rule=trigger_rule("PARSE", data_types=("TXT",), workspace="ws"))
         source_id = setup.input_file.id
         db.add(Ingest(file_name="input.txt", status=IngestStatus.INGESTED, source_file_id=source_id))
         swept = add_source(db, setup.workspace)  # ingested, but its evaluation was never sent

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_until
-from tests.integration.test_scale_up import free_port, request, responding
+from tests.scale_up import free_port, request, responding
 
 pytestmark = pytest.mark.integration
 

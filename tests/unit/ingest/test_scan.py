@@ -17,9 +17,8 @@ from scale.ingest.commands import ScanConfiguration
 from scale.ingest.scan import scan
 from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest
-from tests.factories import count, make_file
+from tests.factories import count, host_workspace, make_file
 from tests.helpers import open_folder, unprivileged_files
-from tests.unit.test_ingest_service import host_workspace
 
 
 def directory_config(mount: Path, **extra) -> dict:

@@ -22,18 +22,10 @@ from scale.models.files import ScaleFile
 from scale.models.ingest import Ingest, IngestStatus, Strike
 from scale.models.workspaces import Workspace
 from scale.specs import strike_configuration
-from tests.factories import count
+from tests.factories import count, host_workspace
 from tests.helpers import statements
 
 NOW = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
-
-
-def host_workspace(db, root: Path, name: str = "raw", is_active: bool = True) -> Workspace:
-    workspace = Workspace(name=name, is_active=is_active, json_config={
-        "version": "1.0", "broker": {"type": "host", "host_path": str(root)}})
-    db.add(workspace)
-    db.flush()
-    return workspace
 
 
 def strike_config(mount: Path, *rules: tuple[str, str, str]) -> dict:

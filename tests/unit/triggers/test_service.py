@@ -7,14 +7,13 @@ the API makes them; ingests and parse results are written straight into the test
 from __future__ import annotations
 
 import logging
-import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from scale.exceptions import ValidationError
-from scale.models.files import ScaleFile, ScaleFileType
-from scale.models.ingest import Ingest, IngestStatus
+from scale.models.files import ScaleFile
+from scale.models.ingest import Ingest
 from scale.models.jobs import Job, JobStatus, Queue
 from scale.models.recipes import Recipe, RecipeJob
 from scale.models.triggers import TriggerEvent, TriggerRule
@@ -27,45 +26,8 @@ from scale.triggers.service import (
     files_needing_evaluation,
     parsed_files_due,
 )
-from tests.factories import create_job_type, create_recipe_type, edit_job_type
+from tests.factories import add_source, create_file_job_type, create_recipe_type, edit_job_type, trigger_rule
 from tests.helpers import statements
-
-
-def interface(media_types: tuple[str, ...] = ("text/plain",)) -> dict:
-    return {"version": "1.0", "command": "run.sh", "command_arguments": "${input_file} ${job_output_dir}",
-            "input_data": [{"name": "input_file", "type": "file", "media_types": list(media_types)}],
-            "output_data": [{"name": "output_file", "type": "file", "media_type": "text/plain"},
-                            {"name": "report", "type": "file"}]}
-
-
-def rule(kind: str = "INGEST", *, media_type: str = "text/plain", data_types: tuple[str, ...] = (),
-         workspace: str = "products", input_name: str = "input_file", is_active: bool = True) -> dict:
-    return {"type": kind, "is_active": is_active, "configuration": {
-        "version": "1.0", "condition": {"media_type": media_type, "data_types": list(data_types)},
-        "data": {"input_data_name": input_name, "workspace_name": workspace}}}
-
-
-def add_job_type(db, name: str = "algo", trigger_rule: dict | None = None, **fields):
-    body = {"name": name, "version": "1.0", "interface": interface(fields.pop("media_types", ("text/plain",))),
-            **fields}
-    if trigger_rule is not None:
-        body["trigger_rule"] = trigger_rule
-    return create_job_type(db, body)
-
-
-def add_source(db, workspace: Workspace, *, media_type: str = "text/plain", data_types: tuple[str, ...] = (),
-               ingested: bool = True) -> ScaleFile:
-    """A source file and, with `ingested`, the INGESTED ingest that made it."""
-    source = ScaleFile(file_type=ScaleFileType.SOURCE, file_name=f"{uuid.uuid4().hex[:8]}.txt",
-                       media_type=media_type, file_size=100, data_type=list(data_types), file_path="in/f.txt",
-                       workspace_id=workspace.id, uuid=uuid.uuid4().hex)
-    db.add(source)
-    db.flush()
-    if ingested:
-        db.add(Ingest(file_name=source.file_name, status=IngestStatus.INGESTED, source_file_id=source.id,
-                      media_type=media_type, file_size=100, data_type=list(data_types)))
-        db.flush()
-    return source
 
 
 def parse(db, source: ScaleFile, data_types: tuple[str, ...]) -> None:
@@ -99,7 +61,7 @@ def workspace(db, tmp_path) -> Workspace:
 
 
 def test_matching_ingest_rule_queues_a_job_on_the_file_with_outputs_to_the_workspace(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(data_types=("foo",)))
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(data_types=("foo",)))
     source = add_source(db, workspace, data_types=("foo",))
 
     events = evaluate_triggers(db, "INGEST", source.id)
@@ -119,7 +81,7 @@ def test_matching_ingest_rule_queues_a_job_on_the_file_with_outputs_to_the_works
 
 
 def test_media_type_mismatch_creates_nothing_but_marks_the_ingest_evaluated(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(media_type="text/plain"), media_types=())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(media_type="text/plain"), media_types=())
     source = add_source(db, workspace, media_type="image/png")
 
     assert evaluate_triggers(db, "INGEST", source.id) == []
@@ -129,7 +91,7 @@ def test_media_type_mismatch_creates_nothing_but_marks_the_ingest_evaluated(db, 
 
 
 def test_empty_media_type_accepts_every_media_type(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(media_type=""), media_types=())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(media_type=""), media_types=())
     source = add_source(db, workspace, media_type="image/png")
 
     assert len(evaluate_triggers(db, "INGEST", source.id)) == 1
@@ -137,7 +99,7 @@ def test_empty_media_type_accepts_every_media_type(db, workspace):
 
 
 def test_every_rule_data_type_must_be_tagged_on_the_file(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(data_types=("foo", "bar")))
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(data_types=("foo", "bar")))
     superset = add_source(db, workspace, data_types=("bar", "baz", "foo"))
     subset = add_source(db, workspace, data_types=("foo",))
 
@@ -148,7 +110,7 @@ def test_every_rule_data_type_must_be_tagged_on_the_file(db, workspace):
 
 
 def test_inactive_rule_does_not_fire(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(is_active=False))
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(is_active=False))
     source = add_source(db, workspace)
 
     assert evaluate_triggers(db, "INGEST", source.id) == []
@@ -157,7 +119,7 @@ def test_inactive_rule_does_not_fire(db, workspace):
 
 def test_a_paused_job_types_rule_fires_and_its_job_waits_queued(db, workspace):
     """Files that land while a job type is paused are not lost: their jobs wait in the queue."""
-    job_type = add_job_type(db, trigger_rule=rule(), is_paused=True)
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(), is_paused=True)
     source = add_source(db, workspace)
 
     assert len(evaluate_triggers(db, "INGEST", source.id)) == 1
@@ -166,7 +128,7 @@ def test_a_paused_job_types_rule_fires_and_its_job_waits_queued(db, workspace):
 
 
 def test_archived_job_type_does_not_fire(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     edit_job_type(db, job_type.id, {"is_active": False})
     source = add_source(db, workspace)
 
@@ -175,9 +137,9 @@ def test_archived_job_type_does_not_fire(db, workspace):
 
 
 def test_a_replaced_rule_is_archived_and_only_the_new_one_fires(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule(data_types=("old",)))
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(data_types=("old",)))
     old_rule_id = job_type.trigger_rule_id
-    edit_job_type(db, job_type.id, {"trigger_rule": rule(data_types=("new",))})
+    edit_job_type(db, job_type.id, {"trigger_rule": trigger_rule(data_types=("new",))})
     assert db.get(TriggerRule, old_rule_id).archived is not None
     old_file = add_source(db, workspace, data_types=("old",))
     new_file = add_source(db, workspace, data_types=("new",))
@@ -188,12 +150,12 @@ def test_a_replaced_rule_is_archived_and_only_the_new_one_fires(db, workspace):
 
 
 def test_recipe_type_rule_creates_a_recipe_linked_to_the_event(db, workspace):
-    add_job_type(db, "make")
+    create_file_job_type(db, "make")
     definition = {"input_data": [{"name": "image", "type": "file", "media_types": ["text/plain"]}],
                   "jobs": [{"name": "first", "job_type": {"name": "make", "version": "1.0"},
                             "recipe_inputs": [{"recipe_input": "image", "job_input": "input_file"}]}]}
     recipe_type = create_recipe_type(db, {"name": "chain", "version": "1.0", "definition": definition,
-                                                       "trigger_rule": rule(input_name="image")})
+                                                       "trigger_rule": trigger_rule(input_name="image")})
     source = add_source(db, workspace)
 
     [event] = evaluate_triggers(db, "INGEST", source.id)
@@ -210,7 +172,7 @@ def test_recipe_type_rule_creates_a_recipe_linked_to_the_event(db, workspace):
 
 
 def test_evaluating_twice_creates_nothing_the_second_time(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     source = add_source(db, workspace)
 
     first = evaluate_triggers(db, "INGEST", source.id)
@@ -225,7 +187,7 @@ def test_an_event_that_exists_already_counts_as_fired(db, workspace, monkeypatch
     """The unique (rule, source file) index is the backstop when an evaluation gets past the
     check for existing events (one that did not lock the file): the batch's savepoint rolls
     back, its pairs fire one at a time, and only the duplicate creates nothing."""
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     taken, free = add_source(db, workspace), add_source(db, workspace)
     db.add(TriggerEvent(type="INGEST", rule_id=job_type.trigger_rule_id, source_file_id=taken.id,
                         description={}, occurred=utcnow()))
@@ -247,7 +209,7 @@ def test_a_batch_costs_the_same_handful_of_statements_however_many_files(db, wor
     revisions, one INSERT of the events, input sizes, one INSERT of the jobs, their executions
     and queue rows, and the ingests marked: 13 on PostgreSQL for 2 files or 20. Evaluated one
     file at a time this was 15 a file (300 for 20)."""
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     sources = [add_source(db, workspace) for _ in range(22)]
     ids = [source.id for source in sources]
     db.expunge_all()  # as in the task's fresh session
@@ -278,8 +240,8 @@ def test_a_batch_costs_the_same_handful_of_statements_however_many_files(db, wor
 
 
 def test_a_batch_fires_each_file_on_its_own_conditions(db, workspace):
-    text = add_job_type(db, "text", trigger_rule=rule(data_types=("foo",)))
-    png = add_job_type(db, "png", trigger_rule=rule(media_type="image/png"), media_types=())
+    text = create_file_job_type(db, "text", trigger_rule=trigger_rule(data_types=("foo",)))
+    png = create_file_job_type(db, "png", trigger_rule=trigger_rule(media_type="image/png"), media_types=())
     tagged = add_source(db, workspace, data_types=("foo",))
     image = add_source(db, workspace, media_type="image/png")
     plain = add_source(db, workspace)
@@ -300,11 +262,11 @@ def test_rule_with_a_missing_or_archived_workspace_records_nothing_and_others_st
         "version": "1.0", "broker": {"type": "host", "host_path": "/tmp/old"}})
     db.add(archived)
     db.flush()
-    broken = add_job_type(db, "broken", trigger_rule=rule(workspace="old"))
+    broken = create_file_job_type(db, "broken", trigger_rule=trigger_rule(workspace="old"))
     archived.is_active = False
-    missing = add_job_type(db, "missing", trigger_rule=rule())
-    db.get(TriggerRule, missing.trigger_rule_id).configuration = rule(workspace="gone")["configuration"]
-    healthy = add_job_type(db, "healthy", trigger_rule=rule())
+    missing = create_file_job_type(db, "missing", trigger_rule=trigger_rule())
+    db.get(TriggerRule, missing.trigger_rule_id).configuration = trigger_rule(workspace="gone")["configuration"]
+    healthy = create_file_job_type(db, "healthy", trigger_rule=trigger_rule())
     db.flush()
     source = add_source(db, workspace)
 
@@ -319,7 +281,7 @@ def test_rule_with_a_missing_or_archived_workspace_records_nothing_and_others_st
 
 def test_rule_whose_input_refuses_the_media_type_records_nothing(db, workspace, caplog):
     # Allowed when the rule was set (with a warning); the file cannot be given to the input.
-    job_type = add_job_type(db, trigger_rule=rule(media_type=""), media_types=("image/png",))
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule(media_type=""), media_types=("image/png",))
     source = add_source(db, workspace, media_type="text/plain")
 
     with caplog.at_level(logging.WARNING, logger="scale.triggers.service"):
@@ -332,7 +294,7 @@ def test_rule_whose_input_refuses_the_media_type_records_nothing(db, workspace, 
 
 
 def test_ingest_evaluation_needs_an_ingested_ingest(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     source = add_source(db, workspace, ingested=False)
 
     assert evaluate_triggers(db, "INGEST", source.id) == []
@@ -341,8 +303,8 @@ def test_ingest_evaluation_needs_an_ingested_ingest(db, workspace):
 
 
 def test_parse_rule_fires_on_the_parsed_data_types_and_ingest_rules_do_not(db, workspace):
-    parse_type = add_job_type(db, "on-parse", trigger_rule=rule("PARSE", data_types=("TXT",)))
-    ingest_type = add_job_type(db, "on-ingest", trigger_rule=rule())
+    parse_type = create_file_job_type(db, "on-parse", trigger_rule=trigger_rule("PARSE", data_types=("TXT",)))
+    ingest_type = create_file_job_type(db, "on-ingest", trigger_rule=trigger_rule())
     source = add_source(db, workspace)
 
     assert evaluate_triggers(db, "PARSE", source.id) == []  # not parsed yet
@@ -364,7 +326,7 @@ def test_unknown_kind_is_refused(db, workspace):
 
 
 def test_files_needing_evaluation_lists_unevaluated_ingests_and_parses(db, workspace):
-    add_job_type(db, trigger_rule=rule())
+    create_file_job_type(db, trigger_rule=trigger_rule())
     ingested = add_source(db, workspace)
     parsed = add_source(db, workspace)
     parse(db, parsed, ("TXT",))
@@ -382,7 +344,7 @@ def test_files_needing_evaluation_lists_unevaluated_ingests_and_parses(db, works
 
 
 def test_parsed_files_due_are_the_jobs_parsed_inputs_not_yet_evaluated(db, workspace):
-    job_type = add_job_type(db, trigger_rule=rule())
+    job_type = create_file_job_type(db, trigger_rule=trigger_rule())
     source = add_source(db, workspace)
     evaluate_triggers(db, "INGEST", source.id)
     [job] = jobs_of_type(db, job_type)

@@ -14,8 +14,7 @@ from scale.products.geometry import centroid
 from scale.products.service import record_parse_results, store_products
 from scale.products.values import CollectedOutput, OutputFile, ParsedInput
 from scale.specs.results_manifest import GeoMetadata, ParseResult
-from tests.factories import make_file, make_job_type, make_workspace, new_job
-from tests.integration.test_runner import Setup
+from tests.factories import RunnerSetup, make_file, make_job_type, make_workspace, new_job
 
 SQUARE = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]
 SHAPES = {
@@ -72,7 +71,7 @@ def test_parse_results_set_the_center_point_and_keep_the_ingest_data_types(db):
 
 
 def test_a_product_with_a_geometry_gets_its_center_point(db, tmp_path):
-    exe = Setup(db, tmp_path).job(db, "true")
+    exe = RunnerSetup(db, tmp_path).job(db, "true")
     made = tmp_path / "made.txt"
     made.write_text("product\n")
     line = {"type": "LineString", "coordinates": [[0, 0], [3, 0], [3, 1]]}

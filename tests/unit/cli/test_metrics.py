@@ -31,6 +31,6 @@ def test_the_command_runs_as_the_module_scale_up_starts():
     # `scale up` starts its children as `python -m cli.main`; an import cycle through
     # cli.main broke exactly that form.
     done = subprocess.run([sys.executable, "-m", "cli.main", "metrics", "compute", "--help"],
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60)
+                          cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "--day" in done.stdout
