@@ -200,7 +200,7 @@ def test_algorithm_errors_and_old_failures_do_not_pause_a_node(db):
     for _ in range(3):
         make_execution(db, job_type, node, "FAILED", error="algorithm-unknown")
         make_execution(db, job_type, node, "FAILED", error="node-lost",
-                ended=utcnow() - dt.timedelta(seconds=120))
+                       ended=utcnow() - dt.timedelta(seconds=120))
     assert nodes.pause_nodes_with_errors(db) == []
     assert node.is_paused is False
 
@@ -210,9 +210,9 @@ def test_executions_a_scheduler_lost_track_of_do_not_pause_their_node(db):
     the scheduler's, and the node must keep taking work (test_faults_jobs.py saw 61 such
     failures in a minute pause the only node for good, with 162 jobs left QUEUED)."""
     set_error_limits(db, max_errors=1, period=60)
-    node = add_node(db)
-    job_type = add_job_type(db)
+    node = make_cluster_node(db)
+    job_type = make_job_type(db)
     for _ in range(3):
-        add_exe(db, job_type, node, "FAILED", error="node-lost")
+        make_execution(db, job_type, node, "FAILED", error="node-lost")
     assert nodes.pause_nodes_with_errors(db) == []
     assert node.is_paused is False
