@@ -27,6 +27,7 @@ from scale.nodes import service as nodes_service
 from scale.nodes.commands import NodeEdit
 from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
+from scale.scheduler import why
 from scale.settings import Settings
 from tests.factories import create_job_type
 from tests.helpers import wait_until
@@ -159,8 +160,8 @@ def test_jobs_spread_by_resources_and_a_job_too_large_waits_with_a_reason(cluste
         node = session.scalar(select(Node).where(Node.hostname == "small"))
         assert node is not None and node.port == 0 and (node.cpus_total, node.mem_total) == (1, 1024)
         assert nodes_service.node_status(session, node, started=node.created, ended=None).is_online
+        reason = why.queued_reasons(session, [huge]).get(huge)
     assert details.job.status == JobStatus.QUEUED
-    reason = details.queued_reason
     assert reason is not None and reason.can_never_fit and "larger than every online node" in reason.message
     assert "cpus 8" in reason.message and "cpus 4" in reason.message
 
