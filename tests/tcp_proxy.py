@@ -1,6 +1,8 @@
 """A TCP proxy a test puts between Scale and a server (PostgreSQL) to provoke a real outage
 without stopping the server, which other tests share: `cut()` drops every connection and
-refuses new ones, `restore()` listens again on the same port."""
+refuses new ones, `restore()` listens again on the same port. It listens on a free port of
+127.0.0.1 unless told an address (a forwarder on another interface's address, for a node in
+a network namespace)."""
 
 from __future__ import annotations
 
@@ -9,20 +11,23 @@ import threading
 
 
 class TcpProxy:
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._upstream = upstream
+        self.host = host
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._listener: socket.socket | None = None
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
+        if not port:
+            with socket.socket() as probe:
+                probe.bind((host, 0))
+                port = probe.getsockname()[1]
+        self.port: int = port
         self.restore()
 
     def restore(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener.bind((self.host, self.port))
         listener.listen(64)
         with self._lock:
             self._listener = listener

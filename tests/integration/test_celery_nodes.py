@@ -7,16 +7,11 @@ completed on another node, exactly once, even when the killed node comes back.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -29,6 +24,7 @@ from scale.queue import service as queue_service
 from scale.queue.commands import NewJob
 from scale.scheduler.why import queued_reasons
 from scale.settings import Settings
+from tests.celery_cluster import Cluster, online, running_cluster
 from tests.factories import command_job_type
 from tests.helpers import wait_until
 from workers.app import make_celery
@@ -41,71 +37,10 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 NO_DATA = {"version": "1.0", "input_data": [], "output_data": []}
 
 
-class Cluster:
-    """Node and scheduler processes on `pg_url`; each process its own group, so `kill -9` takes a
-    node's whole process at once, as a crashed machine would."""
-
-    def __init__(self, pg_url: str, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCALE_")},
-                    "SCALE_DATABASE_URL": pg_url, "SCALE_BROKER_URL": REDIS_URL,
-                    "SCALE_RESOURCE_MANAGER": "celery", "SCALE_NODE_HEARTBEAT_SECONDS": "0.5",
-                    "SCALE_NODE_LOST_SECONDS": "3", "PYTHONUNBUFFERED": "1"}
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def work_root(self, name: str) -> Path:
-        return self.tmp_path / name / "work"
-
-    def start_node(self, name: str, *, cpus: float, mem: float = 1024) -> None:
-        self._start(name, ["node", "--name", name, "--cpus", str(cpus), "--mem", str(mem), "--disk", "10000"])
-
-    def start_scheduler(self) -> None:
-        self._start("scheduler", ["scheduler"])
-
-    def _start(self, name: str, command: list[str]) -> None:
-        with (self.tmp_path / f"{name}.log").open("ab") as log:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", *command, "--home", str(self.tmp_path / name)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill_9(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.send_signal(signal.SIGTERM)
-        for name, process in self.processes.items():
-            try:
-                assert process.wait(timeout=30) == 0, f"{name} exited with {process.returncode}"
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                raise
-        self.processes.clear()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in self.tmp_path.glob("*.log"))
-
-
 @pytest.fixture
 def cluster(pg_url: str, pg_committed: sessionmaker, tmp_path: Path) -> Iterator[Cluster]:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    cluster = Cluster(pg_url, tmp_path)
-    try:
+    with running_cluster(pg_url, tmp_path, redis_url=REDIS_URL) as cluster:
         yield cluster
-        cluster.stop()
-    finally:
-        for process in cluster.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-        print(cluster.logs())
-
-
-def online(sessions: sessionmaker, *names: str) -> bool:
-    with sessions() as session:
-        found = {n.hostname: n for n in session.scalars(select(Node).where(Node.hostname.in_(names)))}
-        return len(found) == len(names) and all(nodes_service.is_online(n) for n in found.values())
 
 
 def queue(sessions: sessionmaker, job_type_id: int, count: int = 1) -> list[int]:
