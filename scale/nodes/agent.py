@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from scale.execution.base import Runner
 from scale.execution.running import RunningExecutions
-from scale.nodes import service as nodes
+from scale.nodes import registry
 from scale.resources import Resources
 from scale.settings import Settings
 
@@ -47,13 +47,13 @@ class NodeAgent:
         """Fail what an earlier run of this node left RUNNING (it died; its processes died with
         it), then heartbeat, so the scheduler places work here."""
         with self._sessions.begin() as session:
-            if left := nodes.leave_node(session, self.name):
+            if left := registry.leave_node(session, self.name):
                 log.warning("failed job executions %s left running by this node's last run", left)
         self.heartbeat()
 
     def heartbeat(self) -> None:
         with self._sessions.begin() as session:
-            nodes.heartbeat_node(session, hostname=self.name, total=self.total)
+            registry.heartbeat_node(session, hostname=self.name, total=self.total)
 
     def keep_heartbeating(self, stop: threading.Event) -> None:
         """Heartbeat every `heartbeat_seconds` until `stop` is set; a failed beat is logged and
@@ -91,5 +91,5 @@ class NodeAgent:
         without costing a try (a clean stop is not a failure), instead of leaving the scheduler
         to wait for the heartbeat to go stale."""
         with self._sessions.begin() as session:
-            if failed := nodes.leave_node(session, self.name, stopped_cleanly=True):
+            if failed := registry.leave_node(session, self.name, stopped_cleanly=True):
                 log.warning("node %s left; job executions %s could not be put back and failed", self.name, failed)

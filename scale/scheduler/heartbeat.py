@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
-from scale.nodes import leadership
+from scale.nodes import leadership, registry
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.resources import Resources
@@ -69,10 +69,11 @@ class HeldNodes:
             if not self._lead(session, offers):
                 self.offers = {}
                 return {}
-            registered = nodes.register_nodes(session, offers, instance=self.instance, holder_is_alive=holder_is_alive,
-                                              take_over=self._manager.cluster_wide)
+            registered = registry.register_nodes(session, offers, instance=self.instance,
+                                                 holder_is_alive=holder_is_alive,
+                                                 take_over=self._manager.cluster_wide)
             for offer, (node, lease) in zip(offers, registered, strict=True):
-                if lease == nodes.Lease.BUSY:
+                if lease == registry.Lease.BUSY:
                     if node.id not in self._standing_by:
                         log.info("node %s is run by scheduler %s; standing by", node.hostname,
                                  node.scheduler_lease)
@@ -133,7 +134,7 @@ class HeldNodes:
         try:
             with self._sessions.begin() as session:
                 for node_id in self.offers:
-                    nodes.release_node(session, node_id, self.instance)
+                    registry.release_node(session, node_id, self.instance)
                 if self.role is not None and self.leading:
                     leadership.resign(session, self.role, self.instance)
         except Exception:  # the lease then goes stale on its own

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from scale.models.jobs import Job, JobExecution, JobStatus, Queue
 from scale.models.nodes import Node
+from scale.nodes import registry
 from scale.nodes import service as nodes
 from scale.queue import transitions
 from scale.resources import Resources
@@ -21,7 +22,7 @@ TOTAL = Resources(2, 2048, 10_000)
 
 
 def beat(db, hostname: str = "n1", *, ago: float = 0.0) -> Node:
-    return nodes.heartbeat_node(db, hostname=hostname, total=TOTAL, now=utcnow() - dt.timedelta(seconds=ago))
+    return registry.heartbeat_node(db, hostname=hostname, total=TOTAL, now=utcnow() - dt.timedelta(seconds=ago))
 
 
 def test_heartbeat_creates_the_node_online_with_its_resources(db):
@@ -34,7 +35,7 @@ def test_heartbeat_creates_the_node_online_with_its_resources(db):
 def test_registering_a_self_heartbeating_node_keeps_its_heartbeat(db):
     node = beat(db, ago=20)
     heartbeat = as_utc(node.last_offer)
-    [(registered, _lease)] = nodes.register_nodes(
+    [(registered, _lease)] = registry.register_nodes(
         db, [NodeOffer(hostname="n1", port=0, total=TOTAL, own_heartbeat=True)], instance="s:1:x")
     assert as_utc(registered.last_offer) == heartbeat and registered.scheduler_lease == "s:1:x"
 
@@ -46,8 +47,8 @@ def test_a_silent_node_goes_offline_and_its_running_execution_is_requeued_once(d
     lost = run_job(db, lost_job, silent)
     kept = run_job(db, other_job, live)
 
-    assert nodes.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == [lost.id]
-    assert nodes.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == []
+    assert registry.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == [lost.id]
+    assert registry.lose_silent_nodes(db, silent_since=utcnow() - dt.timedelta(seconds=30)) == []
     db.refresh(silent)
     db.refresh(lost)
     assert silent.last_offer is None and not nodes.is_online(silent)
@@ -63,8 +64,8 @@ def test_a_silent_node_goes_offline_and_its_running_execution_is_requeued_once(d
 def test_a_node_starting_after_a_crash_fails_what_its_last_run_left(db):
     node = beat(db)
     exe = run_job(db, queued_job(db, make_job_type(db)), node)
-    assert nodes.leave_node(db, "n1") == [exe.id]
-    assert nodes.leave_node(db, "unknown") == []
+    assert registry.leave_node(db, "n1") == [exe.id]
+    assert registry.leave_node(db, "unknown") == []
     db.refresh(node)
     db.refresh(exe)
     assert node.last_offer is None
@@ -77,7 +78,7 @@ def test_a_node_stopping_cleanly_puts_its_runs_back_without_costing_a_try(db):
     exe = run_job(db, job, node)
     tries = db.get(Job, job.id).num_exes
 
-    assert nodes.leave_node(db, "n1", stopped_cleanly=True) == []
+    assert registry.leave_node(db, "n1", stopped_cleanly=True) == []
     db.refresh(exe)
     assert (exe.status, exe.error, exe.node_id) == ("QUEUED", None, None)
     returned = db.get(Job, job.id)
@@ -164,14 +165,14 @@ def test_the_first_heartbeat_resends_what_may_never_have_been_sent(committed_ses
 
 
 def test_registering_many_nodes_creates_the_new_and_leaves_another_schedulers_alone(db):
-    [(taken, _lease)] = nodes.register_nodes(db, [NodeOffer(hostname="n0", port=5051, total=TOTAL)],
+    [(taken, _lease)] = registry.register_nodes(db, [NodeOffer(hostname="n0", port=5051, total=TOTAL)],
                                              instance="other:1:x")
     offers = [NodeOffer(hostname=f"n{i}", port=5051, total=TOTAL) for i in range(4)]
-    registered = nodes.register_nodes(db, offers, instance="s:1:x")
+    registered = registry.register_nodes(db, offers, instance="s:1:x")
     assert [(node.hostname, lease) for node, lease in registered] == [
-        ("n0", nodes.Lease.BUSY), ("n1", nodes.Lease.ACQUIRED), ("n2", nodes.Lease.ACQUIRED),
-        ("n3", nodes.Lease.ACQUIRED)]
+        ("n0", registry.Lease.BUSY), ("n1", registry.Lease.ACQUIRED), ("n2", registry.Lease.ACQUIRED),
+        ("n3", registry.Lease.ACQUIRED)]
     assert taken.scheduler_lease == "other:1:x"
-    again = nodes.register_nodes(db, offers[1:], instance="s:1:x")
-    assert [lease for _node, lease in again] == [nodes.Lease.HELD] * 3
+    again = registry.register_nodes(db, offers[1:], instance="s:1:x")
+    assert [lease for _node, lease in again] == [registry.Lease.HELD] * 3
     assert all(nodes.is_online(node) and nodes.node_total(node) == TOTAL for node, _lease in again)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from scale.models.nodes import Node
+from scale.nodes import registry
 from scale.nodes import service as nodes
 from scale.nodes.commands import NodeEdit, SchedulerEdit
 from scale.resources import Resources
@@ -19,7 +20,7 @@ TOTAL = Resources(2, 2048, 10_000)
 
 
 def beat(db, hostname: str = "n1", *, ago: float = 0.0) -> Node:
-    return nodes.heartbeat_node(db, hostname=hostname, total=TOTAL, now=utcnow() - dt.timedelta(seconds=ago))
+    return registry.heartbeat_node(db, hostname=hostname, total=TOTAL, now=utcnow() - dt.timedelta(seconds=ago))
 
 
 def details(client, job_id: int) -> dict:

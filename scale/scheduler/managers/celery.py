@@ -3,7 +3,7 @@ machine, each heartbeating its resources into the node table and consuming its o
 
 - `nodes()`: the nodes whose heartbeat is fresh (within `node_lost_seconds`), with the totals
   they reported. First it marks the silent ones offline and fails their RUNNING executions with
-  `node-lost` (`nodes.lose_silent_nodes`), so they are queued again while tries remain. The
+  `node-lost` (`registry.lose_silent_nodes`), so they are queued again while tries remain. The
   first call also re-sends the executions on live nodes that have not started (a previous
   scheduler may have died before sending them).
 - `launch`: sends the execution to its node's queue through the `NodeChannel` the shell
@@ -36,6 +36,7 @@ from scale.exceptions import ConfigError
 from scale.models.errors import SystemErrorName
 from scale.models.jobs import JobExecution, JobExecutionStatus
 from scale.models.nodes import Node
+from scale.nodes import registry
 from scale.nodes import service as nodes
 from scale.scheduler.managers.base import NodeOffer, fail_quietly, follow_up
 from scale.settings import Settings
@@ -103,11 +104,11 @@ class CeleryManager:
     def nodes(self) -> list[NodeOffer]:
         since = utcnow() - self._lost_after
         with self._sessions.begin() as session:
-            for job_exe_id in nodes.lose_silent_nodes(session, silent_since=since):
+            for job_exe_id in registry.lose_silent_nodes(session, silent_since=since):
                 log.warning("job execution %s failed: its node stopped heartbeating", job_exe_id)
             offers = [NodeOffer(hostname=node.hostname, port=node.port, total=nodes.node_total(node),
                                 own_heartbeat=True)
-                      for node in nodes.heartbeating_nodes(session, since=since)]
+                      for node in registry.heartbeating_nodes(session, since=since)]
             unsent = [] if self._resent else list(session.execute(
                 select(JobExecution.id, Node.hostname).join(Node, Node.id == JobExecution.node_id)
                 .where(JobExecution.status == RUNNING, JobExecution.job_started.is_(None),
