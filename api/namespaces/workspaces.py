@@ -36,7 +36,7 @@ class WorkspaceList(Resource):
     def get(self):
         """List workspaces."""
         return list_response(workspaces.list_workspaces_statement(), workspaces.WORKSPACE_LIST,
-                             serialize.workspace_summary)
+                             lambda w: serialize.workspace_summary(w, workspaces.workspace_space(w)))
 
     @ns.expect(WORKSPACE_BODY)
     @ns.response(201, "Created")
@@ -47,14 +47,15 @@ class WorkspaceList(Resource):
         workspace = workspaces.create_workspace(session, command)
         session.commit()
         location = url_for("api.workspaces_workspace_detail", workspace_id=workspace.id)
-        return serialize.workspace_detail(workspace), 201, {"Location": location}
+        return serialize.workspace_detail(workspace, workspaces.workspace_space(workspace)), 201, {"Location": location}
 
 
 @ns.route("/<int:workspace_id>/")
 class WorkspaceDetail(Resource):
     def get(self, workspace_id: int):
         """Details of one workspace, with its configuration."""
-        return serialize.workspace_detail(workspaces.get_workspace(db_session(), workspace_id))
+        workspace = workspaces.get_workspace(db_session(), workspace_id)
+        return serialize.workspace_detail(workspace, workspaces.workspace_space(workspace))
 
     @ns.expect(WORKSPACE_EDIT)
     def patch(self, workspace_id: int):
@@ -63,7 +64,7 @@ class WorkspaceDetail(Resource):
         edit = commands.WorkspaceEdit.from_json(json_object(), home=_settings().home)
         workspace = workspaces.edit_workspace(session, workspace_id, edit)
         session.commit()
-        return serialize.workspace_detail(workspace)
+        return serialize.workspace_detail(workspace, workspaces.workspace_space(workspace))
 
 
 @ns.route("/<int:workspace_id>/files/<path:rel_path>")

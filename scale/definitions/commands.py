@@ -30,7 +30,7 @@ ERROR_CREATE_SCHEMA = body_schema({
     "name": STABLE_NAME,
     "title": SHORT_TEXT,
     "description": TEXT,
-    "category": {"enum": [ErrorCategory.ALGORITHM, ErrorCategory.DATA]},
+    "category": {"enum": [ErrorCategory.ALGORITHM.value, ErrorCategory.DATA.value]},
 }, required=("name", "category"))
 ERROR_EDIT_SCHEMA = body_schema({
     "title": SHORT_TEXT,

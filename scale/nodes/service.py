@@ -43,7 +43,9 @@ AGENT_PORT = 0
 STATUS_DEFAULT_RANGE = dt.timedelta(hours=3)
 
 NODE_LIST = ListSpec(
-    orders={"id": Node.id, "hostname": Node.hostname, "port": Node.port,
+    # `host_name` is the reference's own example (`order=host_name&order=created`) for the
+    # field it lists as `hostname`.
+    orders={"id": Node.id, "hostname": Node.hostname, "host_name": Node.hostname, "port": Node.port,
             "slave_id": Node.slave_id, "is_paused": Node.is_paused,
             "is_active": Node.is_active, "created": Node.created, "archived": Node.archived,
             "last_offer": Node.last_offer, "last_modified": Node.last_modified},
@@ -54,7 +56,7 @@ RUNNING = JobExecutionStatus.RUNNING
 # When an execution last did something: for the status counts' time range and `most_recent`.
 EXE_TIME = func.coalesce(JobExecution.ended, JobExecution.started, JobExecution.queued)
 
-NODE_STATUS_LIST = ListSpec(orders={"id": Node.id, "hostname": Node.hostname},
+NODE_STATUS_LIST = ListSpec(orders={"id": Node.id, "hostname": Node.hostname, "host_name": Node.hostname},
                             default_order=("hostname", "id"))
 # The same list with `started`/`ended`: they bound the executions counted, not the nodes.
 NODE_STATUS_RANGE = replace(NODE_STATUS_LIST, time_column=EXE_TIME,

@@ -36,7 +36,8 @@ JOB_EDIT_SCHEMA = body_schema({"status": {"enum": [JobStatus.CANCELED.value]}}, 
 def _filter_schema(statuses: Sequence[str], *, requeue: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "started": {"type": "string"}, "ended": {"type": "string"},
-        "status": {"anyOf": [{"enum": list(statuses)}, {"type": "array", "items": {"enum": list(statuses)}}]},
+        "status": {"anyOf": [{"enum": [str(s) for s in statuses]},
+                             {"type": "array", "items": {"enum": [str(s) for s in statuses]}}]},
         "job_ids": _IDS, "job_type_ids": _IDS, "job_type_names": _NAMES, "job_type_categories": _NAMES,
         "error_categories": {"type": "array", "items": {"enum": [c.value for c in ErrorCategory]}},
     }

@@ -167,7 +167,10 @@ _JOB_ORDERS = {**{name: getattr(Job, name) for name in (
     "id", "status", "priority", "num_exes", "timeout", "max_tries", "cpus_required", "mem_required",
     "disk_in_required", "disk_out_required", "created", "queued", "started", "ended", "last_status_change",
     "last_modified")}, **{f"job_type__{name}": getattr(JobType, name) for name in (
-        "id", "name", "version", "title", "category", "priority")}}
+        "id", "name", "version", "title", "category", "priority")},
+    # The reference's example for the job lists is `order=name&order=version`: a job's only
+    # name and version are its job type's.
+    "name": JobType.name, "version": JobType.version}
 
 JOB_LIST = ListSpec(filters={**_JOB_TYPE_FILTERS, "job_id": Filter(Job.id, parse_int)}, orders=_JOB_ORDERS,
                     default_order=("-last_modified", "-id"), time_column=Job.last_modified)

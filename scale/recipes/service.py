@@ -56,7 +56,9 @@ RECIPE_LIST = ListSpec(
              "type_name": Filter(RecipeType.name)},
     orders={"id": Recipe.id, "created": Recipe.created, "completed": Recipe.completed,
             "last_modified": Recipe.last_modified, "recipe_type__id": RecipeType.id,
-            "recipe_type__name": RecipeType.name, "recipe_type__version": RecipeType.version},
+            "recipe_type__name": RecipeType.name, "recipe_type__version": RecipeType.version,
+            # The reference's example is `order=name&order=version`: a recipe's recipe type's.
+            "name": RecipeType.name, "version": RecipeType.version},
     default_order=("-last_modified", "-id"),
     time_column=Recipe.last_modified,
 )

@@ -138,17 +138,29 @@ def _problem(error: jsonschema.ValidationError) -> str:
     """A short message; jsonschema's own repeats the whole instance, which can be huge."""
     value = error.validator_value
     if error.validator == "type":
-        return f"must be of type {value}"
+        return f"must be of type {_choices(value, ' or ')}"
     if error.validator == "minItems":
         return f"must have at least {value} item(s)"
     if error.validator == "minLength":
         return "must not be empty" if value == 1 else f"must have at least {value} characters"
     if error.validator == "pattern" and "x-message" in error.schema:  # plain words beat a regex
         return f"{_short(error.instance)}: {error.schema['x-message']}"
-    if error.validator in ("pattern", "enum", "const"):
-        return f"{_short(error.instance)} is not valid ({error.validator} {_short(value)})"
+    if error.validator == "enum":
+        return f"{_short(error.instance)} is not one of {_choices(value, ', ')}"
+    if error.validator == "const":
+        return f"{_short(error.instance)} is not {_choices([value], '')}"
+    if error.validator == "pattern":
+        return f"{_short(error.instance)} is not valid (pattern {_short(value)})"
     message = str(error.message)
     return message if len(message) <= 300 else message[:297] + "..."
+
+
+def _choices(values: object, separator: str) -> str:
+    """The allowed values as a client reads them (`QUEUED, RUNNING`): `str()` of each, so a
+    StrEnum member reads as its value, never as Python's repr of it."""
+    if not isinstance(values, list | tuple):
+        values = [values]
+    return separator.join(json.dumps(v) if v is None or isinstance(v, bool) else str(v) for v in values)
 
 
 def _short(value: object) -> str:

@@ -80,6 +80,13 @@ def test_list_jobs_orders_by_nested_job_type_name(client, jobs):
     assert ids(client.get("/api/jobs/?order=job_type__name&order=-id"))[0] == jobs["done"].id
 
 
+@pytest.mark.parametrize("path", ["/api/jobs/", "/api/jobs/updates/", "/api/jobs/executions/"])
+def test_job_lists_order_by_the_references_name_and_version_example(client, jobs, path):
+    resp = client.get(f"{path}?started=P1D&order=-name&order=version&order=id")
+    assert [job["id"] for job in resp.get_json()["results"]] == [
+        jobs["queued"].id, jobs["running"].id, jobs["done"].id]
+
+
 @pytest.mark.parametrize("query,field", [("status=DONE", "status"), ("order=bogus", "order"),
                                          ("job_id=x", "job_id"), ("started=nope", "started")])
 def test_list_jobs_bad_arguments_are_400(client, jobs, query, field):

@@ -40,6 +40,17 @@ def test_list_nodes_rejects_bad_include_inactive_and_order(client, db):
     assert resp.status_code == 400 and resp.get_json()["field"] == "order"
 
 
+def test_list_nodes_orders_by_the_references_host_name_example(client, db):
+    b = make_cluster_node(db, "b.example.com")
+    a = make_cluster_node(db, "a.example.com")
+    resp = client.get("/api/nodes/?order=host_name&order=created")
+    assert resp.status_code == 200, resp.get_json()
+    assert [n["id"] for n in resp.get_json()["results"]] == [a.id, b.id]
+    assert [n["id"] for n in client.get("/api/nodes/?order=-host_name").get_json()["results"]] == [b.id, a.id]
+    status = client.get("/api/nodes/status/?order=-host_name").get_json()["results"]
+    assert [n["node"]["id"] for n in status] == [b.id, a.id]
+
+
 def test_node_details_has_resources_and_running_executions(client, db):
     node = make_cluster_node(db, cpus=16.0, mem=63305.0, disk=131485.0)
     job_type = make_job_type(db, "sleeper")

@@ -302,6 +302,8 @@ def test_recipe_list_filters_and_orders(client, db, world):
     bad = client.get("/api/recipes/?type_id=abc")
     assert bad.status_code == 400 and bad.get_json()["field"] == "type_id"
     assert client.get("/api/recipes/?order=nope").status_code == 400
+    # The reference's own example: the recipe type's name and version.
+    assert client.get("/api/recipes/?order=name&order=version").status_code == 200
 
 
 def test_recipe_details(client, db, world):

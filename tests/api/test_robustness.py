@@ -177,6 +177,50 @@ def test_the_web_server_refuses_a_body_over_the_cap_without_reading_it(settings)
         with socket.create_connection(server.socket.getsockname()[:2], timeout=10) as conn:
             conn.sendall(b"POST /api/errors/ HTTP/1.1\r\nHost: scale\r\nContent-Type: application/json\r\n"
                          b"Content-Length: 209715200\r\n\r\n")  # 200 MB announced, none sent
-            assert conn.recv(100).startswith(b"HTTP/1.1 413")
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
     finally:
         server.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"\r\nContent-Type: application/json" in head
+    # The API's error shape, as the app's own 413 has.
+    assert json.loads(body) == {"message": "Request Entity Too Large: exceeds max_body of 1048576"}
+
+
+INTERNALS = ("<", "Enum", "StrEnum", "object at", "Traceback")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/jobs/?status=DONE", "/api/jobs/updates/?status=DONE", "/api/jobs/executions/?status=DONE",
+    "/api/job-executions/?status=DONE", "/api/ingests/?status=DONE", "/api/errors/?category=USER",
+    "/api/trigger-rules/?type=TIMER", "/api/configuration/download/?include=nodes",
+])
+def test_a_bad_enum_filter_is_a_400_in_plain_words(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 400
+    message = resp.get_json()["message"]
+    assert not [word for word in INTERNALS if word in message], message
+
+
+def _error_id(db) -> int:
+    return db.scalar(select(Error.id).where(Error.name == "unknown"))
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/api/errors/", {"name": "bad", "category": "SYSTEM"}),
+    ("patch", "/api/errors/{error}/", {"category": "USER"}),
+    ("patch", "/api/jobs/1/", {"status": "QUEUED"}),
+    ("post", "/api/queue/requeue-jobs/", {"error_categories": ["USER"]}),
+    ("post", "/api/queue/requeue-jobs/", {"status": "DONE"}),
+    ("post", "/api/queue/cancel-jobs/", {"status": ["DONE"]}),
+    ("post", "/api/job-types/", job_type_body(trigger_rule={"type": "TIMER", "configuration": {}})),
+    ("post", "/api/job-types/validation/", job_type_body(trigger_rule={"type": "TIMER", "configuration": {}})),
+    ("post", "/api/configuration/validation/", {"import": {"errors": [{"name": "a", "category": "USER"}]}}),
+    ("post", "/api/workspaces/", {"name": "w", "json_config": {"broker": {"type": "s3"}}}),
+])
+def test_a_bad_enum_value_in_a_body_is_a_400_in_plain_words(client, token, db, method, path, body):
+    resp = getattr(client, method)(path.format(error=_error_id(db)), json=body, headers=token)
+    assert resp.status_code == 400
+    message = resp.get_json()["message"]
+    assert not [word for word in INTERNALS if word in message], message

@@ -1,9 +1,15 @@
 """Workspace services: /api/workspaces/ (list, details, create, edit)."""
 
+import os
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 
+from scale.definitions import workspaces
 from scale.models.workspaces import Workspace
+from scale.workspaces.brokers import HostBroker
 
 
 def workspace_body(**overrides):
@@ -157,3 +163,45 @@ def test_a_name_that_is_not_one_plain_path_component_is_refused(client, token, d
 
 def test_a_name_with_dots_and_more_is_fine(client, token):
     assert client.post("/api/workspaces/", json=workspace_body(name=".raw.v2"), headers=token).status_code == 201
+
+
+def test_a_host_workspace_reports_its_file_systems_figures_in_bytes(client, token, tmp_path):
+    root = tmp_path / "products"
+    root.mkdir()
+    created = client.post("/api/workspaces/", json=workspace_body(json_config={
+        "broker": {"type": "host", "host_path": str(root)}}), headers=token).get_json()
+    figures = os.statvfs(root)
+    total = figures.f_blocks * figures.f_frsize
+    for body in (created, client.get(f"/api/workspaces/{created['id']}/").get_json(),
+                 next(w for w in client.get("/api/workspaces/").get_json()["results"] if w["id"] == created["id"])):
+        assert body["total_size"] == total
+        # The file system is shared with the rest of the machine, so its use moves a little.
+        assert 0 < body["used_size"] <= total
+        assert abs(body["used_size"] - (figures.f_blocks - figures.f_bfree) * figures.f_frsize) < total // 100
+
+
+def test_a_workspace_whose_root_is_missing_or_swapped_reports_null_sizes(client, token, tmp_path):
+    root = tmp_path / "products"
+    body = client.post("/api/workspaces/", json=workspace_body(json_config={
+        "broker": {"type": "host", "host_path": str(root)}}), headers=token).get_json()
+    assert body["used_size"] is None and body["total_size"] is None  # not made until a file is stored
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root.symlink_to(elsewhere)  # the root swapped for a symlink: its figures are not the workspace's
+    body = client.get(f"/api/workspaces/{body['id']}/").get_json()
+    assert body["used_size"] is None and body["total_size"] is None
+
+
+def test_a_workspace_whose_file_system_does_not_answer_reports_null_sizes_in_time(client, token, tmp_path,
+                                                                                   monkeypatch):
+    (tmp_path / "products").mkdir()
+    created = client.post("/api/workspaces/", json=workspace_body(json_config={
+        "broker": {"type": "host", "host_path": str(tmp_path / "products")}}), headers=token).get_json()
+    released = threading.Event()
+    monkeypatch.setattr(HostBroker, "space", lambda self: released.wait(30))  # a dead NFS server
+    monkeypatch.setattr(workspaces, "SPACE_TIMEOUT", 0.2)
+    started = time.monotonic()
+    body = client.get(f"/api/workspaces/{created['id']}/").get_json()
+    released.set()
+    assert time.monotonic() - started < 5
+    assert body["used_size"] is None and body["total_size"] is None

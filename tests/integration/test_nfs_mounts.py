@@ -141,3 +141,15 @@ def test_a_file_on_a_mounted_workspace_downloads(client, workspace, tmpfs):
     resp = client.get(f"/api/workspaces/{workspace.id}/files/scene.png")
     assert resp.status_code == 200
     assert resp.data == b"\x89PNG" and resp.mimetype == "image/png"
+
+
+def test_a_mounted_workspace_reports_its_file_systems_sizes_and_an_unmounted_one_null(client, workspace, tmpfs,
+                                                                                      mount_calls):
+    (tmpfs / "scene.png").write_bytes(b"\0" * 1024 * 1024)
+    body = client.get(f"/api/workspaces/{workspace.id}/").get_json()
+    assert body["total_size"] == 4 * 1024 * 1024  # the tmpfs's size=4m, in bytes
+    assert body["used_size"] == 1024 * 1024
+    subprocess.run(["umount", str(tmpfs)], check=True, timeout=30)
+    listed = client.get("/api/workspaces/").get_json()["results"]
+    assert [(w["used_size"], w["total_size"]) for w in listed if w["id"] == workspace.id] == [(None, None)]
+    assert [argv for argv in mount_calls if argv[0] == "mount"] == []  # reading the figures never mounts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,19 @@ from tests.helpers import wait_until
 from tests.scale_up import free_port, request, responding, start_up, stop
 
 pytestmark = pytest.mark.integration
+
+
+def announce_oversized_body(port: int) -> tuple[bytes, bytes, bytes]:
+    """(status line, headers, body) of the answer to a POST announcing 200 MB and sending none."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"POST /api/errors/ HTTP/1.1\r\nHost: scale\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 209715200\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, _, headers = head.partition(b"\r\n")
+    return status, headers, body
 
 
 def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):
@@ -35,6 +49,9 @@ def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):
         assert responding(f"{base}/docs")
         assert responding(f"{base}/swagger.json")
         assert responding(f"http://127.0.0.1:{port}/")
+        status, headers, body = announce_oversized_body(port)
+        assert status.startswith(b"HTTP/1.1 413") and b"Content-Type: application/json" in headers
+        assert set(json.loads(body)) == {"message"}
     finally:
         code, out = stop(process)
     assert code == 0, out

@@ -15,11 +15,11 @@ from typing import Any
 
 from scale.exceptions import ConfigError
 from scale.models.workspaces import Workspace
-from scale.workspaces.brokers.base import Broker
+from scale.workspaces.brokers.base import Broker, Space
 from scale.workspaces.brokers.host import HostBroker
 from scale.workspaces.brokers.nfs import NfsBroker
 
-__all__ = ["BROKER_TYPES", "Broker", "HostBroker", "NfsBroker", "broker_for", "configure"]
+__all__ = ["BROKER_TYPES", "Broker", "HostBroker", "NfsBroker", "Space", "broker_for", "configure"]
 
 _mount_root: Path | None = None
 

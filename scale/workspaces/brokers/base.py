@@ -7,8 +7,18 @@ Returned paths are the normalized relative form that `ScaleFile.file_path` keeps
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class Space:
+    """The figures of the file system a workspace's root is on, in bytes (the reference's
+    `used_size` and `total_size`)."""
+
+    used: int
+    total: int
 
 
 class Broker(Protocol):
@@ -39,3 +49,8 @@ class Broker(Protocol):
 
     def size(self, rel_path: str) -> int:
         """The file's size in bytes. Raises NotFound."""
+
+    def space(self) -> Space | None:
+        """The used and total bytes of the file system under the root, from one `statvfs` of the
+        root's descriptor (no walk, nothing mounted or created). None when the root is missing,
+        cannot be reached, or is not the directory it was configured with."""

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from scale.exceptions import Forbidden, NotFound, ValidationError
 from scale.workspaces import confined
+from scale.workspaces.brokers.base import Space
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,24 @@ class HostBroker:
             return os.fstat(fd).st_size
         finally:
             os.close(fd)
+
+    def space(self) -> Space | None:
+        try:
+            fd = confined.open_root(self.root)
+        except confined.SymlinkOnTheWay as error:
+            log.warning("workspace %r: no space figures: its root %s is not a directory of its own: %s is a "
+                        "symlink", self.name, self.root, error.component)
+            return None
+        except OSError:  # missing, not a directory, not searchable, or a stale mount
+            return None
+        try:
+            figures = os.fstatvfs(fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return Space(used=(figures.f_blocks - figures.f_bfree) * figures.f_frsize,
+                     total=figures.f_blocks * figures.f_frsize)
 
     def walk_files(self) -> Iterator[tuple[str, int]]:
         """(relative path, size) of the regular, visible files this process may read, walking the

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from scale.workspaces.brokers.base import Space
 from scale.workspaces.brokers.host import HostBroker
-from scale.workspaces.mounts import MountError, ensure_nfs_mounted, mount_point
+from scale.workspaces.mounts import MountError, ensure_nfs_mounted, mount_point, mounted_at
 
 
 class NfsBroker(HostBroker):
@@ -32,6 +33,14 @@ class NfsBroker(HostBroker):
     def for_workspace(cls, workspace_name: str, config: Mapping[str, Any], mount_root: Path) -> NfsBroker:
         """The broker for `{"type": "nfs", "mount": ...}` of the workspace called `workspace_name`."""
         return cls(workspace_name, config["mount"], mount_point(mount_root, "workspaces", workspace_name))
+
+    def space(self) -> Space | None:
+        """The figures of what is mounted at the mount point; None (and nothing mounted) when the
+        export is not mounted yet, or another export is."""
+        current = mounted_at(self.root)
+        if current is None or (current[1].startswith("nfs") and current[0].rstrip("/") != self.remote.rstrip("/")):
+            return None
+        return super().space()
 
     @contextmanager
     def _root(self, rel_path: str, *, create: bool, missing_ok: bool = False) -> Iterator[Any]:
