@@ -14,10 +14,27 @@ access = logging.getLogger("scale.web.access")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+# Libraries whose INFO lines are their own internals (a task received, a job added to a job
+# store), not Scale's life cycle: only their warnings and errors are shown.
+QUIET_LIBRARIES = ("apscheduler", "celery", "kombu", "amqp")
+
+
+class _DropDefaultHostnameWarning(logging.Filter):
+    """kombu warns that a URL without a host (`filesystem://`, the embedded default's broker)
+    falls back to localhost: that is how the transport works, not something to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No hostname was supplied")
+
+
 def configure_logging(process: str) -> None:
-    """INFO and above to stderr, each line tagged with `process`."""
+    """INFO and above to stderr, each line tagged with `process`: Scale's own life-cycle lines,
+    and from the libraries underneath only what needs a person (warnings and errors)."""
     logging.basicConfig(level=logging.INFO, force=True,
                         format=f"%(asctime)s [{process}] %(name)s %(levelname)s %(message)s")
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("kombu.connection").addFilter(_DropDefaultHostnameWarning())
 
 
 def access_logged(app: WsgiApp) -> WsgiApp:

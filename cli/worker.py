@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import warnings
+
+from celery.exceptions import SecurityWarning
 
 from cli.logs import configure_logging
 from scale.db import is_sqlite
 from scale.settings import Settings
 from workers.app import make_celery
+
+log = logging.getLogger("scale.worker")
 
 
 def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
@@ -22,6 +28,11 @@ def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
     if concurrency is None:
         concurrency = 1 if is_sqlite(settings.database_url) else 2 * (os.cpu_count() or 1)
     configure_logging("worker")
+    # Celery warns in a block of text when it runs as root; Scale says it in one line, and the
+    # README says how to run as another user ("Running as a non-root user").
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+    if os.geteuid() == 0:
+        log.warning("running as root: jobs run as root too (README: 'Running as a non-root user')")
     app = make_celery(settings)
     worker = app.Worker(hostname=f"scale@{socket.gethostname()}", loglevel="INFO", pool_cls="prefork",
                         concurrency=concurrency, quiet=True)

@@ -52,11 +52,18 @@ def test_up_serves_the_api_and_stops_cleanly(tmp_path: Path):
         status, headers, body = announce_oversized_body(port)
         assert status.startswith(b"HTTP/1.1 413") and b"Content-Type: application/json" in headers
         assert set(json.loads(body)) == {"message"}
+        wait_until(lambda: request("GET", f"{base}/status/")[1]["clock"]["is_online"],
+                   what="the clock to tick", timeout=60)
     finally:
         code, out = stop(process)
     assert code == 0, out
     assert f"web UI at http://127.0.0.1:{port}/, API docs at http://127.0.0.1:{port}/api/docs" in out
     assert "stopped" in out
+    # A clean start: Scale's own lines, not the libraries' internals (issue 16).
+    assert "[clock] scale.clock INFO clock started" in out
+    for noise in ("SecurityWarning", "superuser privileges", "Adding job tentatively", "apscheduler",
+                  "No hostname was supplied", "celery.app.trace"):
+        assert noise not in out, noise
 
     # A second start keeps the data and the admin token.
     process = start_up(home, port)
