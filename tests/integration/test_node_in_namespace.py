@@ -119,7 +119,7 @@ class Runs:
         return state != "Z"
 
 
-def make_job_type(sessions: sessionmaker, tmp_path: Path) -> tuple[int, int]:
+def product_job_type(sessions: sessionmaker, tmp_path: Path) -> tuple[int, int]:
     """The waiting job type (cpus 1, retried on SYSTEM errors) and a host workspace for its product."""
     script = tmp_path / "wait-then-write.sh"
     script.write_text(SCRIPT.format(runs=tmp_path / "runs"))
@@ -196,7 +196,7 @@ def test_a_node_cut_off_loses_its_jobs_to_another_node_and_its_stale_runs_count_
     set_paused(pg_committed, NEAR_NODE, True)
     # Started now, the scheduler's first look at the nodes (then one every 5 s) finds both.
     cluster.start_scheduler()
-    job_type_id, workspace_id = make_job_type(pg_committed, tmp_path)
+    job_type_id, workspace_id = product_job_type(pg_committed, tmp_path)
 
     # A job runs on the far node, over the link.
     first = queue(pg_committed, job_type_id, workspace_id)
