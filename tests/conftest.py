@@ -7,13 +7,16 @@ API tests run once per backend (`backend` is parametrised). The PostgreSQL serve
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scale import migrate, tokens
@@ -150,6 +153,20 @@ SEEDED = {"error": "is_builtin", "job_type": "is_system", "job_type_revision":
 
 
 def truncate_runtime_tables(engine: Engine) -> None:
+    """Empty every table a test may have written, keeping the migration's seeds. A process the
+    test left running (a module's worker finishing a redelivered task) may still write: a
+    deadlock with it is retried, as PostgreSQL asks."""
+    for attempt in range(5):
+        try:
+            _truncate(engine)
+            return
+        except OperationalError as error:
+            if attempt == 4 or not isinstance(error.orig, DeadlockDetected):
+                raise
+            time.sleep(0.5)
+
+
+def _truncate(engine: Engine) -> None:
     from scale.db import Base
 
     with engine.begin() as conn:
